@@ -1,0 +1,264 @@
+//! The answer engine: a pure function from a question and the zones to the
+//! sections of an authoritative response. No I/O, no clock, no randomness,
+//! so it is tested exhaustively without sockets and cached safely.
+//!
+//! The algorithm is RFC 1034 4.3.2, step by step, with the refinements that
+//! later RFCs made:
+//!
+//! 1. Find the zone with the longest apex above QNAME; none: REFUSED.
+//! 2. Walk down from the apex, one label at a time. A name on the way that
+//!    holds NS (a zone cut) ends the walk with a referral: AA clear, the NS
+//!    RRset in authority, glue in additional. The deepest name that exists is
+//!    the closest encloser (RFC 4592 3.3.1); empty non-terminals exist
+//!    (RFC 8020), so `_tcp.example.org` is NODATA, never NXDOMAIN.
+//! 3. QNAME exists: answer its RRset, follow a CNAME inside the zone (RFC
+//!    1034 3.6.2, RFC 6604 for the rcode of a chain), or NODATA with the SOA
+//!    (RFC 2308 2.2).
+//! 4. QNAME does not exist: the wildcard `*.<closest encloser>` answers if
+//!    present (RFC 4592 section 3.3.3: only there, so an existing name blocks
+//!    it and names below an existing name are NXDOMAIN); otherwise NXDOMAIN
+//!    with the SOA (RFC 2308 2.1).
+//!
+//! Additional section: the in-zone addresses of every NS, MX and SRV target
+//! in the answer and authority sections (all of them, not the first).
+
+mod additional;
+
+use std::sync::Arc;
+
+use hickory_proto::op::ResponseCode;
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+
+use crate::snapshot::name_key::{label_offsets, wildcard_key, write_name_key};
+use crate::snapshot::{Node, RRset, ZoneSet, ZoneSnapshot};
+
+/// How long a CNAME chain inside one zone may be before the engine stops
+/// following it (a loop, or a chain no resolver would chase either).
+pub const MAX_CNAME_CHAIN: usize = 16;
+
+/// The transport a question arrived on: it decides how much ANY returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Transport {
+    /// UDP: minimal ANY (RFC 8482).
+    Udp,
+    /// TCP: full ANY.
+    Tcp,
+}
+
+/// The sections of an authoritative answer, before encoding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Answer {
+    /// The response code.
+    pub rcode: ResponseCode,
+    /// The AA bit: set on answers from zone data, clear on referrals and refusals.
+    pub authoritative: bool,
+    /// The answer section.
+    pub answers: Vec<Record>,
+    /// The authority section.
+    pub authorities: Vec<Record>,
+    /// The additional section (without OPT: the front end adds it).
+    pub additionals: Vec<Record>,
+    /// True for a referral: if its glue does not fit, the response must be
+    /// truncated rather than sent without it (RFC 9471).
+    pub referral: bool,
+}
+
+impl Answer {
+    /// An empty answer with `rcode` and no AA bit.
+    pub fn empty(rcode: ResponseCode) -> Answer {
+        Answer {
+            rcode,
+            authoritative: false,
+            answers: Vec::new(),
+            authorities: Vec::new(),
+            additionals: Vec::new(),
+            referral: false,
+        }
+    }
+}
+
+/// Answers `qname`/`qtype` (class IN) from `zones`.
+///
+/// `qname` is the name as the client sent it: answer records owned by it
+/// carry it unchanged, so they compress against the question and echo the
+/// client's case.
+pub fn answer(zones: &ZoneSet, qname: &Name, qtype: RecordType, transport: Transport) -> Answer {
+    let mut key = Vec::with_capacity(qname.len() + 2);
+    write_name_key(qname, &mut key);
+    let Some(zone) = zones.find_zone(&key) else {
+        return Answer::empty(ResponseCode::Refused);
+    };
+    let mut answer = Answer::empty(ResponseCode::NoError);
+    answer.authoritative = true;
+    ZoneAnswer { zone, answer: &mut answer, transport }.resolve(qname, key, qtype);
+    additional::add_target_addresses(zone, &mut answer);
+    answer
+}
+
+/// The state of answering within one zone.
+struct ZoneAnswer<'z, 'a> {
+    zone: &'z Arc<ZoneSnapshot>,
+    answer: &'a mut Answer,
+    transport: Transport,
+}
+
+/// Where the walk from the apex toward QNAME ended.
+enum Descent<'z> {
+    /// QNAME exists (it may be an empty non-terminal).
+    Found(&'z Node),
+    /// A zone cut above (or at) QNAME: refer to it.
+    Cut(&'z Node),
+    /// QNAME does not exist; the closest encloser's key starts at this offset.
+    Missing { closest_encloser: usize },
+}
+
+impl<'z> ZoneAnswer<'z, '_> {
+    /// Answers one name, then each CNAME target in the same zone.
+    fn resolve(&mut self, qname: &Name, mut key: Vec<u8>, qtype: RecordType) {
+        let mut owner = qname.clone();
+        let mut visited: Vec<Vec<u8>> = Vec::new();
+        for _ in 0..MAX_CNAME_CHAIN {
+            let next = match self.descend(&key, qtype) {
+                Descent::Cut(cut) => {
+                    self.referral(cut);
+                    return;
+                }
+                Descent::Found(node) => self.from_node(node, &owner, qtype),
+                Descent::Missing { closest_encloser } => {
+                    self.from_wildcard(&key, closest_encloser, &owner, qtype)
+                }
+            };
+            let Some(target) = next else { return };
+            visited.push(std::mem::take(&mut key));
+            write_name_key(&target, &mut key);
+            // Stop at a loop, or where the chain leaves this zone: the resolver
+            // continues from there (RFC 1034 4.3.2 step 3a).
+            if visited.contains(&key) || !key.ends_with(self.zone.origin_key()) {
+                return;
+            }
+            owner = target;
+        }
+    }
+
+    /// Walks from the apex down to `key`, stopping at the first zone cut.
+    fn descend(&self, key: &[u8], qtype: RecordType) -> Descent<'z> {
+        let origin_len = self.zone.origin_key().len();
+        // Offsets of the ancestors strictly below the apex, deepest first.
+        let offsets: Vec<usize> = label_offsets(key).take_while(|&o| key.len() - o > origin_len).collect();
+        let mut closest_encloser = key.len() - origin_len;
+        for &offset in offsets.iter().rev() {
+            let Some(node) = self.zone.node(&key[offset..]) else {
+                return Descent::Missing { closest_encloser };
+            };
+            // The parent side of a cut answers DS at the cut itself (RFC 4035 3.1.4.1).
+            if node.is_zone_cut && !(offset == 0 && qtype == RecordType::DS) {
+                return Descent::Cut(node);
+            }
+            closest_encloser = offset;
+        }
+        match self.zone.node(&key[closest_encloser..]) {
+            Some(node) if closest_encloser == 0 => Descent::Found(node),
+            _ => Descent::Missing { closest_encloser },
+        }
+    }
+
+    /// Answers from an existing node; returns the CNAME target to follow, if any.
+    fn from_node(&mut self, node: &'z Node, owner: &Name, qtype: RecordType) -> Option<Name> {
+        self.answer_rrsets(node, owner, qtype)
+    }
+
+    /// QNAME does not exist: synthesise from `*.<closest encloser>` or say NXDOMAIN.
+    fn from_wildcard(&mut self, key: &[u8], closest_encloser: usize, owner: &Name, qtype: RecordType) -> Option<Name> {
+        let mut wild = Vec::with_capacity(key.len() + 2);
+        wildcard_key(&key[closest_encloser..], &mut wild);
+        match self.zone.node(&wild) {
+            Some(source) if !source.is_zone_cut => self.answer_rrsets(source, owner, qtype),
+            _ => {
+                self.answer.rcode = ResponseCode::NXDomain;
+                self.negative();
+                None
+            }
+        }
+    }
+
+    /// Puts the RRset(s) of `node` matching `qtype` in the answer, owned by
+    /// `owner`; NODATA when there are none. Returns a CNAME target to follow.
+    fn answer_rrsets(&mut self, node: &'z Node, owner: &Name, qtype: RecordType) -> Option<Name> {
+        // A name that exists answers NOERROR even if an earlier link of the chain
+        // set NXDOMAIN (it cannot have: NXDOMAIN ends the chain).
+        if qtype == RecordType::ANY {
+            let sets: Vec<&RRset> = match self.transport {
+                // RFC 8482 4.2: one RRset is enough over UDP.
+                Transport::Udp => node.rrsets.iter().filter(|s| is_any_candidate(s.rtype)).take(1).collect(),
+                Transport::Tcp => node.rrsets.iter().filter(|s| is_any_candidate(s.rtype)).collect(),
+            };
+            if sets.is_empty() {
+                self.negative();
+            }
+            for set in sets {
+                self.push_answer(set, owner);
+            }
+            return None;
+        }
+        if let Some(set) = node.rrset(qtype) {
+            self.push_answer(set, owner);
+            return None;
+        }
+        if let Some(cname) = node.rrset(RecordType::CNAME) {
+            self.push_answer(cname, owner);
+            return cname.records.first().and_then(|r| match &r.data {
+                RData::CNAME(target) => Some(target.0.clone()),
+                _ => None,
+            });
+        }
+        self.negative();
+        None
+    }
+
+    fn push_answer(&mut self, set: &RRset, owner: &Name) {
+        self.answer.answers.extend(set.records.iter().map(|r| with_owner(r, owner)));
+    }
+
+    /// The SOA in authority for NXDOMAIN and NODATA, with the negative TTL of
+    /// RFC 2308 section 3: the smaller of the SOA's TTL and its MINIMUM.
+    fn negative(&mut self) {
+        if let Some(soa) = self.zone.soa_rrset() {
+            let ttl = soa.ttl.min(self.zone.soa().minimum);
+            self.answer.authorities.extend(soa.records.iter().map(|r| {
+                let mut r = r.clone();
+                r.ttl = ttl;
+                r
+            }));
+        }
+    }
+
+    /// A referral to the zone below `cut`. If the chain already produced an
+    /// answer, the referral is part of an authoritative response (AA stays set).
+    fn referral(&mut self, cut: &Node) {
+        if self.answer.answers.is_empty() {
+            self.answer.authoritative = false;
+        }
+        self.answer.referral = true;
+        if let Some(ns) = cut.rrset(RecordType::NS) {
+            self.answer.authorities.extend(ns.records.iter().cloned());
+        }
+        if let Some(ds) = cut.rrset(RecordType::DS) {
+            let _ = ds; // DS is only added with DNSSEC (DO); see the dnssec issue.
+        }
+    }
+}
+
+/// Types that ANY returns: zone data, not DNSSEC metadata.
+fn is_any_candidate(rtype: RecordType) -> bool {
+    !matches!(rtype, RecordType::RRSIG | RecordType::NSEC | RecordType::NSEC3)
+}
+
+/// `record` with its owner replaced by `owner` (the name as the client wrote it).
+fn with_owner(record: &Record, owner: &Name) -> Record {
+    let mut r = record.clone();
+    r.name = owner.clone();
+    r
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,20 @@
+//! fedns: an authoritative DNS server for Matrix federation delegation.
+//!
+//! The data flows one way, and the modules follow it:
+//!
+//! - [`zone`]: sources (TOML zones, RFC 1035 master files, the Matrix
+//!   shorthand) parsed and validated into one zone model, every record with
+//!   the `file:line:column` it came from;
+//! - [`snapshot`]: immutable, indexed zones ([`snapshot::ZoneSet`]), swapped
+//!   atomically on reload;
+//! - [`engine`]: the answer function, pure, from a question and the zones to
+//!   the sections of a response;
+//! - [`server`]: the front end (UDP, TCP, EDNS, truncation, reload);
+//! - [`config`] and [`cli`]: the configuration file and the command line.
+
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod server;
+pub mod snapshot;
+pub mod zone;

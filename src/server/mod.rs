@@ -1,0 +1,121 @@
+//! The front end: UDP and TCP listeners on tokio sockets, feeding
+//! [`wire::respond`] with the current [`ZoneSet`].
+//!
+//! Why not hickory-server's `Server`: in 0.26 it spawns one task per UDP
+//! packet with no bound, has no cap on TCP connections, logs two INFO lines
+//! per query, and can only send responses built from record iterators (no
+//! pre-encoded answers). Here each UDP socket is served by a fixed number of
+//! worker tasks and TCP connections are bounded by a semaphore, so load can
+//! never turn into unbounded memory.
+//!
+//! Zones are read through an [`ArcSwap`]: a query loads the pointer once and
+//! sees one consistent [`ZoneSet`]; a reload stores a new one.
+
+pub mod reload;
+mod tcp;
+mod udp;
+pub mod wire;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+
+use crate::snapshot::ZoneSet;
+
+/// The zones being served, swapped atomically on reload and transfer.
+pub type SharedZones = Arc<ArcSwap<ZoneSet>>;
+
+/// Listener settings.
+#[derive(Clone, Debug)]
+pub struct ListenConfig {
+    /// Addresses to serve on, UDP and TCP each.
+    pub listen: Vec<SocketAddr>,
+    /// Tasks reading each UDP socket (bounds in-flight UDP work).
+    pub udp_workers: usize,
+    /// Concurrent TCP connections across all listeners; more wait in the backlog.
+    pub max_tcp_connections: usize,
+    /// A TCP connection idle this long between messages is closed.
+    pub tcp_idle_timeout: Duration,
+}
+
+impl Default for ListenConfig {
+    fn default() -> Self {
+        ListenConfig {
+            listen: vec![SocketAddr::from(([127, 0, 0, 1], 5300))],
+            udp_workers: std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8),
+            max_tcp_connections: 512,
+            tcp_idle_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A running server: its bound addresses, and the handle that stops it.
+pub struct RunningServer {
+    local_addrs: Vec<SocketAddr>,
+    shutdown: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+}
+
+impl RunningServer {
+    /// Binds every address (UDP and TCP) and starts serving `zones`.
+    ///
+    /// Port 0 binds an ephemeral port; the TCP listener then uses the port
+    /// the UDP socket got, so one address serves both.
+    pub async fn start(config: &ListenConfig, zones: SharedZones) -> std::io::Result<RunningServer> {
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let mut tasks = JoinSet::new();
+        let mut local_addrs = Vec::new();
+        let tcp_slots = Arc::new(Semaphore::new(config.max_tcp_connections.max(1)));
+        for addr in &config.listen {
+            let (udp, tcp) = bind_pair(*addr).await?;
+            let local = udp.local_addr()?;
+            local_addrs.push(local);
+            let udp = Arc::new(udp);
+            for _ in 0..config.udp_workers.max(1) {
+                tasks.spawn(udp::serve(Arc::clone(&udp), Arc::clone(&zones), shutdown_rx.clone()));
+            }
+            tasks.spawn(tcp::serve(
+                tcp,
+                Arc::clone(&zones),
+                Arc::clone(&tcp_slots),
+                config.tcp_idle_timeout,
+                shutdown_rx.clone(),
+            ));
+        }
+        Ok(RunningServer { local_addrs, shutdown, tasks })
+    }
+
+    /// The addresses actually bound (ephemeral ports resolved).
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        &self.local_addrs
+    }
+
+    /// Stops accepting, lets in-flight answers finish (up to `grace`), and returns.
+    pub async fn shutdown(mut self, grace: Duration) {
+        let _ = self.shutdown.send(true);
+        let drain = async { while self.tasks.join_next().await.is_some() {} };
+        if tokio::time::timeout(grace, drain).await.is_err() {
+            self.tasks.abort_all();
+        }
+    }
+}
+
+/// Binds UDP and TCP on the same address; with port 0, on the same ephemeral port.
+async fn bind_pair(addr: SocketAddr) -> std::io::Result<(UdpSocket, TcpListener)> {
+    let attempts = if addr.port() == 0 { 16 } else { 1 };
+    let mut last_error = None;
+    for _ in 0..attempts {
+        let udp = UdpSocket::bind(addr).await?;
+        let bound = udp.local_addr()?;
+        match TcpListener::bind(bound).await {
+            Ok(tcp) => return Ok((udp, tcp)),
+            Err(e) => last_error = Some(e),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| std::io::Error::other("cannot bind")))
+}

@@ -1,0 +1,193 @@
+//! From request bytes to response bytes: decoding, the protocol checks of
+//! RFC 1035, 6891 (EDNS) and 8482, the engine, and encoding within the size
+//! the transport allows.
+//!
+//! Pure like the engine (no sockets), so every protocol edge is unit-tested
+//! here; the UDP and TCP loops only move bytes.
+
+use hickory_proto::op::{Header, HeaderCounts, Message, MessageType, Metadata, OpCode, Query, ResponseCode};
+use hickory_proto::rr::{DNSClass, Record, RecordType};
+use hickory_proto::serialize::binary::{BinDecodable, BinDecoder, BinEncodable, BinEncoder};
+
+use crate::engine::{self, Answer, Transport};
+use crate::snapshot::ZoneSet;
+
+/// The largest UDP payload fedns sends or advertises (the DNS Flag Day 2020
+/// value: fits the IPv6 minimum MTU without fragmentation).
+pub const MAX_UDP_PAYLOAD: u16 = 1232;
+/// The UDP payload size without EDNS (RFC 1035 4.2.1).
+pub const CLASSIC_UDP_PAYLOAD: u16 = 512;
+/// The largest message over TCP (the 16-bit length prefix, RFC 1035 4.2.2).
+pub const MAX_TCP_MESSAGE: usize = 65_535;
+/// The EDNS version fedns speaks (RFC 6891 6.1.3).
+pub const EDNS_VERSION: u8 = 0;
+
+/// Size of an OPT record without options: root name, type, class, TTL, RDLENGTH.
+const OPT_RECORD_LEN: usize = 11;
+
+/// The EDNS facts of a request that shape the response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RequestEdns {
+    /// The client's advertised UDP payload size (values under 512 count as 512).
+    pub udp_payload: u16,
+    /// The DO bit (RFC 3225): the client wants DNSSEC records.
+    pub dnssec_ok: bool,
+}
+
+/// Answers one DNS message. `None` means "send nothing": the bytes are not a
+/// query we should answer (shorter than a header, or a response: answering
+/// those would make us a reflector).
+pub fn respond(zones: &ZoneSet, request: &[u8], transport: Transport) -> Option<Vec<u8>> {
+    let header = Header::read(&mut BinDecoder::new(request)).ok()?;
+    if header.metadata.message_type == MessageType::Response {
+        return None;
+    }
+    let message = match Message::from_vec(request) {
+        Ok(message) => message,
+        Err(_) => return Some(error_response(&header.metadata, None, None, ResponseCode::FormErr, transport)),
+    };
+    let edns = message.edns.as_ref().map(|e| RequestEdns {
+        udp_payload: e.max_payload().max(CLASSIC_UDP_PAYLOAD),
+        dnssec_ok: e.flags().dnssec_ok,
+    });
+    let question = (message.queries.len() == 1).then(|| &message.queries[0]);
+    if message.metadata.op_code != OpCode::Query {
+        return Some(error_response(&message.metadata, question, edns, ResponseCode::NotImp, transport));
+    }
+    let Some(question) = question else {
+        // RFC 1035 4.1.2 allows several questions in theory; no server answers them.
+        return Some(error_response(&message.metadata, None, edns, ResponseCode::FormErr, transport));
+    };
+    if message.edns.as_ref().is_some_and(|e| e.version() > EDNS_VERSION) {
+        return Some(error_response(&message.metadata, Some(question), edns, ResponseCode::BADVERS, transport));
+    }
+    let answer = match (question.query_class(), question.query_type()) {
+        (DNSClass::IN, RecordType::AXFR | RecordType::IXFR) => Answer::empty(ResponseCode::Refused),
+        (DNSClass::IN, qtype) => engine::answer(zones, question.name(), qtype, transport),
+        _ => Answer::empty(ResponseCode::Refused),
+    };
+    Some(encode_response(&message.metadata, Some(question), &answer, edns, transport))
+}
+
+/// The size limit for a response to a request with `edns` over `transport`.
+pub fn response_limit(edns: Option<RequestEdns>, transport: Transport) -> usize {
+    match (transport, edns) {
+        (Transport::Tcp, _) => MAX_TCP_MESSAGE,
+        (Transport::Udp, None) => usize::from(CLASSIC_UDP_PAYLOAD),
+        (Transport::Udp, Some(e)) => usize::from(e.udp_payload.clamp(CLASSIC_UDP_PAYLOAD, MAX_UDP_PAYLOAD)),
+    }
+}
+
+fn error_response(
+    request: &Metadata,
+    question: Option<&Query>,
+    edns: Option<RequestEdns>,
+    rcode: ResponseCode,
+    transport: Transport,
+) -> Vec<u8> {
+    encode_response(request, question, &Answer::empty(rcode), edns, transport)
+}
+
+/// Encodes a response. Whole RRsets only: if the answer or authority section
+/// does not fit, the response carries the question and TC=1 only, so the
+/// client retries over TCP; additional RRsets that do not fit are left out
+/// (TC=1 only when referral glue had to go, RFC 9471).
+pub fn encode_response(
+    request: &Metadata,
+    question: Option<&Query>,
+    answer: &Answer,
+    edns: Option<RequestEdns>,
+    transport: Transport,
+) -> Vec<u8> {
+    let limit = response_limit(edns, transport);
+    let opt_len = if edns.is_some() { OPT_RECORD_LEN } else { 0 };
+    let record_limit = limit.saturating_sub(opt_len);
+
+    let mut metadata = Metadata::new(request.id, MessageType::Response, request.op_code);
+    metadata.recursion_desired = request.recursion_desired;
+    metadata.checking_disabled = request.checking_disabled;
+    metadata.authoritative = answer.authoritative;
+    metadata.response_code = answer.rcode;
+
+    let mut buffer = Vec::with_capacity(512);
+    let mut encoder = BinEncoder::new(&mut buffer);
+    let mut counts = HeaderCounts { queries: 0, answers: 0, authorities: 0, additionals: 0 };
+    // The header is rewritten with the final counts and flags at the end.
+    let header_ok = Header { metadata, counts }.emit(&mut encoder).is_ok();
+    if let Some(q) = question {
+        if q.emit(&mut encoder).is_ok() {
+            counts.queries = 1;
+        }
+    }
+    let after_question = encoder.offset();
+
+    let fits = |encoder: &mut BinEncoder<'_>, records: &[Record]| -> Option<u16> {
+        let start = encoder.offset();
+        for r in records {
+            if r.emit(encoder).is_err() || encoder.offset() > record_limit {
+                encoder.set_offset(start);
+                encoder.trim();
+                return None;
+            }
+        }
+        u16::try_from(records.len()).ok()
+    };
+    match (fits(&mut encoder, &answer.answers), ) {
+        (Some(n),) => counts.answers = n,
+        (None,) => metadata.truncation = true,
+    }
+    if !metadata.truncation {
+        match fits(&mut encoder, &answer.authorities) {
+            Some(n) => counts.authorities = n,
+            None => metadata.truncation = true,
+        }
+    }
+    if metadata.truncation {
+        encoder.set_offset(after_question);
+        encoder.trim();
+        counts.answers = 0;
+        counts.authorities = 0;
+    } else {
+        for rrset in rrsets(&answer.additionals) {
+            match fits(&mut encoder, rrset) {
+                Some(n) => counts.additionals += n,
+                None => {
+                    metadata.truncation |= answer.referral;
+                    break;
+                }
+            }
+        }
+    }
+    if let Some(e) = edns {
+        if emit_opt(&mut encoder, answer.rcode, e.dnssec_ok).is_ok() {
+            counts.additionals += 1;
+        }
+    }
+    let end = encoder.offset();
+    encoder.set_offset(0);
+    let rewritten = Header { metadata, counts }.emit(&mut encoder).is_ok();
+    encoder.set_offset(end);
+    drop(encoder);
+    debug_assert!(header_ok && rewritten, "a 12-byte header always fits");
+    buffer
+}
+
+/// Splits a section into runs of the same owner and type (its RRsets).
+fn rrsets(records: &[Record]) -> impl Iterator<Item = &[Record]> {
+    records.chunk_by(|a, b| a.record_type() == b.record_type() && a.name == b.name)
+}
+
+/// Writes our OPT record: payload 1232, version 0, the high bits of the
+/// rcode (BADVERS is 16), DO echoed (RFC 3225 3), no options.
+fn emit_opt(encoder: &mut BinEncoder<'_>, rcode: ResponseCode, dnssec_ok: bool) -> Result<(), hickory_proto::ProtoError> {
+    encoder.emit(0)?; // root owner
+    encoder.emit_u16(u16::from(RecordType::OPT))?;
+    encoder.emit_u16(MAX_UDP_PAYLOAD)?;
+    let do_bit: u32 = if dnssec_ok { 0x8000 } else { 0 };
+    encoder.emit_u32((u32::from(rcode.high()) << 24) | (u32::from(EDNS_VERSION) << 16) | do_bit)?;
+    encoder.emit_u16(0) // RDLENGTH: no options
+}
+
+#[cfg(test)]
+#[path = "wire_tests.rs"]
+mod tests;

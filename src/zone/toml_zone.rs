@@ -1,0 +1,488 @@
+//! The zone-style TOML format: a zone a person can read and write by hand.
+//!
+//! ```toml
+//! origin = "example.org."        # optional: defaults to the file name
+//! ttl = "1h"                     # default TTL of every record
+//! [soa]
+//! mname = "ns1"                  # names are relative to the origin unless they end in "."
+//! rname = "hostmaster"           # "hostmaster@example.org" is accepted too
+//! serial = 2026112601
+//! refresh = "2h"                 # refresh, retry, expire, minimum: seconds or "2h", "14d"...
+//! [[record]]
+//! name = "@"
+//! NS = ["ns1", "ns2.example.net."]
+//! MX = ["10 mail"]               # any type: RDATA in master-file (presentation) syntax
+//! TXT = ["v=spf1 -all"]          # TXT: the text itself; over 255 bytes it is split (RFC 1035)
+//! [[matrix]]
+//! server_name = "@"
+//! target = "synapse"
+//! port = 443
+//! ```
+//!
+//! The walk is by hand over toml's span-preserving tree ([`DeTable`]) so that
+//! every error names the `file:line:column` of the key or value at fault.
+
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use hickory_proto::rr::rdata::{SOA, TXT};
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+use toml::Spanned;
+use toml::de::{DeArray, DeTable, DeValue};
+
+use super::duration::parse_duration;
+use super::error::{ZoneError, ZoneErrors};
+use super::matrix::{DEFAULT_FEDERATION_PORT, MatrixDelegation, SrvTarget};
+use super::place::Place;
+use super::rdata_text::{parse_name, parse_rdata, parse_record_type};
+use super::{MAX_TTL, SourcedRecord, Zone};
+
+/// The TTL used when a zone sets none.
+pub const DEFAULT_TTL: u32 = 3_600;
+
+/// Parses a TOML zone. `default_origin` (from the file name) is used when the
+/// file has no `origin` key. The result is not yet validated: see
+/// [`super::validate::validate_zone`].
+pub fn parse_toml_zone(
+    text: &str,
+    file: &Arc<str>,
+    default_origin: Option<&Name>,
+) -> Result<Zone, ZoneErrors> {
+    let walker = Walker::new(text, file);
+    let doc = match DeTable::parse(text) {
+        Ok(doc) => doc,
+        Err(e) => {
+            let place = walker.place(e.span().unwrap_or(0..0));
+            return Err(ZoneErrors::one(place, format!("TOML syntax: {}", e.message().trim())));
+        }
+    };
+    walker.zone(doc.get_ref(), default_origin)
+}
+
+/// Walks one document, turning byte spans into places and collecting errors.
+struct Walker<'t> {
+    text: &'t str,
+    file: &'t Arc<str>,
+    errors: std::cell::RefCell<Vec<ZoneError>>,
+}
+
+type Value<'i> = Spanned<DeValue<'i>>;
+
+impl<'t> Walker<'t> {
+    fn new(text: &'t str, file: &'t Arc<str>) -> Self {
+        Walker { text, file, errors: Default::default() }
+    }
+
+    /// The place of the first byte of `span`.
+    fn place(&self, span: Range<usize>) -> Place {
+        let (line, column) = line_column(self.text, span.start);
+        Place::new(self.file, line, column)
+    }
+
+    fn error(&self, span: Range<usize>, message: impl Into<String>) {
+        let place = self.place(span);
+        self.errors.borrow_mut().push(ZoneError::new(place, message));
+    }
+
+    fn zone(&self, doc: &DeTable<'_>, default_origin: Option<&Name>) -> Result<Zone, ZoneErrors> {
+        let mut origin = default_origin.cloned();
+        if let Some(value) = get(doc, "origin") {
+            if let Some(text) = self.string(value, "origin") {
+                match Name::from_ascii(text) {
+                    Ok(mut name) => {
+                        name.set_fqdn(true);
+                        origin = Some(name);
+                    }
+                    Err(e) => self.error(value.span(), format!("bad origin {text:?}: {e}")),
+                }
+            }
+        }
+        let Some(origin) = origin else {
+            return Err(ZoneErrors::one(
+                Place::file(self.file),
+                "no origin: add `origin = \"example.org.\"` or name the file after the zone",
+            ));
+        };
+        let default_ttl = get(doc, "ttl").and_then(|v| self.duration(v, "ttl")).unwrap_or(DEFAULT_TTL);
+
+        let mut records = Vec::new();
+        let mut matrix = Vec::new();
+        for (key, value) in doc.iter() {
+            match key.get_ref().as_ref() {
+                "origin" | "ttl" => {}
+                "soa" => records.extend(self.soa(value, &origin, default_ttl)),
+                "record" => {
+                    for entry in self.tables(value, "record") {
+                        records.extend(self.record(&entry, &origin, default_ttl));
+                    }
+                }
+                "matrix" => {
+                    for entry in self.tables(value, "matrix") {
+                        if let Some(d) = self.matrix(&entry, &origin) {
+                            records.extend(d.srv_records(default_ttl));
+                            matrix.push(d);
+                        }
+                    }
+                }
+                other => self.error(
+                    key.span(),
+                    format!("unknown key `{other}` (expected origin, ttl, soa, record or matrix)"),
+                ),
+            }
+        }
+        let errors = self.errors.take();
+        if !errors.is_empty() {
+            return Err(ZoneErrors(errors));
+        }
+        Ok(Zone { origin, records, matrix, source: Some(PathBuf::from(self.file.as_ref())) })
+    }
+
+    fn soa(&self, value: &Value<'_>, origin: &Name, default_ttl: u32) -> Option<SourcedRecord> {
+        let table = self.table(value, "soa")?;
+        self.only_keys(
+            table,
+            &["mname", "rname", "serial", "refresh", "retry", "expire", "minimum", "ttl"],
+            "soa",
+        );
+        let name_of = |key: &str| -> Option<Name> {
+            let Some(v) = get(table, key) else {
+                self.error(value.span(), format!("[soa] needs `{key}`"));
+                return None;
+            };
+            let text = self.string(v, key)?;
+            // "hostmaster@example.org" is how people write a mailbox; RNAME wants a name.
+            let text = if key == "rname" { text.replacen('@', ".", 1) } else { text.to_owned() };
+            self.name_at(v, &text, origin)
+        };
+        let mname = name_of("mname");
+        let rname = name_of("rname");
+        let serial = match get(table, "serial") {
+            Some(v) => self.integer(v, "serial", u64::from(u32::MAX)).map(|n| n as u32),
+            None => {
+                self.error(value.span(), "[soa] needs `serial` (for example 2026112601)");
+                None
+            }
+        };
+        let timer = |key: &str, default: u32| match get(table, key) {
+            Some(v) => self.duration(v, key),
+            None => Some(default),
+        };
+        let refresh = timer("refresh", 7_200);
+        let retry = timer("retry", 900);
+        let expire = timer("expire", 1_209_600);
+        let minimum = timer("minimum", 300);
+        let ttl = get(table, "ttl").map_or(Some(default_ttl), |v| self.ttl(v));
+        let soa = SOA::new(
+            mname?,
+            rname?,
+            serial?,
+            i32::try_from(refresh?).ok()?,
+            i32::try_from(retry?).ok()?,
+            i32::try_from(expire?).ok()?,
+            minimum?,
+        );
+        Some(SourcedRecord {
+            record: Record::from_rdata(origin.clone(), ttl?, RData::SOA(soa)),
+            place: self.place(value.span()),
+        })
+    }
+
+    fn record(&self, entry: &Spanned<DeTable<'_>>, origin: &Name, default_ttl: u32) -> Vec<SourcedRecord> {
+        let table = entry.get_ref();
+        let Some(name_value) = get(table, "name") else {
+            self.error(entry.span(), "[[record]] needs `name` (\"@\" for the zone apex)");
+            return Vec::new();
+        };
+        let Some(owner) = self
+            .string(name_value, "name")
+            .and_then(|text| self.name_at(name_value, text, origin))
+        else {
+            return Vec::new();
+        };
+        let ttl = match get(table, "ttl") {
+            Some(v) => match self.ttl(v) {
+                Some(ttl) => ttl,
+                None => return Vec::new(),
+            },
+            None => default_ttl,
+        };
+        let mut out = Vec::new();
+        for (key, value) in table.iter() {
+            let key_text = key.get_ref().as_ref();
+            if key_text == "name" || key_text == "ttl" {
+                continue;
+            }
+            let Some(rtype) = parse_record_type(key_text).filter(|t| is_zone_data_type(*t)) else {
+                self.error(
+                    key.span(),
+                    format!("unknown record type `{key_text}` (keys of a [[record]] are name, ttl and record types such as A, AAAA, MX)"),
+                );
+                continue;
+            };
+            if rtype == RecordType::SOA {
+                self.error(key.span(), "write the SOA in the [soa] table, not in a [[record]]");
+                continue;
+            }
+            for (rdata, span) in self.rdatas(rtype, value, origin) {
+                out.push(SourcedRecord {
+                    record: Record::from_rdata(owner.clone(), ttl, rdata),
+                    place: self.place(span),
+                });
+            }
+        }
+        out
+    }
+
+    /// The RDATA values of one `TYPE = ...` key: a string or an array of them.
+    fn rdatas(&self, rtype: RecordType, value: &Value<'_>, origin: &Name) -> Vec<(RData, Range<usize>)> {
+        let items: Vec<&Value<'_>> = match value.get_ref() {
+            DeValue::Array(array) => array.iter().collect(),
+            _ => vec![value],
+        };
+        let mut out = Vec::new();
+        for item in items {
+            if rtype == RecordType::TXT {
+                if let Some(txt) = self.txt(item) {
+                    out.push((RData::TXT(txt), item.span()));
+                }
+                continue;
+            }
+            let Some(text) = self.string(item, rtype.to_string().as_str()) else { continue };
+            match parse_rdata(rtype, text, origin) {
+                Ok(rdata) => out.push((rdata, item.span())),
+                Err(e) => {
+                    // +1 skips the opening quote of a basic or literal string.
+                    let start = item.span().start + 1 + byte_offset(text, e.offset);
+                    self.error(start..start, format!("bad {rtype} data {text:?}: {}", e.message));
+                }
+            }
+        }
+        out
+    }
+
+    /// A TXT record from a string (split into 255-byte character-strings as
+    /// RFC 1035 3.3.14 requires) or an array of strings (one character-string each).
+    fn txt(&self, item: &Value<'_>) -> Option<TXT> {
+        match item.get_ref() {
+            DeValue::String(s) => Some(TXT::from_bytes(split_character_strings(s.as_bytes()))),
+            DeValue::Array(parts) => {
+                let mut strings = Vec::new();
+                for part in parts.iter() {
+                    let text = self.string(part, "TXT")?;
+                    if text.len() > 255 {
+                        self.error(part.span(), format!("a TXT character-string holds at most 255 bytes; this one has {}", text.len()));
+                        return None;
+                    }
+                    strings.push(text.as_bytes());
+                }
+                Some(TXT::from_bytes(strings))
+            }
+            other => {
+                self.error(item.span(), format!("TXT takes a string or an array of strings, not {}", other.type_str()));
+                None
+            }
+        }
+    }
+
+    fn matrix(&self, entry: &Spanned<DeTable<'_>>, origin: &Name) -> Option<MatrixDelegation> {
+        let table = entry.get_ref();
+        self.only_keys(
+            table,
+            &["server_name", "target", "port", "priority", "weight", "legacy_srv", "ttl", "well_known", "certificate"],
+            "matrix",
+        );
+        let Some(server_value) = get(table, "server_name") else {
+            self.error(entry.span(), "[[matrix]] needs `server_name` (\"@\" for the zone apex)");
+            return None;
+        };
+        let server_name = self.name_at(server_value, self.string(server_value, "server_name")?, origin)?;
+        let number = |key: &str, default: u16| match get(table, key) {
+            Some(v) => self.integer(v, key, u64::from(u16::MAX)).map(|n| n as u16),
+            None => Some(default),
+        };
+        let port = number("port", DEFAULT_FEDERATION_PORT)?;
+        let priority = number("priority", 10)?;
+        let weight = number("weight", 0)?;
+        let mut targets = Vec::new();
+        if let Some(v) = get(table, "target") {
+            let target = self.name_at(v, self.string(v, "target")?, origin)?;
+            targets.push(SrvTarget { priority, weight, port, target });
+        }
+        let legacy_srv = match get(table, "legacy_srv") {
+            Some(v) => match v.get_ref() {
+                DeValue::Boolean(b) => *b,
+                other => {
+                    self.error(v.span(), format!("`legacy_srv` must be true or false, not {}", other.type_str()));
+                    return None;
+                }
+            },
+            None => true,
+        };
+        let ttl = match get(table, "ttl") {
+            Some(v) => Some(self.ttl(v)?),
+            None => None,
+        };
+        let well_known = match get(table, "well_known") {
+            Some(v) => Some(self.string(v, "well_known")?.to_owned()),
+            None => None,
+        };
+        if targets.is_empty() && well_known.is_none() {
+            self.error(entry.span(), "[[matrix]] needs a `target` (for SRV records) or a `well_known` delegation");
+            return None;
+        }
+        let certificate = match get(table, "certificate") {
+            Some(v) => Some(PathBuf::from(self.string(v, "certificate")?)),
+            None => None,
+        };
+        Some(MatrixDelegation {
+            server_name,
+            targets,
+            legacy_srv,
+            ttl,
+            well_known,
+            certificate,
+            place: self.place(entry.span()),
+        })
+    }
+
+    // ---- typed accessors: each reports its own error and returns None ----
+
+    fn string<'v>(&self, value: &'v Value<'_>, key: &str) -> Option<&'v str> {
+        match value.get_ref() {
+            DeValue::String(s) => Some(s.as_ref()),
+            other => {
+                self.error(value.span(), format!("`{key}` must be a string, not {}", other.type_str()));
+                None
+            }
+        }
+    }
+
+    fn integer(&self, value: &Value<'_>, key: &str, max: u64) -> Option<u64> {
+        let parsed = match value.get_ref() {
+            DeValue::Integer(i) => u64::from_str_radix(i.as_str().replace('_', "").trim_start_matches('+'), i.radix()).ok(),
+            other => {
+                self.error(value.span(), format!("`{key}` must be a number, not {}", other.type_str()));
+                return None;
+            }
+        };
+        match parsed {
+            Some(n) if n <= max => Some(n),
+            _ => {
+                self.error(value.span(), format!("`{key}` must be between 0 and {max}"));
+                None
+            }
+        }
+    }
+
+    fn duration(&self, value: &Value<'_>, key: &str) -> Option<u32> {
+        match value.get_ref() {
+            DeValue::Integer(_) => self.integer(value, key, u64::from(u32::MAX)).map(|n| n as u32),
+            DeValue::String(s) => match parse_duration(s) {
+                Ok(seconds) => Some(seconds),
+                Err(e) => {
+                    self.error(value.span(), format!("`{key}`: {e}"));
+                    None
+                }
+            },
+            other => {
+                self.error(value.span(), format!("`{key}` must be seconds or a duration like \"1h\", not {}", other.type_str()));
+                None
+            }
+        }
+    }
+
+    fn ttl(&self, value: &Value<'_>) -> Option<u32> {
+        let ttl = self.duration(value, "ttl")?;
+        if ttl > MAX_TTL {
+            self.error(value.span(), format!("TTL {ttl} is out of range (at most {MAX_TTL}, RFC 2181 section 8)"));
+            return None;
+        }
+        Some(ttl)
+    }
+
+    fn name_at(&self, value: &Value<'_>, text: &str, origin: &Name) -> Option<Name> {
+        match parse_name(text, origin) {
+            Ok(name) => Some(name),
+            Err(e) => {
+                self.error(value.span(), format!("bad name {text:?}: {e}"));
+                None
+            }
+        }
+    }
+
+    fn table<'v, 'i>(&self, value: &'v Value<'i>, key: &str) -> Option<&'v DeTable<'i>> {
+        match value.get_ref() {
+            DeValue::Table(t) => Some(t),
+            other => {
+                self.error(value.span(), format!("`{key}` must be a table, not {}", other.type_str()));
+                None
+            }
+        }
+    }
+
+    /// The tables of an array of tables (`[[record]]`).
+    fn tables<'v, 'i>(&self, value: &'v Value<'i>, key: &str) -> Vec<Spanned<DeTable<'i>>> {
+        let DeValue::Array(array) = value.get_ref() else {
+            self.error(value.span(), format!("`{key}` must be written as [[{key}]] tables"));
+            return Vec::new();
+        };
+        table_items(array)
+            .filter_map(|item| match item.get_ref() {
+                DeValue::Table(t) => Some(Spanned::new(item.span(), t.clone())),
+                other => {
+                    self.error(item.span(), format!("each `{key}` must be a table, not {}", other.type_str()));
+                    None
+                }
+            })
+            .collect()
+    }
+
+    fn only_keys(&self, table: &DeTable<'_>, allowed: &[&str], section: &str) {
+        for key in table.keys() {
+            let k = key.get_ref().as_ref();
+            if !allowed.contains(&k) {
+                self.error(key.span(), format!("unknown key `{k}` in [{section}] (expected one of {})", allowed.join(", ")));
+            }
+        }
+    }
+}
+
+fn table_items<'a, 'i>(array: &'a DeArray<'i>) -> impl Iterator<Item = &'a Value<'i>> {
+    array.iter()
+}
+
+fn get<'a, 'i>(table: &'a DeTable<'i>, key: &str) -> Option<&'a Value<'i>> {
+    table.iter().find(|(k, _)| k.get_ref().as_ref() == key).map(|(_, v)| v)
+}
+
+/// Types that may appear as zone data (not meta types such as OPT, ANY, AXFR).
+fn is_zone_data_type(rtype: RecordType) -> bool {
+    !matches!(
+        rtype,
+        RecordType::OPT | RecordType::ANY | RecordType::AXFR | RecordType::IXFR | RecordType::TSIG | RecordType::ZERO
+    )
+}
+
+/// Splits text into RFC 1035 character-strings of at most 255 bytes each.
+pub fn split_character_strings(bytes: &[u8]) -> Vec<&[u8]> {
+    if bytes.is_empty() {
+        return vec![bytes];
+    }
+    bytes.chunks(255).collect()
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_column(text: &str, offset: usize) -> (u32, u32) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    (line as u32, column as u32)
+}
+
+/// The byte offset of the `chars`-th character of `text` (clamped to its end).
+fn byte_offset(text: &str, chars: usize) -> usize {
+    text.char_indices().nth(chars).map_or(text.len(), |(i, _)| i)
+}
