@@ -18,3 +18,6 @@ pub mod engine;
 pub mod server;
 pub mod snapshot;
 pub mod zone;
+
+#[cfg(test)]
+mod testing;

@@ -1,0 +1,238 @@
+//! Protocol edges of the front end, on bytes (no sockets).
+
+use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
+use hickory_proto::rr::{Name, RecordType};
+use proptest::prelude::*;
+
+use super::{Transport, respond};
+use crate::snapshot::ZoneSet;
+use crate::testing::zones_from_toml;
+
+const ZONE: &str = r#"
+origin = "example.org."
+[soa]
+mname = "ns1"
+rname = "hostmaster"
+serial = 1
+[[record]]
+name = "@"
+NS = ["ns1"]
+[[record]]
+name = "ns1"
+A = ["192.0.2.53"]
+[[record]]
+name = "big"
+TXT = [
+  "big-txt-record-0-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+  "big-txt-record-1-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+  "big-txt-record-2-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+  "big-txt-record-3-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+  "big-txt-record-4-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+  "big-txt-record-5-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+  "big-txt-record-6-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+  "big-txt-record-7-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+]
+[[record]]
+name = "huge"
+TXT = [
+  "%1", "%2", "%3", "%4", "%5", "%6", "%7", "%8", "%9", "%10", "%11", "%12", "%13", "%14", "%15", "%16",
+]
+"#;
+
+fn zones() -> ZoneSet {
+    // 16 TXT records of 200 bytes: about 3.4 KB, too big for any UDP response.
+    let long = "y".repeat(200);
+    let mut text = ZONE.to_string();
+    for i in (1..=16).rev() {
+        text = text.replace(&format!("\"%{i}\""), &format!("\"{i}-{long}\""));
+    }
+    zones_from_toml(&[&text])
+}
+
+fn query(name: &str, qtype: RecordType, edns: Option<Edns>) -> Message {
+    let mut m = Message::new(0x1234, MessageType::Query, OpCode::Query);
+    m.add_query(Query::query(Name::from_ascii(name).unwrap(), qtype));
+    m.metadata.recursion_desired = true;
+    if let Some(e) = edns {
+        m.set_edns(e);
+    }
+    m
+}
+
+fn edns(payload: u16, version: u8, dnssec_ok: bool) -> Edns {
+    let mut e = Edns::new();
+    e.set_max_payload(payload);
+    e.set_version(version);
+    e.set_dnssec_ok(dnssec_ok);
+    e
+}
+
+fn ask(m: &Message, transport: Transport) -> (Vec<u8>, Message) {
+    let bytes = respond(&zones(), &m.to_vec().unwrap(), transport).expect("a response");
+    let decoded = Message::from_vec(&bytes).expect("a well-formed response");
+    (bytes, decoded)
+}
+
+#[test]
+fn response_echoes_id_question_and_rd_and_sets_qr_aa() {
+    let (_, r) = ask(&query("NS1.example.ORG.", RecordType::A, None), Transport::Udp);
+    assert_eq!(r.metadata.id, 0x1234);
+    assert_eq!(r.metadata.message_type, MessageType::Response);
+    assert!(r.metadata.authoritative && r.metadata.recursion_desired && !r.metadata.recursion_available);
+    assert_eq!(r.queries[0].name().to_string(), "NS1.example.ORG.", "question echoed as sent");
+    assert_eq!(r.answers[0].name.to_string(), "NS1.example.ORG.");
+}
+
+#[test]
+fn answer_owner_is_compressed_against_the_question() {
+    let (bytes, _) = ask(&query("ns1.example.org.", RecordType::A, None), Transport::Udp);
+    // header 12 + question (17 + 4) = 33: the answer owner is a pointer to offset 12.
+    assert_eq!(&bytes[33..35], &[0xC0, 0x0C]);
+}
+
+#[test]
+fn responses_to_responses_and_runts_are_dropped() {
+    let mut m = query("example.org.", RecordType::SOA, None);
+    m.metadata.message_type = MessageType::Response;
+    assert!(respond(&zones(), &m.to_vec().unwrap(), Transport::Udp).is_none());
+    assert!(respond(&zones(), &[0u8; 11], Transport::Udp).is_none());
+    assert!(respond(&zones(), &[], Transport::Tcp).is_none());
+}
+
+#[test]
+fn no_question_or_two_questions_is_formerr() {
+    let mut none = Message::new(7, MessageType::Query, OpCode::Query);
+    none.set_edns(edns(1232, 0, false));
+    let (_, r) = ask(&none, Transport::Udp);
+    assert_eq!(r.metadata.response_code, ResponseCode::FormErr);
+    assert!(r.edns.is_some(), "OPT in the response to a query with OPT");
+
+    let mut two = query("example.org.", RecordType::SOA, None);
+    two.add_query(Query::query(Name::from_ascii("example.org.").unwrap(), RecordType::NS));
+    let (_, r) = ask(&two, Transport::Udp);
+    assert_eq!(r.metadata.response_code, ResponseCode::FormErr);
+}
+
+#[test]
+fn garbage_after_the_header_is_formerr_with_the_request_id() {
+    let mut bytes = query("example.org.", RecordType::SOA, None).to_vec().unwrap();
+    bytes.truncate(bytes.len() - 3);
+    let r = Message::from_vec(&respond(&zones(), &bytes, Transport::Udp).unwrap()).unwrap();
+    assert_eq!(r.metadata.response_code, ResponseCode::FormErr);
+    assert_eq!(r.metadata.id, 0x1234);
+}
+
+#[test]
+fn unknown_opcode_is_notimp() {
+    let mut m = query("example.org.", RecordType::SOA, None);
+    m.metadata.op_code = OpCode::Unknown(3);
+    let (_, r) = ask(&m, Transport::Udp);
+    assert_eq!(r.metadata.response_code, ResponseCode::NotImp);
+    assert!(r.answers.is_empty());
+}
+
+#[test]
+fn edns_version_above_zero_is_badvers_with_an_opt_of_version_zero() {
+    let (_, r) = ask(&query("example.org.", RecordType::SOA, Some(edns(1232, 1, false))), Transport::Udp);
+    // 16 is both BADVERS and BADSIG (RFC 6891, 8945); hickory decodes it as BADSIG.
+    assert_eq!(u16::from(r.metadata.response_code), 16);
+    assert_eq!(r.edns.as_ref().map(|e| e.version()), Some(0));
+    assert!(r.answers.is_empty());
+}
+
+#[test]
+fn opt_is_returned_only_when_asked_and_do_is_echoed() {
+    let (_, plain) = ask(&query("example.org.", RecordType::SOA, None), Transport::Udp);
+    assert!(plain.edns.is_none());
+    let (_, with) = ask(&query("example.org.", RecordType::SOA, Some(edns(4096, 0, true))), Transport::Udp);
+    let e = with.edns.expect("OPT");
+    assert_eq!(e.max_payload(), 1232);
+    assert!(e.flags().dnssec_ok);
+}
+
+#[test]
+fn big_answer_without_edns_is_truncated_cleanly() {
+    let (bytes, r) = ask(&query("big.example.org.", RecordType::TXT, None), Transport::Udp);
+    assert!(bytes.len() <= 512);
+    assert!(r.metadata.truncation);
+    assert!(r.answers.is_empty(), "no partial answer section");
+    assert_eq!(r.queries.len(), 1);
+}
+
+#[test]
+fn big_answer_fits_with_edns_1232() {
+    let (bytes, r) = ask(&query("big.example.org.", RecordType::TXT, Some(edns(1232, 0, false))), Transport::Udp);
+    assert!(!r.metadata.truncation);
+    assert_eq!(r.answers.len(), 8);
+    assert!(bytes.len() <= 1232);
+}
+
+#[test]
+fn udp_payload_is_capped_at_1232_whatever_the_client_says() {
+    let (bytes, r) = ask(&query("huge.example.org.", RecordType::TXT, Some(edns(65000, 0, false))), Transport::Udp);
+    assert!(r.metadata.truncation);
+    assert!(bytes.len() <= 1232);
+    let (_, tcp) = ask(&query("huge.example.org.", RecordType::TXT, Some(edns(65000, 0, false))), Transport::Tcp);
+    assert!(!tcp.metadata.truncation);
+    assert_eq!(tcp.answers.len(), 16, "TCP carries the whole answer");
+}
+
+#[test]
+fn zone_transfers_over_udp_are_refused() {
+    for qtype in [RecordType::AXFR, RecordType::IXFR] {
+        let (_, r) = ask(&query("example.org.", qtype, None), Transport::Udp);
+        assert_eq!(r.metadata.response_code, ResponseCode::Refused);
+    }
+}
+
+#[test]
+fn other_classes_are_refused() {
+    let mut m = query("example.org.", RecordType::SOA, None);
+    let mut q = m.queries[0].clone();
+    q.set_query_class(hickory_proto::rr::DNSClass::CH);
+    m.queries = vec![q];
+    let (_, r) = ask(&m, Transport::Udp);
+    assert_eq!(r.metadata.response_code, ResponseCode::Refused);
+}
+
+#[test]
+fn a_compression_loop_in_the_question_is_formerr_not_a_hang() {
+    // Header with QDCOUNT=1, then a name that points at itself.
+    let mut bytes = vec![0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0, 0];
+    bytes.extend_from_slice(&[0xC0, 0x0C, 0x00, 0x01, 0x00, 0x01]);
+    let r = Message::from_vec(&respond(&zones(), &bytes, Transport::Udp).unwrap()).unwrap();
+    assert_eq!(r.metadata.response_code, ResponseCode::FormErr);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    /// Random bytes never panic, and whatever comes back decodes.
+    #[test]
+    fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+        let zones = zones();
+        for transport in [Transport::Udp, Transport::Tcp] {
+            if let Some(response) = respond(&zones, &bytes, transport) {
+                prop_assert!(Message::from_vec(&response).is_ok());
+            }
+        }
+    }
+
+    /// A valid query with bytes flipped or cut never panics.
+    #[test]
+    fn mutated_queries_never_panic(
+        flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..8),
+        cut in any::<usize>(),
+    ) {
+        let mut bytes = query("big.example.org.", RecordType::TXT, Some(edns(1232, 0, true))).to_vec().unwrap();
+        for (at, value) in flips {
+            let i = at % bytes.len();
+            bytes[i] = value;
+        }
+        bytes.truncate(cut % (bytes.len() + 1));
+        if let Some(response) = respond(&zones(), &bytes, Transport::Udp) {
+            prop_assert!(response.len() <= 1232);
+            prop_assert!(Message::from_vec(&response).is_ok());
+        }
+    }
+}
