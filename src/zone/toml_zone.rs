@@ -152,7 +152,12 @@ impl<'t> Walker<'t> {
             };
             let text = self.string(v, key)?;
             // "hostmaster@example.org" is how people write a mailbox; RNAME wants a name.
-            let text = if key == "rname" { text.replacen('@', ".", 1) } else { text.to_owned() };
+            let text = match text.split_once('@') {
+                Some((local, domain)) if key == "rname" => {
+                    format!("{local}.{}.", domain.trim_end_matches('.'))
+                }
+                _ => text.to_owned(),
+            };
             self.name_at(v, &text, origin)
         };
         let mname = name_of("mname");
@@ -485,4 +490,153 @@ pub fn line_column(text: &str, offset: usize) -> (u32, u32) {
 /// The byte offset of the `chars`-th character of `text` (clamped to its end).
 fn byte_offset(text: &str, chars: usize) -> usize {
     text.char_indices().nth(chars).map_or(text.len(), |(i, _)| i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::zone::validate::validate_zone;
+
+    const HEAD: &str = "origin = \"example.org.\"\nttl = \"1h\"\n[soa]\nmname = \"ns1\"\nrname = \"hostmaster@example.org\"\nserial = 2026112601\nrefresh = \"2h\"\nretry = \"15m\"\nexpire = \"14d\"\nminimum = \"5m\"\n[[record]]\nname = \"@\"\nNS = [\"ns1\", \"ns2.example.net.\"]\n";
+
+    fn file() -> Arc<str> {
+        Arc::from("z.toml")
+    }
+
+    fn load(body: &str) -> Result<Zone, ZoneErrors> {
+        let zone = parse_toml_zone(&format!("{HEAD}{body}"), &file(), None)?;
+        validate_zone(&zone)?;
+        Ok(zone)
+    }
+
+    /// The first error, as `line:column: message`.
+    fn first_error(body: &str) -> String {
+        let e = load(body).expect_err("the zone should not load");
+        let first = &e.0[0];
+        format!("{}:{}: {}", first.place.line, first.place.column, first.message)
+    }
+
+    #[test]
+    fn loads_the_documented_shape() {
+        let zone = load("[[record]]\nname = \"synapse\"\nA = [\"203.0.113.20\"]\nAAAA = [\"2001:db8::20\"]\nttl = 300\n[[matrix]]\nserver_name = \"@\"\ntarget = \"synapse\"\nport = 443\n").unwrap();
+        assert_eq!(zone.origin.to_string(), "example.org.");
+        assert_eq!(zone.serial(), Some(2026112601));
+        let soa = zone.soa().unwrap();
+        match &soa.data {
+            RData::SOA(s) => {
+                assert_eq!(s.rname.to_string(), "hostmaster.example.org.");
+                assert_eq!((s.refresh, s.retry, s.expire, s.minimum), (7200, 900, 1_209_600, 300));
+            }
+            other => panic!("{other:?}"),
+        }
+        let synapse: Vec<_> = zone.records.iter().filter(|r| r.record.name.to_string() == "synapse.example.org.").collect();
+        assert_eq!(synapse.len(), 2);
+        assert!(synapse.iter().all(|r| r.record.ttl == 300));
+        assert_eq!(synapse[0].place.line, 16);
+        let srv: Vec<String> = zone.records.iter().filter(|r| r.record.record_type() == RecordType::SRV).map(|r| r.record.name.to_string()).collect();
+        assert_eq!(srv, ["_matrix-fed._tcp.example.org.", "_matrix._tcp.example.org."]);
+        assert_eq!(zone.matrix.len(), 1);
+    }
+
+    #[test]
+    fn origin_defaults_to_the_file_name() {
+        let text = HEAD.replacen("origin = \"example.org.\"\n", "", 1);
+        let origin = Name::from_ascii("example.org.").unwrap();
+        let zone = parse_toml_zone(&text, &file(), Some(&origin)).unwrap();
+        assert_eq!(zone.origin, origin);
+    }
+
+    #[test]
+    fn long_txt_is_split_into_255_byte_strings() {
+        let long = "a".repeat(600);
+        let zone = load(&format!("[[record]]\nname = \"t\"\nTXT = [\"{long}\"]\n")).unwrap();
+        let txt = zone.records.iter().find_map(|r| match &r.record.data {
+            RData::TXT(t) => Some(t.clone()),
+            _ => None,
+        });
+        let lens: Vec<usize> = txt.unwrap().txt_data.iter().map(|s| s.len()).collect();
+        assert_eq!(lens, [255, 255, 90]);
+    }
+
+    #[test]
+    fn toml_syntax_error_names_its_place() {
+        let e = first_error("[[record]]\nname = \"x\nA = []\n");
+        assert!(e.starts_with("15:10: TOML syntax: invalid basic string"), "{e}");
+    }
+
+    #[test]
+    fn unknown_record_type_names_the_key() {
+        assert_eq!(first_error("[[record]]\nname = \"x\"\nAA = [\"192.0.2.1\"]\n").split(": ").next(), Some("16:1"));
+        assert!(first_error("[[record]]\nname = \"x\"\nAA = [\"192.0.2.1\"]\n").contains("unknown record type `AA`"));
+    }
+
+    #[test]
+    fn bad_address_names_the_value() {
+        let e = first_error("[[record]]\nname = \"x\"\nA = [\"192.0.2.300\"]\n");
+        assert!(e.starts_with("16:"), "{e}");
+        assert!(e.contains("bad A data"), "{e}");
+    }
+
+    #[test]
+    fn name_outside_the_origin_is_an_error() {
+        let e = first_error("[[record]]\nname = \"www.example.net.\"\nA = [\"192.0.2.1\"]\n");
+        assert!(e.starts_with("16:"), "{e}");
+        assert!(e.contains("outside the zone"), "{e}");
+    }
+
+    #[test]
+    fn cname_beside_other_data_is_an_error() {
+        let e = first_error("[[record]]\nname = \"x\"\nA = [\"192.0.2.1\"]\nCNAME = \"y\"\n");
+        assert!(e.contains("CNAME"), "{e}");
+        assert!(e.contains("RFC 1034"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_record_is_an_error_naming_the_first() {
+        let e = first_error("[[record]]\nname = \"x\"\nA = [\"192.0.2.1\"]\n[[record]]\nname = \"X\"\nA = [\"192.0.2.1\"]\n");
+        assert!(e.starts_with("19:"), "{e}");
+        assert!(e.contains("duplicate record") && e.contains("z.toml:16"), "{e}");
+    }
+
+    #[test]
+    fn ttl_out_of_range_is_an_error() {
+        let e = first_error("[[record]]\nname = \"x\"\nttl = 2147483648\nA = [\"192.0.2.1\"]\n");
+        assert!(e.starts_with("16:7"), "{e}");
+        assert!(e.contains("out of range"), "{e}");
+    }
+
+    #[test]
+    fn missing_soa_and_ns_are_errors() {
+        let text = "origin = \"example.org.\"\n[[record]]\nname = \"x\"\nA = [\"192.0.2.1\"]\n";
+        let zone = parse_toml_zone(text, &file(), None).unwrap();
+        let e = validate_zone(&zone).unwrap_err().to_string();
+        assert!(e.contains("no SOA record") && e.contains("no NS record"), "{e}");
+    }
+
+    #[test]
+    fn broken_matrix_sections_are_errors() {
+        assert!(first_error("[[matrix]]\ntarget = \"synapse\"\n").contains("needs `server_name`"));
+        assert!(first_error("[[matrix]]\nserver_name = \"@\"\n").contains("needs a `target`"));
+        assert!(first_error("[[matrix]]\nserver_name = \"@\"\ntarget = \"s\"\nport = 70000\n").contains("`port` must be between 0 and 65535"));
+        assert!(first_error("[[matrix]]\nserver_name = \"@\"\ntarget = \"s\"\nlegacy_srv = \"no\"\n").contains("true or false"));
+        assert!(first_error("[[matrix]]\nserver_name = \"@\"\ntargt = \"s\"\n").contains("unknown key `targt`"));
+    }
+
+    #[test]
+    fn unknown_top_level_key_is_an_error() {
+        let e = parse_toml_zone(&format!("zone = 1\n{HEAD}"), &file(), None).unwrap_err().to_string();
+        assert!(e.starts_with("z.toml:1:1: unknown key `zone`"), "{e}");
+    }
+
+    #[test]
+    fn every_error_is_reported_not_only_the_first() {
+        let e = load("[[record]]\nname = \"a\"\nA = [\"x\"]\n[[record]]\nname = \"b\"\nAAAA = [\"y\"]\n").unwrap_err();
+        assert_eq!(e.0.len(), 2);
+    }
+
+    #[test]
+    fn line_column_counts_characters() {
+        assert_eq!(line_column("ab\ncdé f", 8), (2, 5));
+        assert_eq!(line_column("", 10), (1, 1));
+    }
 }
