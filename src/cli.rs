@@ -13,7 +13,7 @@ use tracing::{error, info, warn};
 
 use crate::config::Config;
 use crate::server::reload::{LoadReport, ZoneSources, load};
-use crate::server::{ListenConfig, RunningServer};
+use crate::server::{ListenConfig, RunningServer, ServedZones};
 use crate::snapshot::ZoneSet;
 
 /// Where `fedns serve` listens when nothing else is said.
@@ -123,7 +123,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if zones.is_empty() {
         bail!("no zones to serve in {}: add NAME.toml or NAME.zone files", describe_sources(&sources));
     }
-    let shared = Arc::new(ArcSwap::from_pointee(zones));
+    let shared = Arc::new(ArcSwap::from_pointee(ServedZones::new(zones)));
     let server = RunningServer::start(&listen, Arc::clone(&shared))
         .await
         .with_context(|| format!("cannot listen on {}", join(&listen.listen)))?;
@@ -148,11 +148,11 @@ async fn wait_for_signals(sources: &ZoneSources, shared: &crate::server::SharedZ
                 info!("SIGHUP: reloading zones");
                 let sources = sources.clone();
                 let current = shared.load_full();
-                let (zones, report) = tokio::task::spawn_blocking(move || load(&sources, &current))
+                let (zones, report) = tokio::task::spawn_blocking(move || load(&sources, &current.zones))
                     .await
                     .context("reload task failed")?;
                 log_report(&report);
-                shared.store(Arc::new(zones));
+                shared.store(Arc::new(ServedZones::new(zones)));
             }
             _ = term.recv() => return Ok(()),
             _ = tokio::signal::ctrl_c() => return Ok(()),

@@ -11,6 +11,8 @@
 //! Zones are read through an [`ArcSwap`]: a query loads the pointer once and
 //! sees one consistent [`ZoneSet`]; a reload stores a new one.
 
+pub mod answer_cache;
+pub mod fast_path;
 pub mod reload;
 mod tcp;
 mod udp;
@@ -25,10 +27,11 @@ use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
-use crate::snapshot::ZoneSet;
+pub use answer_cache::ServedZones;
 
-/// The zones being served, swapped atomically on reload and transfer.
-pub type SharedZones = Arc<ArcSwap<ZoneSet>>;
+/// The zones being served (with their answer cache), swapped atomically on
+/// reload and transfer.
+pub type SharedZones = Arc<ArcSwap<ServedZones>>;
 
 /// Listener settings.
 #[derive(Clone, Debug)]

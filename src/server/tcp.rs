@@ -91,8 +91,8 @@ async fn connection(
             Err(_) => return Ok(()),
         }
         let response = {
-            let zones = zones.load();
-            respond(&zones, &message, Transport::Tcp)
+            let served = zones.load();
+            respond(&served, &message, Transport::Tcp)
         };
         let Some(response) = response else { continue };
         let Ok(len) = u16::try_from(response.len()) else { continue };

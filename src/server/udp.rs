@@ -31,8 +31,8 @@ pub(super) async fn serve(socket: Arc<UdpSocket>, zones: SharedZones, mut shutdo
             _ = shutdown.changed() => return,
         };
         let response = {
-            let zones = zones.load();
-            respond(&zones, &buf[..len], Transport::Udp)
+            let served = zones.load();
+            respond(&served, &buf[..len], Transport::Udp)
         };
         if let Some(response) = response {
             if let Err(e) = socket.send_to(&response, peer).await {

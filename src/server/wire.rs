@@ -10,6 +10,8 @@ use hickory_proto::rr::{DNSClass, Record, RecordType};
 use hickory_proto::serialize::binary::{BinDecodable, BinDecoder, BinEncodable, BinEncoder};
 
 use crate::engine::{self, Answer, Transport};
+use super::answer_cache::ServedZones;
+use super::fast_path::{SimpleQuery, personalise};
 use crate::snapshot::ZoneSet;
 
 /// The largest UDP payload fedns sends or advertises (the DNS Flag Day 2020
@@ -37,7 +39,31 @@ pub struct RequestEdns {
 /// Answers one DNS message. `None` means "send nothing": the bytes are not a
 /// query we should answer (shorter than a header, or a response: answering
 /// those would make us a reflector).
-pub fn respond(zones: &ZoneSet, request: &[u8], transport: Transport) -> Option<Vec<u8>> {
+///
+/// A query of the common shape is answered from the answer cache when it
+/// can be, else by the full path, whose bytes are then cached.
+pub fn respond(served: &ServedZones, request: &[u8], transport: Transport) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let simple = SimpleQuery::parse(request, transport);
+    if let Some(query) = &simple {
+        if let Some(cached) = served.answers.get(&query.key) {
+            personalise(&cached, query, request, &mut out);
+            return Some(out);
+        }
+    }
+    let normalised = respond_uncached(&served.zones, request, transport)?;
+    if let Some(query) = simple {
+        personalise(&normalised, &query, request, &mut out);
+        served.answers.insert(query.key, &normalised);
+        return Some(out);
+    }
+    Some(restore_question_case(normalised, request))
+}
+
+/// The full path: decode, check, answer, encode. The question is answered
+/// and written lower-cased (so answer owners compress against it, whatever
+/// case the client used); callers put the client's question back.
+pub fn respond_uncached(zones: &ZoneSet, request: &[u8], transport: Transport) -> Option<Vec<u8>> {
     let header = Header::read(&mut BinDecoder::new(request)).ok()?;
     if header.metadata.message_type == MessageType::Response {
         return None;
@@ -50,23 +76,51 @@ pub fn respond(zones: &ZoneSet, request: &[u8], transport: Transport) -> Option<
         udp_payload: e.max_payload().max(CLASSIC_UDP_PAYLOAD),
         dnssec_ok: e.flags().dnssec_ok,
     });
-    let question = (message.queries.len() == 1).then(|| &message.queries[0]);
+    let question = (message.queries.len() == 1).then(|| lowercase_question(&message.queries[0]));
     if message.metadata.op_code != OpCode::Query {
-        return Some(error_response(&message.metadata, question, edns, ResponseCode::NotImp, transport));
+        return Some(error_response(&message.metadata, question.as_ref(), edns, ResponseCode::NotImp, transport));
     }
     let Some(question) = question else {
         // RFC 1035 4.1.2 allows several questions in theory; no server answers them.
         return Some(error_response(&message.metadata, None, edns, ResponseCode::FormErr, transport));
     };
     if message.edns.as_ref().is_some_and(|e| e.version() > EDNS_VERSION) {
-        return Some(error_response(&message.metadata, Some(question), edns, ResponseCode::BADVERS, transport));
+        return Some(error_response(&message.metadata, Some(&question), edns, ResponseCode::BADVERS, transport));
     }
     let answer = match (question.query_class(), question.query_type()) {
         (DNSClass::IN, RecordType::AXFR | RecordType::IXFR) => Answer::empty(ResponseCode::Refused),
         (DNSClass::IN, qtype) => engine::answer(zones, question.name(), qtype, transport),
         _ => Answer::empty(ResponseCode::Refused),
     };
-    Some(encode_response(&message.metadata, Some(question), &answer, edns, transport))
+    Some(encode_response(&message.metadata, Some(&question), &answer, edns, transport))
+}
+
+fn lowercase_question(q: &Query) -> Query {
+    let mut lower = q.clone();
+    lower.set_name(q.name().to_lowercase());
+    lower
+}
+
+/// Puts the client's QNAME (same bytes but for case) back into a response
+/// whose question was written lower-cased.
+fn restore_question_case(mut response: Vec<u8>, request: &[u8]) -> Vec<u8> {
+    if response.get(4..6) != Some(&[0, 1]) || request.get(4..6) != Some(&[0, 1]) {
+        return response;
+    }
+    let mut at = 12;
+    while let Some(&len) = response.get(at) {
+        if len == 0 || len > 63 {
+            break;
+        }
+        at += 1 + usize::from(len);
+    }
+    if let (Some(ours), Some(theirs)) = (response.get(12..at), request.get(12..at)) {
+        if ours.eq_ignore_ascii_case(theirs) {
+            let theirs = theirs.to_vec();
+            response[12..at].copy_from_slice(&theirs);
+        }
+    }
+    response
 }
 
 /// The size limit for a response to a request with `edns` over `transport`.

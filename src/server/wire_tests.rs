@@ -5,6 +5,7 @@ use hickory_proto::rr::{Name, RecordType};
 use proptest::prelude::*;
 
 use super::{Transport, respond};
+use crate::server::ServedZones;
 use crate::snapshot::ZoneSet;
 use crate::testing::zones_from_toml;
 
@@ -39,7 +40,11 @@ TXT = [
 ]
 "#;
 
-fn zones() -> ZoneSet {
+fn zones() -> ServedZones {
+    ServedZones::new(zone_set())
+}
+
+fn zone_set() -> ZoneSet {
     // 16 TXT records of 200 bytes: about 3.4 KB, too big for any UDP response.
     let long = "y".repeat(200);
     let mut text = ZONE.to_string();
@@ -235,4 +240,50 @@ proptest! {
             prop_assert!(Message::from_vec(&response).is_ok());
         }
     }
+}
+
+/// The answer cache gives byte for byte what the full path gives, for many
+/// generated queries: every case pattern, type, EDNS shape and transport,
+/// with the cache warmed by a differently-cased copy of each question.
+#[test]
+fn cached_answers_equal_the_full_path_byte_for_byte() {
+    let names = [
+        "example.org.", "ns1.example.org.", "big.example.org.", "huge.example.org.",
+        "nope.example.org.", "a.b.nope.example.org.", "example.com.", "org.",
+    ];
+    let types = [RecordType::A, RecordType::AAAA, RecordType::TXT, RecordType::NS, RecordType::SOA, RecordType::ANY, RecordType::SRV, RecordType::MX];
+    let edns_shapes: [Option<Edns>; 4] = [None, Some(edns(512, 0, false)), Some(edns(1232, 0, true)), Some(edns(4096, 0, false))];
+    let cold_zones = zone_set();
+    let warm = ServedZones::new(zone_set());
+    let mut seed: u32 = 0x2545_f491;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        seed
+    };
+    let mut compared = 0;
+    for name in names {
+        for qtype in types {
+            for e in &edns_shapes {
+                for transport in [Transport::Udp, Transport::Tcp] {
+                    let mixed: String = name.chars().map(|c| if next() % 2 == 0 { c.to_ascii_uppercase() } else { c }).collect();
+                    let mut warmup = query(&name.to_ascii_uppercase(), qtype, e.clone());
+                    warmup.metadata.id = next() as u16;
+                    let _ = respond(&warm, &warmup.to_vec().unwrap(), transport);
+                    let mut q = query(&mixed, qtype, e.clone());
+                    q.metadata.id = next() as u16;
+                    q.metadata.recursion_desired = next() % 2 == 0;
+                    q.metadata.checking_disabled = next() % 2 == 0;
+                    let bytes = q.to_vec().unwrap();
+                    let cached = respond(&warm, &bytes, transport).unwrap();
+                    let full = super::restore_question_case(super::respond_uncached(&cold_zones, &bytes, transport).unwrap(), &bytes);
+                    assert_eq!(cached, full, "{mixed} {qtype} {e:?} {transport:?}");
+                    compared += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(compared, 8 * 8 * 4 * 2);
+    assert!(!warm.answers.is_empty(), "the cache was used");
 }
