@@ -93,7 +93,12 @@ fn serve_settings(args: &ServeArgs) -> anyhow::Result<(ZoneSources, ListenConfig
     } else if !config.zones.is_empty() {
         ZoneSources::Files(config.zones.clone())
     } else {
-        ZoneSources::Dir(config.zones_dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_ZONES_DIR)))
+        ZoneSources::Dir(
+            config
+                .zones_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_ZONES_DIR)),
+        )
     };
     let mut listen = ListenConfig::default();
     if !args.listen.is_empty() {
@@ -118,10 +123,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let (zones, report) = load(&sources, &ZoneSet::default());
     log_report(&report);
     if !report.failed.is_empty() {
-        bail!("{} zone file(s) failed to load; fix the errors above", report.failed.len());
+        bail!(
+            "{} zone file(s) failed to load; fix the errors above",
+            report.failed.len()
+        );
     }
     if zones.is_empty() {
-        bail!("no zones to serve in {}: add NAME.toml or NAME.zone files", describe_sources(&sources));
+        bail!(
+            "no zones to serve in {}: add NAME.toml or NAME.zone files",
+            describe_sources(&sources)
+        );
     }
     let shared = Arc::new(ArcSwap::from_pointee(ServedZones::new(zones)));
     let server = RunningServer::start(&listen, Arc::clone(&shared))
@@ -138,7 +149,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
 /// Reloads on SIGHUP; returns on SIGTERM or SIGINT.
 #[cfg(unix)]
-async fn wait_for_signals(sources: &ZoneSources, shared: &crate::server::SharedZones) -> anyhow::Result<()> {
+async fn wait_for_signals(
+    sources: &ZoneSources,
+    shared: &crate::server::SharedZones,
+) -> anyhow::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut hup = signal(SignalKind::hangup()).context("cannot install the SIGHUP handler")?;
     let mut term = signal(SignalKind::terminate()).context("cannot install the SIGTERM handler")?;
@@ -162,27 +176,47 @@ async fn wait_for_signals(sources: &ZoneSources, shared: &crate::server::SharedZ
 
 #[cfg(not(unix))]
 async fn wait_for_signals(_: &ZoneSources, _: &crate::server::SharedZones) -> anyhow::Result<()> {
-    tokio::signal::ctrl_c().await.context("cannot wait for Ctrl-C")
+    tokio::signal::ctrl_c()
+        .await
+        .context("cannot wait for Ctrl-C")
 }
 
 fn log_report(report: &LoadReport) {
     for z in &report.loaded {
-        let from = z.source.as_ref().map(|p| format!(" from {}", p.display())).unwrap_or_default();
-        info!("loaded zone {} serial {} ({} records){from}", z.origin, z.serial, z.records);
+        let from = z
+            .source
+            .as_ref()
+            .map(|p| format!(" from {}", p.display()))
+            .unwrap_or_default();
+        info!(
+            "loaded zone {} serial {} ({} records){from}",
+            z.origin, z.serial, z.records
+        );
     }
     for (path, errors) in &report.failed {
         for e in errors.iter() {
             error!("{e}");
         }
-        error!("{}: not loaded ({} error(s))", path.display(), errors.0.len());
+        error!(
+            "{}: not loaded ({} error(s))",
+            path.display(),
+            errors.0.len()
+        );
     }
     for z in &report.kept {
-        warn!("zone {} keeps serving serial {} (its file failed to load)", z.origin, z.serial);
+        warn!(
+            "zone {} keeps serving serial {} (its file failed to load)",
+            z.origin, z.serial
+        );
     }
 }
 
 fn check(args: CheckArgs) -> anyhow::Result<()> {
-    let paths = if args.paths.is_empty() { vec![PathBuf::from(DEFAULT_ZONES_DIR)] } else { args.paths };
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(DEFAULT_ZONES_DIR)]
+    } else {
+        args.paths
+    };
     let mut files = Vec::new();
     for path in &paths {
         if path.is_dir() {
@@ -199,7 +233,10 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
     }
     let (_, report) = load(&ZoneSources::Files(files), &ZoneSet::default());
     for z in &report.loaded {
-        println!("ok: zone {} serial {} ({} records)", z.origin, z.serial, z.records);
+        println!(
+            "ok: zone {} serial {} ({} records)",
+            z.origin, z.serial, z.records
+        );
     }
     for (_, errors) in &report.failed {
         for e in errors.iter() {
@@ -215,10 +252,18 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
 fn describe_sources(sources: &ZoneSources) -> String {
     match sources {
         ZoneSources::Dir(d) => d.display().to_string(),
-        ZoneSources::Files(f) => f.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+        ZoneSources::Files(f) => f
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
     }
 }
 
 fn join(addrs: &[SocketAddr]) -> String {
-    addrs.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    addrs
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }

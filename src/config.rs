@@ -86,8 +86,10 @@ struct RawTcp {
 impl Config {
     /// Reads and checks a configuration file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
         Config::parse(&text, path)
     }
 
@@ -95,10 +97,19 @@ impl Config {
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let invalid = |offset: usize, message: String| {
             let (line, column) = line_column(text, offset);
-            ConfigError::Invalid { path: path.display().to_string(), line, column, message }
+            ConfigError::Invalid {
+                path: path.display().to_string(),
+                line,
+                column,
+                message,
+            }
         };
-        let raw: RawConfig = toml::from_str(text)
-            .map_err(|e| invalid(e.span().map_or(0, |s| s.start), e.message().trim().to_owned()))?;
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            invalid(
+                e.span().map_or(0, |s| s.start),
+                e.message().trim().to_owned(),
+            )
+        })?;
         let base = path.parent().unwrap_or(Path::new(""));
         let mut listen = Vec::new();
         for addr in &raw.listen {
@@ -109,7 +120,8 @@ impl Config {
         }
         let tcp_idle_timeout = match &raw.tcp.idle_timeout {
             Some(t) => Some(Duration::from_secs(u64::from(
-                parse_duration(t.get_ref()).map_err(|e| invalid(t.span().start, format!("tcp.idle_timeout: {e}")))?,
+                parse_duration(t.get_ref())
+                    .map_err(|e| invalid(t.span().start, format!("tcp.idle_timeout: {e}")))?,
             ))),
             None => None,
         };
@@ -141,13 +153,20 @@ mod tests {
     #[test]
     fn bad_listen_address_names_line_and_column() {
         let text = "zones_dir = \"zones\"\nlisten = [\"localhost\"]\n";
-        let err = Config::parse(text, Path::new("fedns.toml")).unwrap_err().to_string();
-        assert!(err.starts_with("fedns.toml:2:11: bad listen address"), "{err}");
+        let err = Config::parse(text, Path::new("fedns.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("fedns.toml:2:11: bad listen address"),
+            "{err}"
+        );
     }
 
     #[test]
     fn unknown_key_is_an_error_with_its_place() {
-        let err = Config::parse("listn = []\n", Path::new("fedns.toml")).unwrap_err().to_string();
+        let err = Config::parse("listn = []\n", Path::new("fedns.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("fedns.toml:1:1:"), "{err}");
         assert!(err.contains("unknown field"), "{err}");
     }

@@ -31,11 +31,21 @@ fn copy_shipped_zones(to: &Path) {
 }
 
 fn start_fedns(dir: &TempDir, zones: &Path) -> common::ServerProcess {
-    start_server("fedns", dir.path(), "example.org.", Duration::from_secs(30), |port| {
-        let mut c = Command::new(common::fedns_bin());
-        c.arg("serve").arg("--zones").arg(zones).arg("--listen").arg(format!("127.0.0.1:{port}"));
-        c
-    })
+    start_server(
+        "fedns",
+        dir.path(),
+        "example.org.",
+        Duration::from_secs(30),
+        |port| {
+            let mut c = Command::new(common::fedns_bin());
+            c.arg("serve")
+                .arg("--zones")
+                .arg(zones)
+                .arg("--listen")
+                .arg(format!("127.0.0.1:{port}"));
+            c
+        },
+    )
     .unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -53,24 +63,67 @@ fn shipped_zone_answers_over_udp_and_tcp() {
     copy_shipped_zones(&zones);
     let server = start_fedns(&dir, &zones);
 
-    let srv = make_query(&name("_matrix-fed._tcp.example.org."), RecordType::SRV, Some(1232));
-    for response in [query_udp(server.addr(), &srv, TIMEOUT).unwrap(), query_tcp(server.addr(), &srv, TIMEOUT).unwrap()] {
+    let srv = make_query(
+        &name("_matrix-fed._tcp.example.org."),
+        RecordType::SRV,
+        Some(1232),
+    );
+    for response in [
+        query_udp(server.addr(), &srv, TIMEOUT).unwrap(),
+        query_tcp(server.addr(), &srv, TIMEOUT).unwrap(),
+    ] {
         assert_eq!(response.metadata.response_code, ResponseCode::NoError);
         assert!(response.metadata.authoritative);
         assert_eq!(response.answers.len(), 1);
-        let additional: Vec<RecordType> = response.additionals.iter().map(|r| r.record_type()).collect();
-        assert_eq!(additional, [RecordType::A, RecordType::AAAA], "the SRV target's addresses");
+        let additional: Vec<RecordType> = response
+            .additionals
+            .iter()
+            .map(|r| r.record_type())
+            .collect();
+        assert_eq!(
+            additional,
+            [RecordType::A, RecordType::AAAA],
+            "the SRV target's addresses"
+        );
     }
-    let legacy = query_udp(server.addr(), &make_query(&name("_matrix._tcp.example.org."), RecordType::SRV, None), TIMEOUT).unwrap();
-    assert_eq!(legacy.answers.len(), 1, "the deprecated _matrix._tcp SRV is published too");
+    let legacy = query_udp(
+        server.addr(),
+        &make_query(&name("_matrix._tcp.example.org."), RecordType::SRV, None),
+        TIMEOUT,
+    )
+    .unwrap();
+    assert_eq!(
+        legacy.answers.len(),
+        1,
+        "the deprecated _matrix._tcp SRV is published too"
+    );
 
-    let ent = query_udp(server.addr(), &make_query(&name("_tcp.example.org."), RecordType::SRV, None), TIMEOUT).unwrap();
-    assert_eq!(ent.metadata.response_code, ResponseCode::NoError, "empty non-terminal: NODATA");
+    let ent = query_udp(
+        server.addr(),
+        &make_query(&name("_tcp.example.org."), RecordType::SRV, None),
+        TIMEOUT,
+    )
+    .unwrap();
+    assert_eq!(
+        ent.metadata.response_code,
+        ResponseCode::NoError,
+        "empty non-terminal: NODATA"
+    );
 
-    let nx = query_tcp(server.addr(), &make_query(&name("nope.example.org."), RecordType::A, None), TIMEOUT).unwrap();
+    let nx = query_tcp(
+        server.addr(),
+        &make_query(&name("nope.example.org."), RecordType::A, None),
+        TIMEOUT,
+    )
+    .unwrap();
     assert_eq!(nx.metadata.response_code, ResponseCode::NXDomain);
 
-    let refused = query_udp(server.addr(), &make_query(&name("example.com."), RecordType::A, None), TIMEOUT).unwrap();
+    let refused = query_udp(
+        server.addr(),
+        &make_query(&name("example.com."), RecordType::A, None),
+        TIMEOUT,
+    )
+    .unwrap();
     assert_eq!(refused.metadata.response_code, ResponseCode::Refused);
 }
 
@@ -125,10 +178,15 @@ fn a_stalled_tcp_client_does_not_block_others() {
     assert!(soa_serial(&query_tcp(server.addr(), &q, TIMEOUT).unwrap()).is_some());
 
     // The stalled connection is closed by the server (idle timeout 10 s), bounded here at 15 s.
-    stalled.set_read_timeout(Some(Duration::from_secs(15))).unwrap();
+    stalled
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
     let mut buf = [0u8; 16];
-    let closed = matches!(stalled.read(&mut buf), Ok(0)) || matches!(stalled.read(&mut buf), Err(_));
-    assert!(closed, "the server closes a connection that stalls mid-message");
+    let closed = matches!(stalled.read(&mut buf), Ok(0)) || stalled.read(&mut buf).is_err();
+    assert!(
+        closed,
+        "the server closes a connection that stalls mid-message"
+    );
 }
 
 #[test]
@@ -140,10 +198,16 @@ fn sighup_reloads_and_a_broken_zone_keeps_serving_its_old_version() {
     let file = zones.join("example.org.toml");
     let original = fs::read_to_string(&file).unwrap();
     let soa = make_query(&name("example.org."), RecordType::SOA, None);
-    assert_eq!(soa_serial(&query_udp(server.addr(), &soa, TIMEOUT).unwrap()), Some(2026112601));
+    assert_eq!(
+        soa_serial(&query_udp(server.addr(), &soa, TIMEOUT).unwrap()),
+        Some(2026112601)
+    );
 
     let hup = || {
-        let status = Command::new("kill").args(["-HUP", &server.pid().to_string()]).status().unwrap();
+        let status = Command::new("kill")
+            .args(["-HUP", &server.pid().to_string()])
+            .status()
+            .unwrap();
         assert!(status.success());
     };
     let wait_for_serial = |want: u32| {
@@ -162,12 +226,26 @@ fn sighup_reloads_and_a_broken_zone_keeps_serving_its_old_version() {
         + "\n[[record]]\nname = \"new\"\nA = [\"203.0.113.99\"]\n";
     fs::write(&file, changed).unwrap();
     hup();
-    assert!(wait_for_serial(2026112602), "reload picked up the new serial");
-    let new = query_udp(server.addr(), &make_query(&name("new.example.org."), RecordType::A, None), TIMEOUT).unwrap();
+    assert!(
+        wait_for_serial(2026112602),
+        "reload picked up the new serial"
+    );
+    let new = query_udp(
+        server.addr(),
+        &make_query(&name("new.example.org."), RecordType::A, None),
+        TIMEOUT,
+    )
+    .unwrap();
     assert_eq!(new.answers.len(), 1);
 
     // A broken change: the old version keeps serving, the error is logged with its place.
-    fs::write(&file, original.replace("serial = 2026112601", "serial = 2026112603").replace("203.0.113.20", "203.0.113.300")).unwrap();
+    fs::write(
+        &file,
+        original
+            .replace("serial = 2026112601", "serial = 2026112603")
+            .replace("203.0.113.20", "203.0.113.300"),
+    )
+    .unwrap();
     hup();
     let deadline = Instant::now() + Duration::from_secs(10);
     while !server.log_tail(50).contains("keeps serving") && Instant::now() < deadline {
@@ -176,8 +254,16 @@ fn sighup_reloads_and_a_broken_zone_keeps_serving_its_old_version() {
     let log = server.log_tail(50);
     assert!(log.contains("example.org.toml:"), "{log}");
     assert!(log.contains("bad A data"), "{log}");
-    assert_eq!(soa_serial(&query_udp(server.addr(), &soa, TIMEOUT).unwrap()), Some(2026112602));
-    let still = query_udp(server.addr(), &make_query(&name("new.example.org."), RecordType::A, None), TIMEOUT).unwrap();
+    assert_eq!(
+        soa_serial(&query_udp(server.addr(), &soa, TIMEOUT).unwrap()),
+        Some(2026112602)
+    );
+    let still = query_udp(
+        server.addr(),
+        &make_query(&name("new.example.org."), RecordType::A, None),
+        TIMEOUT,
+    )
+    .unwrap();
     assert_eq!(still.answers.len(), 1, "the previous version is intact");
 }
 
@@ -201,7 +287,10 @@ fn a_broken_zone_at_startup_is_reported_with_its_place_and_exits_non_zero() {
         .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("broken.test.toml:10:7: bad A data \"not-an-address\""), "{stderr}");
+    assert!(
+        stderr.contains("broken.test.toml:10:7: bad A data \"not-an-address\""),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -209,7 +298,11 @@ fn check_lists_every_error_and_exits_non_zero() {
     let dir = TempDir::new("check-errors");
     let file = dir.path().join("bad.test.toml");
     fs::write(&file, "[soa]\nmname = \"ns1\"\nrname = \"hostmaster\"\nserial = 1\n[[record]]\nname = \"www.other.test.\"\nA = [\"192.0.2.1\"]\n").unwrap();
-    let out = Command::new(common::fedns_bin()).arg("check").arg(&file).output().unwrap();
+    let out = Command::new(common::fedns_bin())
+        .arg("check")
+        .arg(&file)
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("bad.test.toml:7:"), "{stdout}");

@@ -31,7 +31,9 @@ pub(super) fn add_target_addresses(zone: &ZoneSnapshot, answer: &mut Answer) {
         if !is_ns && is_below_zone_cut(zone, &key) {
             continue;
         }
-        let Some(node) = zone.node(&key) else { continue };
+        let Some(node) = zone.node(&key) else {
+            continue;
+        };
         for rtype in [RecordType::A, RecordType::AAAA] {
             if let Some(set) = node.rrset(rtype) {
                 answer.additionals.extend(set.records.iter().cloned());

@@ -90,7 +90,12 @@ pub fn answer(zones: &ZoneSet, qname: &Name, qtype: RecordType, transport: Trans
     };
     let mut answer = Answer::empty(ResponseCode::NoError);
     answer.authoritative = true;
-    ZoneAnswer { zone, answer: &mut answer, transport }.resolve(qname, key, qtype);
+    ZoneAnswer {
+        zone,
+        answer: &mut answer,
+        transport,
+    }
+    .resolve(qname, key, qtype);
     additional::add_target_addresses(zone, &mut answer);
     answer
 }
@@ -123,9 +128,9 @@ impl<'z> ZoneAnswer<'z, '_> {
                     self.referral(cut);
                     return;
                 }
-                Descent::Found(node) => self.from_node(node, &owner, qtype),
+                Descent::Found(node) => self.answer_existing(node, &owner, qtype),
                 Descent::Missing { closest_encloser } => {
-                    self.from_wildcard(&key, closest_encloser, &owner, qtype)
+                    self.answer_missing(&key, closest_encloser, &owner, qtype)
                 }
             };
             let Some(target) = next else { return };
@@ -144,7 +149,9 @@ impl<'z> ZoneAnswer<'z, '_> {
     fn descend(&self, key: &[u8], qtype: RecordType) -> Descent<'z> {
         let origin_len = self.zone.origin_key().len();
         // Offsets of the ancestors strictly below the apex, deepest first.
-        let offsets: Vec<usize> = label_offsets(key).take_while(|&o| key.len() - o > origin_len).collect();
+        let offsets: Vec<usize> = label_offsets(key)
+            .take_while(|&o| key.len() - o > origin_len)
+            .collect();
         let mut closest_encloser = key.len() - origin_len;
         for &offset in offsets.iter().rev() {
             let Some(node) = self.zone.node(&key[offset..]) else {
@@ -163,12 +170,18 @@ impl<'z> ZoneAnswer<'z, '_> {
     }
 
     /// Answers from an existing node; returns the CNAME target to follow, if any.
-    fn from_node(&mut self, node: &'z Node, owner: &Name, qtype: RecordType) -> Option<Name> {
+    fn answer_existing(&mut self, node: &'z Node, owner: &Name, qtype: RecordType) -> Option<Name> {
         self.answer_rrsets(node, owner, qtype)
     }
 
     /// QNAME does not exist: synthesise from `*.<closest encloser>` or say NXDOMAIN.
-    fn from_wildcard(&mut self, key: &[u8], closest_encloser: usize, owner: &Name, qtype: RecordType) -> Option<Name> {
+    fn answer_missing(
+        &mut self,
+        key: &[u8],
+        closest_encloser: usize,
+        owner: &Name,
+        qtype: RecordType,
+    ) -> Option<Name> {
         let mut wild = Vec::with_capacity(key.len() + 2);
         wildcard_key(&key[closest_encloser..], &mut wild);
         match self.zone.node(&wild) {
@@ -189,8 +202,17 @@ impl<'z> ZoneAnswer<'z, '_> {
         if qtype == RecordType::ANY {
             let sets: Vec<&RRset> = match self.transport {
                 // RFC 8482 4.2: one RRset is enough over UDP.
-                Transport::Udp => node.rrsets.iter().filter(|s| is_any_candidate(s.rtype)).take(1).collect(),
-                Transport::Tcp => node.rrsets.iter().filter(|s| is_any_candidate(s.rtype)).collect(),
+                Transport::Udp => node
+                    .rrsets
+                    .iter()
+                    .filter(|s| is_any_candidate(s.rtype))
+                    .take(1)
+                    .collect(),
+                Transport::Tcp => node
+                    .rrsets
+                    .iter()
+                    .filter(|s| is_any_candidate(s.rtype))
+                    .collect(),
             };
             if sets.is_empty() {
                 self.negative();
@@ -216,7 +238,9 @@ impl<'z> ZoneAnswer<'z, '_> {
     }
 
     fn push_answer(&mut self, set: &RRset, owner: &Name) {
-        self.answer.answers.extend(set.records.iter().map(|r| with_owner(r, owner)));
+        self.answer
+            .answers
+            .extend(set.records.iter().map(|r| with_owner(r, owner)));
     }
 
     /// The SOA in authority for NXDOMAIN and NODATA, with the negative TTL of
@@ -250,7 +274,10 @@ impl<'z> ZoneAnswer<'z, '_> {
 
 /// Types that ANY returns: zone data, not DNSSEC metadata.
 fn is_any_candidate(rtype: RecordType) -> bool {
-    !matches!(rtype, RecordType::RRSIG | RecordType::NSEC | RecordType::NSEC3)
+    !matches!(
+        rtype,
+        RecordType::RRSIG | RecordType::NSEC | RecordType::NSEC3
+    )
 }
 
 /// `record` with its owner replaced by `owner` (the name as the client wrote it).

@@ -107,12 +107,20 @@ fn zones() -> ZoneSet {
 }
 
 fn ask(zones: &ZoneSet, qname: &str, qtype: RecordType) -> Answer {
-    answer(zones, &Name::from_ascii(qname).unwrap(), qtype, Transport::Udp)
+    answer(
+        zones,
+        &Name::from_ascii(qname).unwrap(),
+        qtype,
+        Transport::Udp,
+    )
 }
 
 /// (owner, type) of each record, owners as sent (case kept).
 fn summary(records: &[Record]) -> Vec<(String, RecordType)> {
-    records.iter().map(|r| (r.name.to_string(), r.record_type())).collect()
+    records
+        .iter()
+        .map(|r| (r.name.to_string(), r.record_type()))
+        .collect()
 }
 
 fn soa_only(records: &[Record]) -> bool {
@@ -124,7 +132,10 @@ fn positive_answer_is_authoritative_and_echoes_the_owner_as_sent() {
     let a = ask(&zones(), "NS1.Example.ORG.", RecordType::A);
     assert_eq!(a.rcode, ResponseCode::NoError);
     assert!(a.authoritative);
-    assert_eq!(summary(&a.answers), [("NS1.Example.ORG.".to_string(), RecordType::A)]);
+    assert_eq!(
+        summary(&a.answers),
+        [("NS1.Example.ORG.".to_string(), RecordType::A)]
+    );
     assert!(a.authorities.is_empty() && a.additionals.is_empty());
 }
 
@@ -146,7 +157,11 @@ fn nodata_is_noerror_with_the_soa() {
 
 #[test]
 fn empty_non_terminals_are_nodata_not_nxdomain() {
-    for name in ["_tcp.example.org.", "chain.example.org.", "ent.chain.example.org."] {
+    for name in [
+        "_tcp.example.org.",
+        "chain.example.org.",
+        "ent.chain.example.org.",
+    ] {
         let a = ask(&zones(), name, RecordType::SRV);
         assert_eq!(a.rcode, ResponseCode::NoError, "{name}");
         assert!(a.answers.is_empty() && soa_only(&a.authorities), "{name}");
@@ -170,14 +185,20 @@ fn cname_chain_is_followed_inside_the_zone() {
 #[test]
 fn cname_query_returns_the_cname_itself() {
     let a = ask(&zones(), "a.example.org.", RecordType::CNAME);
-    assert_eq!(summary(&a.answers), [("a.example.org.".to_string(), RecordType::CNAME)]);
+    assert_eq!(
+        summary(&a.answers),
+        [("a.example.org.".to_string(), RecordType::CNAME)]
+    );
 }
 
 #[test]
 fn cname_leaving_the_zone_stops_there() {
     let a = ask(&zones(), "out.example.org.", RecordType::A);
     assert_eq!(a.rcode, ResponseCode::NoError);
-    assert_eq!(summary(&a.answers), [("out.example.org.".to_string(), RecordType::CNAME)]);
+    assert_eq!(
+        summary(&a.answers),
+        [("out.example.org.".to_string(), RecordType::CNAME)]
+    );
     assert!(a.authorities.is_empty());
 }
 
@@ -185,7 +206,10 @@ fn cname_leaving_the_zone_stops_there() {
 fn cname_to_a_missing_name_is_nxdomain_with_the_cname_rfc6604() {
     let a = ask(&zones(), "dangling.example.org.", RecordType::A);
     assert_eq!(a.rcode, ResponseCode::NXDomain);
-    assert_eq!(summary(&a.answers), [("dangling.example.org.".to_string(), RecordType::CNAME)]);
+    assert_eq!(
+        summary(&a.answers),
+        [("dangling.example.org.".to_string(), RecordType::CNAME)]
+    );
     assert!(soa_only(&a.authorities));
 }
 
@@ -193,18 +217,30 @@ fn cname_to_a_missing_name_is_nxdomain_with_the_cname_rfc6604() {
 fn cname_loop_terminates() {
     let a = ask(&zones(), "loop1.example.org.", RecordType::A);
     assert_eq!(a.rcode, ResponseCode::NoError);
-    assert_eq!(a.answers.len(), 2, "loop1 -> loop2, then loop2 -> loop1 is a loop");
+    assert_eq!(
+        a.answers.len(),
+        2,
+        "loop1 -> loop2, then loop2 -> loop1 is a loop"
+    );
 }
 
 #[test]
 fn referral_clears_aa_and_carries_ns_and_glue() {
-    for name in ["child.example.org.", "www.child.example.org.", "a.b.child.example.org."] {
+    for name in [
+        "child.example.org.",
+        "www.child.example.org.",
+        "a.b.child.example.org.",
+    ] {
         let a = ask(&zones(), name, RecordType::A);
         assert_eq!(a.rcode, ResponseCode::NoError, "{name}");
         assert!(!a.authoritative, "{name}: referrals are not authoritative");
         assert!(a.answers.is_empty(), "{name}");
         assert_eq!(a.authorities.len(), 2, "{name}: the whole NS set");
-        assert!(a.authorities.iter().all(|r| r.record_type() == RecordType::NS));
+        assert!(
+            a.authorities
+                .iter()
+                .all(|r| r.record_type() == RecordType::NS)
+        );
         assert_eq!(
             summary(&a.additionals),
             [
@@ -227,7 +263,11 @@ fn ds_at_a_zone_cut_is_answered_by_the_parent() {
 
 #[test]
 fn data_below_a_cut_is_never_answered() {
-    let a = ask(&zones(), "_matrix-fed._tcp.below.child.example.org.", RecordType::SRV);
+    let a = ask(
+        &zones(),
+        "_matrix-fed._tcp.below.child.example.org.",
+        RecordType::SRV,
+    );
     assert!(!a.authoritative && a.answers.is_empty());
 }
 
@@ -236,7 +276,10 @@ fn wildcard_synthesises_with_the_query_name_as_owner() {
     let a = ask(&zones(), "Anything.wild.example.org.", RecordType::A);
     assert_eq!(a.rcode, ResponseCode::NoError);
     assert!(a.authoritative);
-    assert_eq!(summary(&a.answers), [("Anything.wild.example.org.".to_string(), RecordType::A)]);
+    assert_eq!(
+        summary(&a.answers),
+        [("Anything.wild.example.org.".to_string(), RecordType::A)]
+    );
 }
 
 #[test]
@@ -250,13 +293,20 @@ fn wildcard_without_the_type_is_nodata() {
 fn an_existing_name_blocks_the_wildcard_rfc4592() {
     let a = ask(&zones(), "host.wild.example.org.", RecordType::A);
     assert_eq!(a.rcode, ResponseCode::NoError);
-    assert!(a.answers.is_empty(), "host.wild exists: NODATA, not the wildcard's A");
+    assert!(
+        a.answers.is_empty(),
+        "host.wild exists: NODATA, not the wildcard's A"
+    );
 }
 
 #[test]
 fn names_below_an_existing_name_are_not_covered_by_the_wildcard() {
     let a = ask(&zones(), "sub.host.wild.example.org.", RecordType::A);
-    assert_eq!(a.rcode, ResponseCode::NXDomain, "closest encloser is host.wild; *.host.wild does not exist");
+    assert_eq!(
+        a.rcode,
+        ResponseCode::NXDomain,
+        "closest encloser is host.wild; *.host.wild does not exist"
+    );
 }
 
 #[test]
@@ -264,7 +314,10 @@ fn wildcard_cname_is_synthesised_and_followed() {
     let a = ask(&zones(), "x.cwild.example.org.", RecordType::A);
     assert_eq!(
         summary(&a.answers),
-        [("x.cwild.example.org.".to_string(), RecordType::CNAME), ("c.example.org.".to_string(), RecordType::A)]
+        [
+            ("x.cwild.example.org.".to_string(), RecordType::CNAME),
+            ("c.example.org.".to_string(), RecordType::A)
+        ]
     );
 }
 
@@ -287,12 +340,18 @@ fn mx_and_ns_answers_get_target_addresses() {
     let mx = ask(&zones(), "example.org.", RecordType::MX);
     assert_eq!(
         summary(&mx.additionals),
-        [("mail.example.org.".to_string(), RecordType::A), ("mail2.example.org.".to_string(), RecordType::AAAA)]
+        [
+            ("mail.example.org.".to_string(), RecordType::A),
+            ("mail2.example.org.".to_string(), RecordType::AAAA)
+        ]
     );
     let ns = ask(&zones(), "example.org.", RecordType::NS);
     assert_eq!(
         summary(&ns.additionals),
-        [("ns1.example.org.".to_string(), RecordType::A), ("ns2.example.org.".to_string(), RecordType::AAAA)]
+        [
+            ("ns1.example.org.".to_string(), RecordType::A),
+            ("ns2.example.org.".to_string(), RecordType::AAAA)
+        ]
     );
 }
 
@@ -302,9 +361,11 @@ fn any_is_minimal_over_udp_and_full_over_tcp_rfc8482() {
     let udp = answer(&zones(), &name, RecordType::ANY, Transport::Udp);
     let tcp = answer(&zones(), &name, RecordType::ANY, Transport::Tcp);
     assert_eq!(udp.rcode, ResponseCode::NoError);
-    let udp_types: std::collections::BTreeSet<_> = udp.answers.iter().map(|r| r.record_type()).collect();
+    let udp_types: std::collections::BTreeSet<_> =
+        udp.answers.iter().map(|r| r.record_type()).collect();
     assert_eq!(udp_types.len(), 1, "one RRset over UDP");
-    let tcp_types: std::collections::BTreeSet<_> = tcp.answers.iter().map(|r| r.record_type()).collect();
+    let tcp_types: std::collections::BTreeSet<_> =
+        tcp.answers.iter().map(|r| r.record_type()).collect();
     assert_eq!(tcp_types.len(), 4, "A, NS, SOA, MX over TCP");
 }
 
@@ -324,5 +385,9 @@ fn the_most_specific_zone_answers() {
     assert_eq!(a.answers.len(), 1);
     let nx = ask(&zones(), "nope.sub.example.org.", RecordType::A);
     assert_eq!(nx.rcode, ResponseCode::NXDomain);
-    assert_eq!(nx.authorities[0].name.to_string(), "sub.example.org.", "the child's SOA");
+    assert_eq!(
+        nx.authorities[0].name.to_string(),
+        "sub.example.org.",
+        "the child's SOA"
+    );
 }

@@ -10,7 +10,7 @@
 //! grow it).
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher, RandomState};
+use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex};
 
 use super::fast_path::AnswerKey;
@@ -40,9 +40,7 @@ impl AnswerCache {
     }
 
     fn shard(&self, key: &AnswerKey) -> &Mutex<HashMap<AnswerKey, Arc<[u8]>>> {
-        let mut h = self.hasher.build_hasher();
-        key.hash(&mut h);
-        &self.shards[(h.finish() as usize) % SHARDS]
+        &self.shards[(self.hasher.hash_one(key) as usize) % SHARDS]
     }
 
     /// The cached response for `key`.
@@ -52,7 +50,9 @@ impl AnswerCache {
 
     /// Remembers `response` for `key`.
     pub fn insert(&self, key: AnswerKey, response: &[u8]) {
-        let Ok(mut shard) = self.shard(&key).lock() else { return };
+        let Ok(mut shard) = self.shard(&key).lock() else {
+            return;
+        };
         if shard.len() >= self.per_shard {
             shard.clear();
         }
@@ -61,7 +61,10 @@ impl AnswerCache {
 
     /// How many answers are cached.
     pub fn len(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().map_or(0, |s| s.len())).sum()
+        self.shards
+            .iter()
+            .map(|s| s.lock().map_or(0, |s| s.len()))
+            .sum()
     }
 
     /// True when nothing is cached.
@@ -83,6 +86,9 @@ pub struct ServedZones {
 impl ServedZones {
     /// A new version with an empty answer cache.
     pub fn new(zones: ZoneSet) -> ServedZones {
-        ServedZones { zones, answers: AnswerCache::new(DEFAULT_CAPACITY) }
+        ServedZones {
+            zones,
+            answers: AnswerCache::new(DEFAULT_CAPACITY),
+        }
     }
 }

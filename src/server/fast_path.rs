@@ -49,7 +49,9 @@ pub struct SimpleQuery {
 impl SimpleQuery {
     /// Recognises the common shape, or returns `None` for the full decoder.
     pub fn parse(bytes: &[u8], transport: Transport) -> Option<SimpleQuery> {
-        let word = |at: usize| -> Option<u16> { Some(u16::from_be_bytes([*bytes.get(at)?, *bytes.get(at + 1)?])) };
+        let word = |at: usize| -> Option<u16> {
+            Some(u16::from_be_bytes([*bytes.get(at)?, *bytes.get(at + 1)?]))
+        };
         let id = word(0)?;
         let flags = word(2)?;
         if flags & (QR | OPCODE_MASK) != 0 || word(4)? != 1 || word(6)? != 0 || word(8)? != 0 {
@@ -79,7 +81,12 @@ impl SimpleQuery {
         at += 4; // QTYPE, QCLASS
         let question_len = at - 12;
         bytes.get(..at)?;
-        let edns = if arcount == 1 { Some(parse_bare_opt(bytes, at)?) } else { (at == bytes.len()).then_some(())?; None };
+        let edns = if arcount == 1 {
+            Some(parse_bare_opt(bytes, at)?)
+        } else {
+            (at == bytes.len()).then_some(())?;
+            None
+        };
         // Version > 0 needs BADVERS: the full path.
         if edns.is_some_and(|(_, version, _)| version != 0) {
             return None;
@@ -87,7 +94,9 @@ impl SimpleQuery {
         let limit = match (transport, edns) {
             (Transport::Tcp, _) => MAX_TCP_MESSAGE as u16,
             (Transport::Udp, None) => CLASSIC_UDP_PAYLOAD,
-            (Transport::Udp, Some((payload, _, _))) => payload.clamp(CLASSIC_UDP_PAYLOAD, MAX_UDP_PAYLOAD),
+            (Transport::Udp, Some((payload, _, _))) => {
+                payload.clamp(CLASSIC_UDP_PAYLOAD, MAX_UDP_PAYLOAD)
+            }
         };
         let mut question: Box<[u8]> = bytes[12..at].into();
         question[..qname_end - 12].make_ascii_lowercase();
@@ -95,7 +104,12 @@ impl SimpleQuery {
             id,
             flags: flags & (RD | CD),
             question_len,
-            key: AnswerKey { question, edns_do: edns.map(|(_, _, d)| d), limit, transport },
+            key: AnswerKey {
+                question,
+                edns_do: edns.map(|(_, _, d)| d),
+                limit,
+                transport,
+            },
         })
     }
 }
@@ -158,7 +172,10 @@ mod tests {
         let q = SimpleQuery::parse(&query("WwW.Example.ORG.", None), Transport::Udp).unwrap();
         assert_eq!(q.id, 0xbeef);
         assert_eq!(q.flags, RD);
-        assert_eq!(&q.key.question[..], b"\x03www\x07example\x03org\x00\x00\x01\x00\x01");
+        assert_eq!(
+            &q.key.question[..],
+            b"\x03www\x07example\x03org\x00\x00\x01\x00\x01"
+        );
         assert_eq!((q.key.edns_do, q.key.limit), (None, 512));
     }
 
@@ -174,14 +191,26 @@ mod tests {
     fn leaves_anything_unusual_to_the_full_decoder() {
         let mut bytes = query("example.org.", None);
         bytes.push(0);
-        assert!(SimpleQuery::parse(&bytes, Transport::Udp).is_none(), "trailing bytes");
+        assert!(
+            SimpleQuery::parse(&bytes, Transport::Udp).is_none(),
+            "trailing bytes"
+        );
         let mut response = query("example.org.", None);
         response[2] |= 0x80;
-        assert!(SimpleQuery::parse(&response, Transport::Udp).is_none(), "QR set");
+        assert!(
+            SimpleQuery::parse(&response, Transport::Udp).is_none(),
+            "QR set"
+        );
         let short = query("example.org.", None);
-        assert!(SimpleQuery::parse(&short[..short.len() - 1], Transport::Udp).is_none(), "cut");
+        assert!(
+            SimpleQuery::parse(&short[..short.len() - 1], Transport::Udp).is_none(),
+            "cut"
+        );
         let mut pointer = query("example.org.", None);
         pointer[12] = 0xC0;
-        assert!(SimpleQuery::parse(&pointer, Transport::Udp).is_none(), "compressed qname");
+        assert!(
+            SimpleQuery::parse(&pointer, Transport::Udp).is_none(),
+            "compressed qname"
+        );
     }
 }

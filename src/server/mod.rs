@@ -50,7 +50,9 @@ impl Default for ListenConfig {
     fn default() -> Self {
         ListenConfig {
             listen: vec![SocketAddr::from(([127, 0, 0, 1], 5300))],
-            udp_workers: std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 8),
+            udp_workers: std::thread::available_parallelism()
+                .map_or(2, |n| n.get())
+                .clamp(1, 8),
             max_tcp_connections: 512,
             tcp_idle_timeout: Duration::from_secs(10),
         }
@@ -69,7 +71,10 @@ impl RunningServer {
     ///
     /// Port 0 binds an ephemeral port; the TCP listener then uses the port
     /// the UDP socket got, so one address serves both.
-    pub async fn start(config: &ListenConfig, zones: SharedZones) -> std::io::Result<RunningServer> {
+    pub async fn start(
+        config: &ListenConfig,
+        zones: SharedZones,
+    ) -> std::io::Result<RunningServer> {
         let (shutdown, shutdown_rx) = watch::channel(false);
         let mut tasks = JoinSet::new();
         let mut local_addrs = Vec::new();
@@ -80,7 +85,11 @@ impl RunningServer {
             local_addrs.push(local);
             let udp = Arc::new(udp);
             for _ in 0..config.udp_workers.max(1) {
-                tasks.spawn(udp::serve(Arc::clone(&udp), Arc::clone(&zones), shutdown_rx.clone()));
+                tasks.spawn(udp::serve(
+                    Arc::clone(&udp),
+                    Arc::clone(&zones),
+                    shutdown_rx.clone(),
+                ));
             }
             tasks.spawn(tcp::serve(
                 tcp,
@@ -90,7 +99,11 @@ impl RunningServer {
                 shutdown_rx.clone(),
             ));
         }
-        Ok(RunningServer { local_addrs, shutdown, tasks })
+        Ok(RunningServer {
+            local_addrs,
+            shutdown,
+            tasks,
+        })
     }
 
     /// The addresses actually bound (ephemeral ports resolved).

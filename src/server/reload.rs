@@ -57,7 +57,13 @@ pub fn load(sources: &ZoneSources, current: &ZoneSet) -> (ZoneSet, LoadReport) {
                 let file: Arc<str> = Arc::from(dir.display().to_string());
                 ZoneDirLoad {
                     zones: Vec::new(),
-                    failures: vec![(dir.clone(), ZoneErrors::one(Place::file(&file), format!("cannot read zone directory: {e}")))],
+                    failures: vec![(
+                        dir.clone(),
+                        ZoneErrors::one(
+                            Place::file(&file),
+                            format!("cannot read zone directory: {e}"),
+                        ),
+                    )],
                 }
             }
         },
@@ -74,27 +80,29 @@ pub fn load(sources: &ZoneSources, current: &ZoneSet) -> (ZoneSet, LoadReport) {
             Err(e) => {
                 // validate_zone rules this out; report it rather than trust it.
                 let file: Arc<str> = Arc::from("<snapshot>");
-                report.failed.push((PathBuf::new(), ZoneErrors::one(Place::file(&file), e)));
+                report
+                    .failed
+                    .push((PathBuf::new(), ZoneErrors::one(Place::file(&file), e)));
             }
         }
     }
     for (path, errors) in failures {
-        let previous = current
-            .zones()
-            .into_iter()
-            .find(|z| z.source() == Some(&path) || (matches!(sources, ZoneSources::Dir(_)) && same_file(z.source(), &path)));
-        if let Some(previous) = previous {
-            if !snapshots.iter().any(|s| s.origin() == previous.origin()) {
-                report.kept.push(describe(previous));
-                snapshots.push(Arc::clone(previous));
-            }
+        let previous = current.zones().into_iter().find(|z| {
+            z.source() == Some(&path)
+                || (matches!(sources, ZoneSources::Dir(_)) && same_file(z.source(), &path))
+        });
+        if let Some(previous) = previous
+            && !snapshots.iter().any(|s| s.origin() == previous.origin())
+        {
+            report.kept.push(describe(previous));
+            snapshots.push(Arc::clone(previous));
         }
         report.failed.push((path, errors));
     }
     (ZoneSet::new(snapshots), report)
 }
 
-fn same_file(a: Option<&PathBuf>, b: &PathBuf) -> bool {
+fn same_file(a: Option<&PathBuf>, b: &std::path::Path) -> bool {
     a.is_some_and(|a| a.file_name() == b.file_name())
 }
 

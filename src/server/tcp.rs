@@ -95,7 +95,9 @@ async fn connection(
             respond(&served, &message, Transport::Tcp)
         };
         let Some(response) = response else { continue };
-        let Ok(len) = u16::try_from(response.len()) else { continue };
+        let Ok(len) = u16::try_from(response.len()) else {
+            continue;
+        };
         let mut framed = Vec::with_capacity(response.len() + 2);
         framed.extend_from_slice(&len.to_be_bytes());
         framed.extend_from_slice(&response);

@@ -16,7 +16,11 @@ use crate::engine::Transport;
 const MAX_DATAGRAM: usize = 65_535;
 
 /// Serves one socket until `shutdown` turns true.
-pub(super) async fn serve(socket: Arc<UdpSocket>, zones: SharedZones, mut shutdown: watch::Receiver<bool>) {
+pub(super) async fn serve(
+    socket: Arc<UdpSocket>,
+    zones: SharedZones,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let mut buf = vec![0u8; MAX_DATAGRAM];
     loop {
         let (len, peer) = tokio::select! {
@@ -34,10 +38,10 @@ pub(super) async fn serve(socket: Arc<UdpSocket>, zones: SharedZones, mut shutdo
             let served = zones.load();
             respond(&served, &buf[..len], Transport::Udp)
         };
-        if let Some(response) = response {
-            if let Err(e) = socket.send_to(&response, peer).await {
-                warn!(%peer, error = %e, "udp send failed");
-            }
+        if let Some(response) = response
+            && let Err(e) = socket.send_to(&response, peer).await
+        {
+            warn!(%peer, error = %e, "udp send failed");
         }
     }
 }

@@ -5,13 +5,15 @@
 //! Pure like the engine (no sockets), so every protocol edge is unit-tested
 //! here; the UDP and TCP loops only move bytes.
 
-use hickory_proto::op::{Header, HeaderCounts, Message, MessageType, Metadata, OpCode, Query, ResponseCode};
+use hickory_proto::op::{
+    Header, HeaderCounts, Message, MessageType, Metadata, OpCode, Query, ResponseCode,
+};
 use hickory_proto::rr::{DNSClass, Record, RecordType};
 use hickory_proto::serialize::binary::{BinDecodable, BinDecoder, BinEncodable, BinEncoder};
 
-use crate::engine::{self, Answer, Transport};
 use super::answer_cache::ServedZones;
 use super::fast_path::{SimpleQuery, personalise};
+use crate::engine::{self, Answer, Transport};
 use crate::snapshot::ZoneSet;
 
 /// The largest UDP payload fedns sends or advertises (the DNS Flag Day 2020
@@ -45,11 +47,11 @@ pub struct RequestEdns {
 pub fn respond(served: &ServedZones, request: &[u8], transport: Transport) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     let simple = SimpleQuery::parse(request, transport);
-    if let Some(query) = &simple {
-        if let Some(cached) = served.answers.get(&query.key) {
-            personalise(&cached, query, request, &mut out);
-            return Some(out);
-        }
+    if let Some(query) = &simple
+        && let Some(cached) = served.answers.get(&query.key)
+    {
+        personalise(&cached, query, request, &mut out);
+        return Some(out);
     }
     let normalised = respond_uncached(&served.zones, request, transport)?;
     if let Some(query) = simple {
@@ -70,7 +72,15 @@ pub fn respond_uncached(zones: &ZoneSet, request: &[u8], transport: Transport) -
     }
     let message = match Message::from_vec(request) {
         Ok(message) => message,
-        Err(_) => return Some(error_response(&header.metadata, None, None, ResponseCode::FormErr, transport)),
+        Err(_) => {
+            return Some(error_response(
+                &header.metadata,
+                None,
+                None,
+                ResponseCode::FormErr,
+                transport,
+            ));
+        }
     };
     let edns = message.edns.as_ref().map(|e| RequestEdns {
         udp_payload: e.max_payload().max(CLASSIC_UDP_PAYLOAD),
@@ -78,21 +88,49 @@ pub fn respond_uncached(zones: &ZoneSet, request: &[u8], transport: Transport) -
     });
     let question = (message.queries.len() == 1).then(|| lowercase_question(&message.queries[0]));
     if message.metadata.op_code != OpCode::Query {
-        return Some(error_response(&message.metadata, question.as_ref(), edns, ResponseCode::NotImp, transport));
+        return Some(error_response(
+            &message.metadata,
+            question.as_ref(),
+            edns,
+            ResponseCode::NotImp,
+            transport,
+        ));
     }
     let Some(question) = question else {
         // RFC 1035 4.1.2 allows several questions in theory; no server answers them.
-        return Some(error_response(&message.metadata, None, edns, ResponseCode::FormErr, transport));
+        return Some(error_response(
+            &message.metadata,
+            None,
+            edns,
+            ResponseCode::FormErr,
+            transport,
+        ));
     };
-    if message.edns.as_ref().is_some_and(|e| e.version() > EDNS_VERSION) {
-        return Some(error_response(&message.metadata, Some(&question), edns, ResponseCode::BADVERS, transport));
+    if message
+        .edns
+        .as_ref()
+        .is_some_and(|e| e.version() > EDNS_VERSION)
+    {
+        return Some(error_response(
+            &message.metadata,
+            Some(&question),
+            edns,
+            ResponseCode::BADVERS,
+            transport,
+        ));
     }
     let answer = match (question.query_class(), question.query_type()) {
         (DNSClass::IN, RecordType::AXFR | RecordType::IXFR) => Answer::empty(ResponseCode::Refused),
         (DNSClass::IN, qtype) => engine::answer(zones, question.name(), qtype, transport),
         _ => Answer::empty(ResponseCode::Refused),
     };
-    Some(encode_response(&message.metadata, Some(&question), &answer, edns, transport))
+    Some(encode_response(
+        &message.metadata,
+        Some(&question),
+        &answer,
+        edns,
+        transport,
+    ))
 }
 
 fn lowercase_question(q: &Query) -> Query {
@@ -114,11 +152,11 @@ fn restore_question_case(mut response: Vec<u8>, request: &[u8]) -> Vec<u8> {
         }
         at += 1 + usize::from(len);
     }
-    if let (Some(ours), Some(theirs)) = (response.get(12..at), request.get(12..at)) {
-        if ours.eq_ignore_ascii_case(theirs) {
-            let theirs = theirs.to_vec();
-            response[12..at].copy_from_slice(&theirs);
-        }
+    if let (Some(ours), Some(theirs)) = (response.get(12..at), request.get(12..at))
+        && ours.eq_ignore_ascii_case(theirs)
+    {
+        let theirs = theirs.to_vec();
+        response[12..at].copy_from_slice(&theirs);
     }
     response
 }
@@ -128,7 +166,9 @@ pub fn response_limit(edns: Option<RequestEdns>, transport: Transport) -> usize 
     match (transport, edns) {
         (Transport::Tcp, _) => MAX_TCP_MESSAGE,
         (Transport::Udp, None) => usize::from(CLASSIC_UDP_PAYLOAD),
-        (Transport::Udp, Some(e)) => usize::from(e.udp_payload.clamp(CLASSIC_UDP_PAYLOAD, MAX_UDP_PAYLOAD)),
+        (Transport::Udp, Some(e)) => {
+            usize::from(e.udp_payload.clamp(CLASSIC_UDP_PAYLOAD, MAX_UDP_PAYLOAD))
+        }
     }
 }
 
@@ -165,13 +205,18 @@ pub fn encode_response(
 
     let mut buffer = Vec::with_capacity(512);
     let mut encoder = BinEncoder::new(&mut buffer);
-    let mut counts = HeaderCounts { queries: 0, answers: 0, authorities: 0, additionals: 0 };
+    let mut counts = HeaderCounts {
+        queries: 0,
+        answers: 0,
+        authorities: 0,
+        additionals: 0,
+    };
     // The header is rewritten with the final counts and flags at the end.
     let header_ok = Header { metadata, counts }.emit(&mut encoder).is_ok();
-    if let Some(q) = question {
-        if q.emit(&mut encoder).is_ok() {
-            counts.queries = 1;
-        }
+    if let Some(q) = question
+        && q.emit(&mut encoder).is_ok()
+    {
+        counts.queries = 1;
     }
     let after_question = encoder.offset();
 
@@ -186,7 +231,7 @@ pub fn encode_response(
         }
         u16::try_from(records.len()).ok()
     };
-    match (fits(&mut encoder, &answer.answers), ) {
+    match (fits(&mut encoder, &answer.answers),) {
         (Some(n),) => counts.answers = n,
         (None,) => metadata.truncation = true,
     }
@@ -212,10 +257,10 @@ pub fn encode_response(
             }
         }
     }
-    if let Some(e) = edns {
-        if emit_opt(&mut encoder, answer.rcode, e.dnssec_ok).is_ok() {
-            counts.additionals += 1;
-        }
+    if let Some(e) = edns
+        && emit_opt(&mut encoder, answer.rcode, e.dnssec_ok).is_ok()
+    {
+        counts.additionals += 1;
     }
     let end = encoder.offset();
     encoder.set_offset(0);
@@ -233,7 +278,11 @@ fn rrsets(records: &[Record]) -> impl Iterator<Item = &[Record]> {
 
 /// Writes our OPT record: payload 1232, version 0, the high bits of the
 /// rcode (BADVERS is 16), DO echoed (RFC 3225 3), no options.
-fn emit_opt(encoder: &mut BinEncoder<'_>, rcode: ResponseCode, dnssec_ok: bool) -> Result<(), hickory_proto::ProtoError> {
+fn emit_opt(
+    encoder: &mut BinEncoder<'_>,
+    rcode: ResponseCode,
+    dnssec_ok: bool,
+) -> Result<(), hickory_proto::ProtoError> {
     encoder.emit(0)?; // root owner
     encoder.emit_u16(u16::from(RecordType::OPT))?;
     encoder.emit_u16(MAX_UDP_PAYLOAD)?;

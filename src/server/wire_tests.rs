@@ -80,17 +80,29 @@ fn ask(m: &Message, transport: Transport) -> (Vec<u8>, Message) {
 
 #[test]
 fn response_echoes_id_question_and_rd_and_sets_qr_aa() {
-    let (_, r) = ask(&query("NS1.example.ORG.", RecordType::A, None), Transport::Udp);
+    let (_, r) = ask(
+        &query("NS1.example.ORG.", RecordType::A, None),
+        Transport::Udp,
+    );
     assert_eq!(r.metadata.id, 0x1234);
     assert_eq!(r.metadata.message_type, MessageType::Response);
-    assert!(r.metadata.authoritative && r.metadata.recursion_desired && !r.metadata.recursion_available);
-    assert_eq!(r.queries[0].name().to_string(), "NS1.example.ORG.", "question echoed as sent");
+    assert!(
+        r.metadata.authoritative && r.metadata.recursion_desired && !r.metadata.recursion_available
+    );
+    assert_eq!(
+        r.queries[0].name().to_string(),
+        "NS1.example.ORG.",
+        "question echoed as sent"
+    );
     assert_eq!(r.answers[0].name.to_string(), "NS1.example.ORG.");
 }
 
 #[test]
 fn answer_owner_is_compressed_against_the_question() {
-    let (bytes, _) = ask(&query("ns1.example.org.", RecordType::A, None), Transport::Udp);
+    let (bytes, _) = ask(
+        &query("ns1.example.org.", RecordType::A, None),
+        Transport::Udp,
+    );
     // header 12 + question (17 + 4) = 33: the answer owner is a pointer to offset 12.
     assert_eq!(&bytes[33..35], &[0xC0, 0x0C]);
 }
@@ -113,14 +125,19 @@ fn no_question_or_two_questions_is_formerr() {
     assert!(r.edns.is_some(), "OPT in the response to a query with OPT");
 
     let mut two = query("example.org.", RecordType::SOA, None);
-    two.add_query(Query::query(Name::from_ascii("example.org.").unwrap(), RecordType::NS));
+    two.add_query(Query::query(
+        Name::from_ascii("example.org.").unwrap(),
+        RecordType::NS,
+    ));
     let (_, r) = ask(&two, Transport::Udp);
     assert_eq!(r.metadata.response_code, ResponseCode::FormErr);
 }
 
 #[test]
 fn garbage_after_the_header_is_formerr_with_the_request_id() {
-    let mut bytes = query("example.org.", RecordType::SOA, None).to_vec().unwrap();
+    let mut bytes = query("example.org.", RecordType::SOA, None)
+        .to_vec()
+        .unwrap();
     bytes.truncate(bytes.len() - 3);
     let r = Message::from_vec(&respond(&zones(), &bytes, Transport::Udp).unwrap()).unwrap();
     assert_eq!(r.metadata.response_code, ResponseCode::FormErr);
@@ -138,7 +155,10 @@ fn unknown_opcode_is_notimp() {
 
 #[test]
 fn edns_version_above_zero_is_badvers_with_an_opt_of_version_zero() {
-    let (_, r) = ask(&query("example.org.", RecordType::SOA, Some(edns(1232, 1, false))), Transport::Udp);
+    let (_, r) = ask(
+        &query("example.org.", RecordType::SOA, Some(edns(1232, 1, false))),
+        Transport::Udp,
+    );
     // 16 is both BADVERS and BADSIG (RFC 6891, 8945); hickory decodes it as BADSIG.
     assert_eq!(u16::from(r.metadata.response_code), 16);
     assert_eq!(r.edns.as_ref().map(|e| e.version()), Some(0));
@@ -147,9 +167,15 @@ fn edns_version_above_zero_is_badvers_with_an_opt_of_version_zero() {
 
 #[test]
 fn opt_is_returned_only_when_asked_and_do_is_echoed() {
-    let (_, plain) = ask(&query("example.org.", RecordType::SOA, None), Transport::Udp);
+    let (_, plain) = ask(
+        &query("example.org.", RecordType::SOA, None),
+        Transport::Udp,
+    );
     assert!(plain.edns.is_none());
-    let (_, with) = ask(&query("example.org.", RecordType::SOA, Some(edns(4096, 0, true))), Transport::Udp);
+    let (_, with) = ask(
+        &query("example.org.", RecordType::SOA, Some(edns(4096, 0, true))),
+        Transport::Udp,
+    );
     let e = with.edns.expect("OPT");
     assert_eq!(e.max_payload(), 1232);
     assert!(e.flags().dnssec_ok);
@@ -157,7 +183,10 @@ fn opt_is_returned_only_when_asked_and_do_is_echoed() {
 
 #[test]
 fn big_answer_without_edns_is_truncated_cleanly() {
-    let (bytes, r) = ask(&query("big.example.org.", RecordType::TXT, None), Transport::Udp);
+    let (bytes, r) = ask(
+        &query("big.example.org.", RecordType::TXT, None),
+        Transport::Udp,
+    );
     assert!(bytes.len() <= 512);
     assert!(r.metadata.truncation);
     assert!(r.answers.is_empty(), "no partial answer section");
@@ -166,7 +195,14 @@ fn big_answer_without_edns_is_truncated_cleanly() {
 
 #[test]
 fn big_answer_fits_with_edns_1232() {
-    let (bytes, r) = ask(&query("big.example.org.", RecordType::TXT, Some(edns(1232, 0, false))), Transport::Udp);
+    let (bytes, r) = ask(
+        &query(
+            "big.example.org.",
+            RecordType::TXT,
+            Some(edns(1232, 0, false)),
+        ),
+        Transport::Udp,
+    );
     assert!(!r.metadata.truncation);
     assert_eq!(r.answers.len(), 8);
     assert!(bytes.len() <= 1232);
@@ -174,10 +210,24 @@ fn big_answer_fits_with_edns_1232() {
 
 #[test]
 fn udp_payload_is_capped_at_1232_whatever_the_client_says() {
-    let (bytes, r) = ask(&query("huge.example.org.", RecordType::TXT, Some(edns(65000, 0, false))), Transport::Udp);
+    let (bytes, r) = ask(
+        &query(
+            "huge.example.org.",
+            RecordType::TXT,
+            Some(edns(65000, 0, false)),
+        ),
+        Transport::Udp,
+    );
     assert!(r.metadata.truncation);
     assert!(bytes.len() <= 1232);
-    let (_, tcp) = ask(&query("huge.example.org.", RecordType::TXT, Some(edns(65000, 0, false))), Transport::Tcp);
+    let (_, tcp) = ask(
+        &query(
+            "huge.example.org.",
+            RecordType::TXT,
+            Some(edns(65000, 0, false)),
+        ),
+        Transport::Tcp,
+    );
     assert!(!tcp.metadata.truncation);
     assert_eq!(tcp.answers.len(), 16, "TCP carries the whole answer");
 }
@@ -248,11 +298,31 @@ proptest! {
 #[test]
 fn cached_answers_equal_the_full_path_byte_for_byte() {
     let names = [
-        "example.org.", "ns1.example.org.", "big.example.org.", "huge.example.org.",
-        "nope.example.org.", "a.b.nope.example.org.", "example.com.", "org.",
+        "example.org.",
+        "ns1.example.org.",
+        "big.example.org.",
+        "huge.example.org.",
+        "nope.example.org.",
+        "a.b.nope.example.org.",
+        "example.com.",
+        "org.",
     ];
-    let types = [RecordType::A, RecordType::AAAA, RecordType::TXT, RecordType::NS, RecordType::SOA, RecordType::ANY, RecordType::SRV, RecordType::MX];
-    let edns_shapes: [Option<Edns>; 4] = [None, Some(edns(512, 0, false)), Some(edns(1232, 0, true)), Some(edns(4096, 0, false))];
+    let types = [
+        RecordType::A,
+        RecordType::AAAA,
+        RecordType::TXT,
+        RecordType::NS,
+        RecordType::SOA,
+        RecordType::ANY,
+        RecordType::SRV,
+        RecordType::MX,
+    ];
+    let edns_shapes: [Option<Edns>; 4] = [
+        None,
+        Some(edns(512, 0, false)),
+        Some(edns(1232, 0, true)),
+        Some(edns(4096, 0, false)),
+    ];
     let cold_zones = zone_set();
     let warm = ServedZones::new(zone_set());
     let mut seed: u32 = 0x2545_f491;
@@ -267,7 +337,16 @@ fn cached_answers_equal_the_full_path_byte_for_byte() {
         for qtype in types {
             for e in &edns_shapes {
                 for transport in [Transport::Udp, Transport::Tcp] {
-                    let mixed: String = name.chars().map(|c| if next() % 2 == 0 { c.to_ascii_uppercase() } else { c }).collect();
+                    let mixed: String = name
+                        .chars()
+                        .map(|c| {
+                            if next() % 2 == 0 {
+                                c.to_ascii_uppercase()
+                            } else {
+                                c
+                            }
+                        })
+                        .collect();
                     let mut warmup = query(&name.to_ascii_uppercase(), qtype, e.clone());
                     warmup.metadata.id = next() as u16;
                     let _ = respond(&warm, &warmup.to_vec().unwrap(), transport);
@@ -277,7 +356,10 @@ fn cached_answers_equal_the_full_path_byte_for_byte() {
                     q.metadata.checking_disabled = next() % 2 == 0;
                     let bytes = q.to_vec().unwrap();
                     let cached = respond(&warm, &bytes, transport).unwrap();
-                    let full = super::restore_question_case(super::respond_uncached(&cold_zones, &bytes, transport).unwrap(), &bytes);
+                    let full = super::restore_question_case(
+                        super::respond_uncached(&cold_zones, &bytes, transport).unwrap(),
+                        &bytes,
+                    );
                     assert_eq!(cached, full, "{mixed} {qtype} {e:?} {transport:?}");
                     compared += 1;
                 }

@@ -21,8 +21,8 @@ use hickory_proto::rr::rdata::SOA;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 
 use crate::zone::{MatrixDelegation, Zone};
-pub use name_key::{NameKey, name_key};
 use name_key::label_offsets;
+pub use name_key::{NameKey, name_key};
 
 /// All the records of one owner name and type, with one TTL (RFC 2181 5.2).
 #[derive(Clone, Debug)]
@@ -114,7 +114,14 @@ impl ZoneSnapshot {
                     break;
                 }
                 let name = name_from_key_of(&nodes, &key, offset);
-                nodes.insert(ancestor.into(), Node { name, rrsets: Vec::new(), is_zone_cut: false });
+                nodes.insert(
+                    ancestor.into(),
+                    Node {
+                        name,
+                        rrsets: Vec::new(),
+                        is_zone_cut: false,
+                    },
+                );
             }
         }
         for (key, node) in nodes.iter_mut() {
@@ -199,9 +206,11 @@ impl ZoneSnapshot {
 }
 
 fn node_entry<'a>(nodes: &'a mut HashMap<NameKey, Node>, name: &Name) -> &'a mut Node {
-    nodes
-        .entry(name_key(name))
-        .or_insert_with(|| Node { name: name.clone(), rrsets: Vec::new(), is_zone_cut: false })
+    nodes.entry(name_key(name)).or_insert_with(|| Node {
+        name: name.clone(),
+        rrsets: Vec::new(),
+        is_zone_cut: false,
+    })
 }
 
 fn add_to_rrset(node: &mut Node, mut record: Record) {
@@ -211,7 +220,12 @@ fn add_to_rrset(node: &mut Node, mut record: Record) {
             record.ttl = set.ttl;
             set.records.push(record);
         }
-        None => node.rrsets.push(RRset { rtype, ttl: record.ttl, records: vec![record], rrsigs: Vec::new() }),
+        None => node.rrsets.push(RRset {
+            rtype,
+            ttl: record.ttl,
+            records: vec![record],
+            rrsigs: Vec::new(),
+        }),
     }
 }
 
@@ -237,7 +251,12 @@ pub struct ZoneSet {
 impl ZoneSet {
     /// A set holding `zones` (a later zone with the same apex replaces an earlier one).
     pub fn new(zones: impl IntoIterator<Item = Arc<ZoneSnapshot>>) -> ZoneSet {
-        ZoneSet { zones: zones.into_iter().map(|z| (z.origin_key.clone(), z)).collect() }
+        ZoneSet {
+            zones: zones
+                .into_iter()
+                .map(|z| (z.origin_key.clone(), z))
+                .collect(),
+        }
     }
 
     /// The zone that is authoritative for the name keyed `qname`: the one with

@@ -40,7 +40,9 @@ pub fn parse_duration(text: &str) -> Result<u32, String> {
             }
         };
         let Some(n) = number.take() else {
-            return Err(format!("bad duration {text:?}: unit {c:?} without a number before it"));
+            return Err(format!(
+                "bad duration {text:?}: unit {c:?} without a number before it"
+            ));
         };
         total += n * unit;
         if total > u64::from(u32::MAX) {
@@ -74,9 +76,21 @@ mod tests {
     fn rejects_malformed_durations() {
         assert!(parse_duration("").unwrap_err().contains("empty"));
         assert!(parse_duration("1x").unwrap_err().contains("unknown unit"));
-        assert!(parse_duration("h").unwrap_err().contains("without a number"));
+        assert!(
+            parse_duration("h")
+                .unwrap_err()
+                .contains("without a number")
+        );
         assert!(parse_duration("1h30").unwrap_err().contains("needs a unit"));
-        assert!(parse_duration("99999999999").unwrap_err().contains("too large"));
-        assert!(parse_duration("9999999w").unwrap_err().contains("too large"));
+        assert!(
+            parse_duration("99999999999")
+                .unwrap_err()
+                .contains("too large")
+        );
+        assert!(
+            parse_duration("9999999w")
+                .unwrap_err()
+                .contains("too large")
+        );
     }
 }

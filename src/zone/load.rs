@@ -45,9 +45,13 @@ pub fn load_zone_file(path: &Path) -> Result<Zone, ZoneErrors> {
     let fail = |message: String| ZoneErrors::one(Place::file(&file), message);
     let format = ZoneFormat::of(path)
         .ok_or_else(|| fail("not a zone file: the name must end in .toml or .zone".into()))?;
-    let size = std::fs::metadata(path).map_err(|e| fail(format!("cannot read: {e}")))?.len();
+    let size = std::fs::metadata(path)
+        .map_err(|e| fail(format!("cannot read: {e}")))?
+        .len();
     if size > MAX_ZONE_FILE_BYTES {
-        return Err(fail(format!("file is {size} bytes; fedns reads zone files up to {MAX_ZONE_FILE_BYTES}")));
+        return Err(fail(format!(
+            "file is {size} bytes; fedns reads zone files up to {MAX_ZONE_FILE_BYTES}"
+        )));
     }
     let text = std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read: {e}")))?;
     let default_origin = origin_from_file_name(path);
@@ -65,7 +69,12 @@ pub fn load_zone_file(path: &Path) -> Result<Zone, ZoneErrors> {
 
 fn master_zone(text: &str, file: &Arc<str>, origin: Name, path: &Path) -> Result<Zone, ZoneErrors> {
     let records: Vec<SourcedRecord> = parse_master(text, file, &origin)?;
-    Ok(Zone { origin, records, matrix: Vec::new(), source: Some(path.to_path_buf()) })
+    Ok(Zone {
+        origin,
+        records,
+        matrix: Vec::new(),
+        source: Some(path.to_path_buf()),
+    })
 }
 
 /// `zones/example.org.toml` -> `example.org.`
@@ -107,10 +116,17 @@ pub fn load_zone_files(paths: &[PathBuf]) -> ZoneDirLoad {
             Ok(zone) => {
                 if let Some(first) = out.zones.iter().find(|z| z.origin == zone.origin) {
                     let file: Arc<str> = Arc::from(path.display().to_string());
-                    let first_file = first.source.as_ref().map(|p| p.display().to_string()).unwrap_or_default();
+                    let first_file = first
+                        .source
+                        .as_ref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default();
                     out.failures.push((
                         path.clone(),
-                        ZoneErrors::one(Place::file(&file), format!("zone {} is already loaded from {first_file}", zone.origin)),
+                        ZoneErrors::one(
+                            Place::file(&file),
+                            format!("zone {} is already loaded from {first_file}", zone.origin),
+                        ),
                     ));
                 } else {
                     out.zones.push(zone);

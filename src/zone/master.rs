@@ -7,9 +7,16 @@ use super::SourcedRecord;
 use super::error::ZoneErrors;
 use super::place::Place;
 
-pub fn parse_master(text: &str, file: &Arc<str>, origin: &Name) -> Result<Vec<SourcedRecord>, ZoneErrors> {
+pub fn parse_master(
+    text: &str,
+    file: &Arc<str>,
+    origin: &Name,
+) -> Result<Vec<SourcedRecord>, ZoneErrors> {
     let _ = (text, origin);
-    Err(ZoneErrors::one(Place::file(file), "master files not supported yet"))
+    Err(ZoneErrors::one(
+        Place::file(file),
+        "master files not supported yet",
+    ))
 }
 
 pub fn write_master(origin: &Name, records: &[Record]) -> String {

@@ -125,14 +125,24 @@ mod tests {
     fn expands_to_fed_and_legacy_srv() {
         let records = delegation(true).srv_records(300);
         let owners: Vec<String> = records.iter().map(|r| r.record.name.to_string()).collect();
-        assert_eq!(owners, ["_matrix-fed._tcp.example.org.", "_matrix._tcp.example.org."]);
-        assert!(records.iter().all(|r| r.record.ttl == 300 && r.place.line == 3));
+        assert_eq!(
+            owners,
+            ["_matrix-fed._tcp.example.org.", "_matrix._tcp.example.org."]
+        );
+        assert!(
+            records
+                .iter()
+                .all(|r| r.record.ttl == 300 && r.place.line == 3)
+        );
     }
 
     #[test]
     fn legacy_srv_can_be_turned_off() {
         let records = delegation(false).srv_records(300);
         assert_eq!(records.len(), 1);
-        assert_eq!(records[0].record.name.to_string(), "_matrix-fed._tcp.example.org.");
+        assert_eq!(
+            records[0].record.name.to_string(),
+            "_matrix-fed._tcp.example.org."
+        );
     }
 }

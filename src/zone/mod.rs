@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use hickory_proto::rr::{Name, Record, RecordType};
 
 pub use error::{ZoneError, ZoneErrors};
-pub use load::{load_zone_file, load_zones_dir, ZoneDirLoad};
+pub use load::{ZoneDirLoad, load_zone_file, load_zones_dir};
 pub use matrix::MatrixDelegation;
 pub use place::Place;
 

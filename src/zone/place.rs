@@ -51,8 +51,14 @@ mod tests {
     #[test]
     fn displays_as_file_line_column() {
         let file: Arc<str> = Arc::from("zones/example.org.toml");
-        assert_eq!(Place::new(&file, 12, 5).to_string(), "zones/example.org.toml:12:5");
-        assert_eq!(Place::new(&file, 12, 0).to_string(), "zones/example.org.toml:12");
+        assert_eq!(
+            Place::new(&file, 12, 5).to_string(),
+            "zones/example.org.toml:12:5"
+        );
+        assert_eq!(
+            Place::new(&file, 12, 0).to_string(),
+            "zones/example.org.toml:12"
+        );
         assert_eq!(Place::file(&file).to_string(), "zones/example.org.toml");
     }
 }

@@ -54,7 +54,10 @@ pub fn parse_toml_zone(
         Ok(doc) => doc,
         Err(e) => {
             let place = walker.place(e.span().unwrap_or(0..0));
-            return Err(ZoneErrors::one(place, format!("TOML syntax: {}", e.message().trim())));
+            return Err(ZoneErrors::one(
+                place,
+                format!("TOML syntax: {}", e.message().trim()),
+            ));
         }
     };
     walker.zone(doc.get_ref(), default_origin)
@@ -71,7 +74,11 @@ type Value<'i> = Spanned<DeValue<'i>>;
 
 impl<'t> Walker<'t> {
     fn new(text: &'t str, file: &'t Arc<str>) -> Self {
-        Walker { text, file, errors: Default::default() }
+        Walker {
+            text,
+            file,
+            errors: Default::default(),
+        }
     }
 
     /// The place of the first byte of `span`.
@@ -82,20 +89,22 @@ impl<'t> Walker<'t> {
 
     fn error(&self, span: Range<usize>, message: impl Into<String>) {
         let place = self.place(span);
-        self.errors.borrow_mut().push(ZoneError::new(place, message));
+        self.errors
+            .borrow_mut()
+            .push(ZoneError::new(place, message));
     }
 
     fn zone(&self, doc: &DeTable<'_>, default_origin: Option<&Name>) -> Result<Zone, ZoneErrors> {
         let mut origin = default_origin.cloned();
-        if let Some(value) = get(doc, "origin") {
-            if let Some(text) = self.string(value, "origin") {
-                match Name::from_ascii(text) {
-                    Ok(mut name) => {
-                        name.set_fqdn(true);
-                        origin = Some(name);
-                    }
-                    Err(e) => self.error(value.span(), format!("bad origin {text:?}: {e}")),
+        if let Some(value) = get(doc, "origin")
+            && let Some(text) = self.string(value, "origin")
+        {
+            match Name::from_ascii(text) {
+                Ok(mut name) => {
+                    name.set_fqdn(true);
+                    origin = Some(name);
                 }
+                Err(e) => self.error(value.span(), format!("bad origin {text:?}: {e}")),
             }
         }
         let Some(origin) = origin else {
@@ -104,7 +113,9 @@ impl<'t> Walker<'t> {
                 "no origin: add `origin = \"example.org.\"` or name the file after the zone",
             ));
         };
-        let default_ttl = get(doc, "ttl").and_then(|v| self.duration(v, "ttl")).unwrap_or(DEFAULT_TTL);
+        let default_ttl = get(doc, "ttl")
+            .and_then(|v| self.duration(v, "ttl"))
+            .unwrap_or(DEFAULT_TTL);
 
         let mut records = Vec::new();
         let mut matrix = Vec::new();
@@ -135,14 +146,21 @@ impl<'t> Walker<'t> {
         if !errors.is_empty() {
             return Err(ZoneErrors(errors));
         }
-        Ok(Zone { origin, records, matrix, source: Some(PathBuf::from(self.file.as_ref())) })
+        Ok(Zone {
+            origin,
+            records,
+            matrix,
+            source: Some(PathBuf::from(self.file.as_ref())),
+        })
     }
 
     fn soa(&self, value: &Value<'_>, origin: &Name, default_ttl: u32) -> Option<SourcedRecord> {
         let table = self.table(value, "soa")?;
         self.only_keys(
             table,
-            &["mname", "rname", "serial", "refresh", "retry", "expire", "minimum", "ttl"],
+            &[
+                "mname", "rname", "serial", "refresh", "retry", "expire", "minimum", "ttl",
+            ],
             "soa",
         );
         let name_of = |key: &str| -> Option<Name> {
@@ -163,9 +181,14 @@ impl<'t> Walker<'t> {
         let mname = name_of("mname");
         let rname = name_of("rname");
         let serial = match get(table, "serial") {
-            Some(v) => self.integer(v, "serial", u64::from(u32::MAX)).map(|n| n as u32),
+            Some(v) => self
+                .integer(v, "serial", u64::from(u32::MAX))
+                .map(|n| n as u32),
             None => {
-                self.error(value.span(), "[soa] needs `serial` (for example 2026112601)");
+                self.error(
+                    value.span(),
+                    "[soa] needs `serial` (for example 2026112601)",
+                );
                 None
             }
         };
@@ -193,10 +216,18 @@ impl<'t> Walker<'t> {
         })
     }
 
-    fn record(&self, entry: &Spanned<DeTable<'_>>, origin: &Name, default_ttl: u32) -> Vec<SourcedRecord> {
+    fn record(
+        &self,
+        entry: &Spanned<DeTable<'_>>,
+        origin: &Name,
+        default_ttl: u32,
+    ) -> Vec<SourcedRecord> {
         let table = entry.get_ref();
         let Some(name_value) = get(table, "name") else {
-            self.error(entry.span(), "[[record]] needs `name` (\"@\" for the zone apex)");
+            self.error(
+                entry.span(),
+                "[[record]] needs `name` (\"@\" for the zone apex)",
+            );
             return Vec::new();
         };
         let Some(owner) = self
@@ -226,7 +257,10 @@ impl<'t> Walker<'t> {
                 continue;
             };
             if rtype == RecordType::SOA {
-                self.error(key.span(), "write the SOA in the [soa] table, not in a [[record]]");
+                self.error(
+                    key.span(),
+                    "write the SOA in the [soa] table, not in a [[record]]",
+                );
                 continue;
             }
             for (rdata, span) in self.rdatas(rtype, value, origin) {
@@ -240,7 +274,12 @@ impl<'t> Walker<'t> {
     }
 
     /// The RDATA values of one `TYPE = ...` key: a string or an array of them.
-    fn rdatas(&self, rtype: RecordType, value: &Value<'_>, origin: &Name) -> Vec<(RData, Range<usize>)> {
+    fn rdatas(
+        &self,
+        rtype: RecordType,
+        value: &Value<'_>,
+        origin: &Name,
+    ) -> Vec<(RData, Range<usize>)> {
         let items: Vec<&Value<'_>> = match value.get_ref() {
             DeValue::Array(array) => array.iter().collect(),
             _ => vec![value],
@@ -253,13 +292,18 @@ impl<'t> Walker<'t> {
                 }
                 continue;
             }
-            let Some(text) = self.string(item, rtype.to_string().as_str()) else { continue };
+            let Some(text) = self.string(item, rtype.to_string().as_str()) else {
+                continue;
+            };
             match parse_rdata(rtype, text, origin) {
                 Ok(rdata) => out.push((rdata, item.span())),
                 Err(e) => {
                     // +1 skips the opening quote of a basic or literal string.
                     let start = item.span().start + 1 + byte_offset(text, e.offset);
-                    self.error(start..start, format!("bad {rtype} data {text:?}: {}", e.message));
+                    self.error(
+                        start..start,
+                        format!("bad {rtype} data {text:?}: {}", e.message),
+                    );
                 }
             }
         }
@@ -276,7 +320,13 @@ impl<'t> Walker<'t> {
                 for part in parts.iter() {
                     let text = self.string(part, "TXT")?;
                     if text.len() > 255 {
-                        self.error(part.span(), format!("a TXT character-string holds at most 255 bytes; this one has {}", text.len()));
+                        self.error(
+                            part.span(),
+                            format!(
+                                "a TXT character-string holds at most 255 bytes; this one has {}",
+                                text.len()
+                            ),
+                        );
                         return None;
                     }
                     strings.push(text.as_bytes());
@@ -284,7 +334,13 @@ impl<'t> Walker<'t> {
                 Some(TXT::from_bytes(strings))
             }
             other => {
-                self.error(item.span(), format!("TXT takes a string or an array of strings, not {}", other.type_str()));
+                self.error(
+                    item.span(),
+                    format!(
+                        "TXT takes a string or an array of strings, not {}",
+                        other.type_str()
+                    ),
+                );
                 None
             }
         }
@@ -294,14 +350,31 @@ impl<'t> Walker<'t> {
         let table = entry.get_ref();
         self.only_keys(
             table,
-            &["server_name", "target", "port", "priority", "weight", "legacy_srv", "ttl", "well_known", "certificate"],
+            &[
+                "server_name",
+                "target",
+                "port",
+                "priority",
+                "weight",
+                "legacy_srv",
+                "ttl",
+                "well_known",
+                "certificate",
+            ],
             "matrix",
         );
         let Some(server_value) = get(table, "server_name") else {
-            self.error(entry.span(), "[[matrix]] needs `server_name` (\"@\" for the zone apex)");
+            self.error(
+                entry.span(),
+                "[[matrix]] needs `server_name` (\"@\" for the zone apex)",
+            );
             return None;
         };
-        let server_name = self.name_at(server_value, self.string(server_value, "server_name")?, origin)?;
+        let server_name = self.name_at(
+            server_value,
+            self.string(server_value, "server_name")?,
+            origin,
+        )?;
         let number = |key: &str, default: u16| match get(table, key) {
             Some(v) => self.integer(v, key, u64::from(u16::MAX)).map(|n| n as u16),
             None => Some(default),
@@ -312,13 +385,24 @@ impl<'t> Walker<'t> {
         let mut targets = Vec::new();
         if let Some(v) = get(table, "target") {
             let target = self.name_at(v, self.string(v, "target")?, origin)?;
-            targets.push(SrvTarget { priority, weight, port, target });
+            targets.push(SrvTarget {
+                priority,
+                weight,
+                port,
+                target,
+            });
         }
         let legacy_srv = match get(table, "legacy_srv") {
             Some(v) => match v.get_ref() {
                 DeValue::Boolean(b) => *b,
                 other => {
-                    self.error(v.span(), format!("`legacy_srv` must be true or false, not {}", other.type_str()));
+                    self.error(
+                        v.span(),
+                        format!(
+                            "`legacy_srv` must be true or false, not {}",
+                            other.type_str()
+                        ),
+                    );
                     return None;
                 }
             },
@@ -333,7 +417,10 @@ impl<'t> Walker<'t> {
             None => None,
         };
         if targets.is_empty() && well_known.is_none() {
-            self.error(entry.span(), "[[matrix]] needs a `target` (for SRV records) or a `well_known` delegation");
+            self.error(
+                entry.span(),
+                "[[matrix]] needs a `target` (for SRV records) or a `well_known` delegation",
+            );
             return None;
         }
         let certificate = match get(table, "certificate") {
@@ -357,7 +444,10 @@ impl<'t> Walker<'t> {
         match value.get_ref() {
             DeValue::String(s) => Some(s.as_ref()),
             other => {
-                self.error(value.span(), format!("`{key}` must be a string, not {}", other.type_str()));
+                self.error(
+                    value.span(),
+                    format!("`{key}` must be a string, not {}", other.type_str()),
+                );
                 None
             }
         }
@@ -365,9 +455,16 @@ impl<'t> Walker<'t> {
 
     fn integer(&self, value: &Value<'_>, key: &str, max: u64) -> Option<u64> {
         let parsed = match value.get_ref() {
-            DeValue::Integer(i) => u64::from_str_radix(i.as_str().replace('_', "").trim_start_matches('+'), i.radix()).ok(),
+            DeValue::Integer(i) => u64::from_str_radix(
+                i.as_str().replace('_', "").trim_start_matches('+'),
+                i.radix(),
+            )
+            .ok(),
             other => {
-                self.error(value.span(), format!("`{key}` must be a number, not {}", other.type_str()));
+                self.error(
+                    value.span(),
+                    format!("`{key}` must be a number, not {}", other.type_str()),
+                );
                 return None;
             }
         };
@@ -382,7 +479,9 @@ impl<'t> Walker<'t> {
 
     fn duration(&self, value: &Value<'_>, key: &str) -> Option<u32> {
         match value.get_ref() {
-            DeValue::Integer(_) => self.integer(value, key, u64::from(u32::MAX)).map(|n| n as u32),
+            DeValue::Integer(_) => self
+                .integer(value, key, u64::from(u32::MAX))
+                .map(|n| n as u32),
             DeValue::String(s) => match parse_duration(s) {
                 Ok(seconds) => Some(seconds),
                 Err(e) => {
@@ -391,7 +490,13 @@ impl<'t> Walker<'t> {
                 }
             },
             other => {
-                self.error(value.span(), format!("`{key}` must be seconds or a duration like \"1h\", not {}", other.type_str()));
+                self.error(
+                    value.span(),
+                    format!(
+                        "`{key}` must be seconds or a duration like \"1h\", not {}",
+                        other.type_str()
+                    ),
+                );
                 None
             }
         }
@@ -400,7 +505,10 @@ impl<'t> Walker<'t> {
     fn ttl(&self, value: &Value<'_>) -> Option<u32> {
         let ttl = self.duration(value, "ttl")?;
         if ttl > MAX_TTL {
-            self.error(value.span(), format!("TTL {ttl} is out of range (at most {MAX_TTL}, RFC 2181 section 8)"));
+            self.error(
+                value.span(),
+                format!("TTL {ttl} is out of range (at most {MAX_TTL}, RFC 2181 section 8)"),
+            );
             return None;
         }
         Some(ttl)
@@ -420,23 +528,32 @@ impl<'t> Walker<'t> {
         match value.get_ref() {
             DeValue::Table(t) => Some(t),
             other => {
-                self.error(value.span(), format!("`{key}` must be a table, not {}", other.type_str()));
+                self.error(
+                    value.span(),
+                    format!("`{key}` must be a table, not {}", other.type_str()),
+                );
                 None
             }
         }
     }
 
     /// The tables of an array of tables (`[[record]]`).
-    fn tables<'v, 'i>(&self, value: &'v Value<'i>, key: &str) -> Vec<Spanned<DeTable<'i>>> {
+    fn tables<'i>(&self, value: &Value<'i>, key: &str) -> Vec<Spanned<DeTable<'i>>> {
         let DeValue::Array(array) = value.get_ref() else {
-            self.error(value.span(), format!("`{key}` must be written as [[{key}]] tables"));
+            self.error(
+                value.span(),
+                format!("`{key}` must be written as [[{key}]] tables"),
+            );
             return Vec::new();
         };
         table_items(array)
             .filter_map(|item| match item.get_ref() {
                 DeValue::Table(t) => Some(Spanned::new(item.span(), t.clone())),
                 other => {
-                    self.error(item.span(), format!("each `{key}` must be a table, not {}", other.type_str()));
+                    self.error(
+                        item.span(),
+                        format!("each `{key}` must be a table, not {}", other.type_str()),
+                    );
                     None
                 }
             })
@@ -447,7 +564,13 @@ impl<'t> Walker<'t> {
         for key in table.keys() {
             let k = key.get_ref().as_ref();
             if !allowed.contains(&k) {
-                self.error(key.span(), format!("unknown key `{k}` in [{section}] (expected one of {})", allowed.join(", ")));
+                self.error(
+                    key.span(),
+                    format!(
+                        "unknown key `{k}` in [{section}] (expected one of {})",
+                        allowed.join(", ")
+                    ),
+                );
             }
         }
     }
@@ -458,14 +581,22 @@ fn table_items<'a, 'i>(array: &'a DeArray<'i>) -> impl Iterator<Item = &'a Value
 }
 
 fn get<'a, 'i>(table: &'a DeTable<'i>, key: &str) -> Option<&'a Value<'i>> {
-    table.iter().find(|(k, _)| k.get_ref().as_ref() == key).map(|(_, v)| v)
+    table
+        .iter()
+        .find(|(k, _)| k.get_ref().as_ref() == key)
+        .map(|(_, v)| v)
 }
 
 /// Types that may appear as zone data (not meta types such as OPT, ANY, AXFR).
 fn is_zone_data_type(rtype: RecordType) -> bool {
     !matches!(
         rtype,
-        RecordType::OPT | RecordType::ANY | RecordType::AXFR | RecordType::IXFR | RecordType::TSIG | RecordType::ZERO
+        RecordType::OPT
+            | RecordType::ANY
+            | RecordType::AXFR
+            | RecordType::IXFR
+            | RecordType::TSIG
+            | RecordType::ZERO
     )
 }
 
@@ -489,7 +620,9 @@ pub fn line_column(text: &str, offset: usize) -> (u32, u32) {
 
 /// The byte offset of the `chars`-th character of `text` (clamped to its end).
 fn byte_offset(text: &str, chars: usize) -> usize {
-    text.char_indices().nth(chars).map_or(text.len(), |(i, _)| i)
+    text.char_indices()
+        .nth(chars)
+        .map_or(text.len(), |(i, _)| i)
 }
 
 #[cfg(test)]
@@ -513,7 +646,10 @@ mod tests {
     fn first_error(body: &str) -> String {
         let e = load(body).expect_err("the zone should not load");
         let first = &e.0[0];
-        format!("{}:{}: {}", first.place.line, first.place.column, first.message)
+        format!(
+            "{}:{}: {}",
+            first.place.line, first.place.column, first.message
+        )
     }
 
     #[test]
@@ -525,16 +661,31 @@ mod tests {
         match &soa.data {
             RData::SOA(s) => {
                 assert_eq!(s.rname.to_string(), "hostmaster.example.org.");
-                assert_eq!((s.refresh, s.retry, s.expire, s.minimum), (7200, 900, 1_209_600, 300));
+                assert_eq!(
+                    (s.refresh, s.retry, s.expire, s.minimum),
+                    (7200, 900, 1_209_600, 300)
+                );
             }
             other => panic!("{other:?}"),
         }
-        let synapse: Vec<_> = zone.records.iter().filter(|r| r.record.name.to_string() == "synapse.example.org.").collect();
+        let synapse: Vec<_> = zone
+            .records
+            .iter()
+            .filter(|r| r.record.name.to_string() == "synapse.example.org.")
+            .collect();
         assert_eq!(synapse.len(), 2);
         assert!(synapse.iter().all(|r| r.record.ttl == 300));
         assert_eq!(synapse[0].place.line, 16);
-        let srv: Vec<String> = zone.records.iter().filter(|r| r.record.record_type() == RecordType::SRV).map(|r| r.record.name.to_string()).collect();
-        assert_eq!(srv, ["_matrix-fed._tcp.example.org.", "_matrix._tcp.example.org."]);
+        let srv: Vec<String> = zone
+            .records
+            .iter()
+            .filter(|r| r.record.record_type() == RecordType::SRV)
+            .map(|r| r.record.name.to_string())
+            .collect();
+        assert_eq!(
+            srv,
+            ["_matrix-fed._tcp.example.org.", "_matrix._tcp.example.org."]
+        );
         assert_eq!(zone.matrix.len(), 1);
     }
 
@@ -561,13 +712,24 @@ mod tests {
     #[test]
     fn toml_syntax_error_names_its_place() {
         let e = first_error("[[record]]\nname = \"x\nA = []\n");
-        assert!(e.starts_with("15:10: TOML syntax: invalid basic string"), "{e}");
+        assert!(
+            e.starts_with("15:10: TOML syntax: invalid basic string"),
+            "{e}"
+        );
     }
 
     #[test]
     fn unknown_record_type_names_the_key() {
-        assert_eq!(first_error("[[record]]\nname = \"x\"\nAA = [\"192.0.2.1\"]\n").split(": ").next(), Some("16:1"));
-        assert!(first_error("[[record]]\nname = \"x\"\nAA = [\"192.0.2.1\"]\n").contains("unknown record type `AA`"));
+        assert_eq!(
+            first_error("[[record]]\nname = \"x\"\nAA = [\"192.0.2.1\"]\n")
+                .split(": ")
+                .next(),
+            Some("16:1")
+        );
+        assert!(
+            first_error("[[record]]\nname = \"x\"\nAA = [\"192.0.2.1\"]\n")
+                .contains("unknown record type `AA`")
+        );
     }
 
     #[test]
@@ -593,9 +755,14 @@ mod tests {
 
     #[test]
     fn duplicate_record_is_an_error_naming_the_first() {
-        let e = first_error("[[record]]\nname = \"x\"\nA = [\"192.0.2.1\"]\n[[record]]\nname = \"X\"\nA = [\"192.0.2.1\"]\n");
+        let e = first_error(
+            "[[record]]\nname = \"x\"\nA = [\"192.0.2.1\"]\n[[record]]\nname = \"X\"\nA = [\"192.0.2.1\"]\n",
+        );
         assert!(e.starts_with("19:"), "{e}");
-        assert!(e.contains("duplicate record") && e.contains("z.toml:16"), "{e}");
+        assert!(
+            e.contains("duplicate record") && e.contains("z.toml:16"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -610,27 +777,44 @@ mod tests {
         let text = "origin = \"example.org.\"\n[[record]]\nname = \"x\"\nA = [\"192.0.2.1\"]\n";
         let zone = parse_toml_zone(text, &file(), None).unwrap();
         let e = validate_zone(&zone).unwrap_err().to_string();
-        assert!(e.contains("no SOA record") && e.contains("no NS record"), "{e}");
+        assert!(
+            e.contains("no SOA record") && e.contains("no NS record"),
+            "{e}"
+        );
     }
 
     #[test]
     fn broken_matrix_sections_are_errors() {
         assert!(first_error("[[matrix]]\ntarget = \"synapse\"\n").contains("needs `server_name`"));
         assert!(first_error("[[matrix]]\nserver_name = \"@\"\n").contains("needs a `target`"));
-        assert!(first_error("[[matrix]]\nserver_name = \"@\"\ntarget = \"s\"\nport = 70000\n").contains("`port` must be between 0 and 65535"));
-        assert!(first_error("[[matrix]]\nserver_name = \"@\"\ntarget = \"s\"\nlegacy_srv = \"no\"\n").contains("true or false"));
-        assert!(first_error("[[matrix]]\nserver_name = \"@\"\ntargt = \"s\"\n").contains("unknown key `targt`"));
+        assert!(
+            first_error("[[matrix]]\nserver_name = \"@\"\ntarget = \"s\"\nport = 70000\n")
+                .contains("`port` must be between 0 and 65535")
+        );
+        assert!(
+            first_error("[[matrix]]\nserver_name = \"@\"\ntarget = \"s\"\nlegacy_srv = \"no\"\n")
+                .contains("true or false")
+        );
+        assert!(
+            first_error("[[matrix]]\nserver_name = \"@\"\ntargt = \"s\"\n")
+                .contains("unknown key `targt`")
+        );
     }
 
     #[test]
     fn unknown_top_level_key_is_an_error() {
-        let e = parse_toml_zone(&format!("zone = 1\n{HEAD}"), &file(), None).unwrap_err().to_string();
+        let e = parse_toml_zone(&format!("zone = 1\n{HEAD}"), &file(), None)
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("z.toml:1:1: unknown key `zone`"), "{e}");
     }
 
     #[test]
     fn every_error_is_reported_not_only_the_first() {
-        let e = load("[[record]]\nname = \"a\"\nA = [\"x\"]\n[[record]]\nname = \"b\"\nAAAA = [\"y\"]\n").unwrap_err();
+        let e = load(
+            "[[record]]\nname = \"a\"\nA = [\"x\"]\n[[record]]\nname = \"b\"\nAAAA = [\"y\"]\n",
+        )
+        .unwrap_err();
         assert_eq!(e.0.len(), 2);
     }
 

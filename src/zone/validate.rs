@@ -40,15 +40,24 @@ pub fn validate_zone(zone: &Zone) -> Result<(), ZoneErrors> {
         let mut error = |message: String| errors.push(ZoneError::new(place.clone(), message));
 
         if !origin.zone_of(&owner) {
-            error(format!("{} is outside the zone {} (names must end in the origin)", record.name, zone.origin));
+            error(format!(
+                "{} is outside the zone {} (names must end in the origin)",
+                record.name, zone.origin
+            ));
             continue;
         }
         if record.ttl > MAX_TTL {
-            error(format!("TTL {} is out of range (at most {MAX_TTL}, RFC 2181 section 8)", record.ttl));
+            error(format!(
+                "TTL {} is out of range (at most {MAX_TTL}, RFC 2181 section 8)",
+                record.ttl
+            ));
         }
         match rtype {
             RecordType::SOA if owner != origin => {
-                error(format!("SOA record at {}: the SOA belongs at the zone apex {}", record.name, zone.origin));
+                error(format!(
+                    "SOA record at {}: the SOA belongs at the zone apex {}",
+                    record.name, zone.origin
+                ));
             }
             RecordType::SOA => {
                 soa_count += 1;
@@ -89,19 +98,32 @@ pub fn validate_zone(zone: &Zone) -> Result<(), ZoneErrors> {
         rrsets.entry((owner.clone(), rtype)).or_insert(place);
         match rdata_key(record) {
             Some(key) => match seen.entry((owner, rtype, key)) {
-                Entry::Occupied(first) => error(format!("duplicate record: the same {rtype} at {} is already at {}", record.name, first.get())),
+                Entry::Occupied(first) => error(format!(
+                    "duplicate record: the same {rtype} at {} is already at {}",
+                    record.name,
+                    first.get()
+                )),
                 Entry::Vacant(v) => {
                     v.insert(place);
                 }
             },
-            None => error(format!("{rtype} record at {} cannot be encoded", record.name)),
+            None => error(format!(
+                "{rtype} record at {} cannot be encoded",
+                record.name
+            )),
         }
     }
     if soa_count == 0 {
-        errors.push(ZoneError::new(file_place(), format!("zone {} has no SOA record at its apex", zone.origin)));
+        errors.push(ZoneError::new(
+            file_place(),
+            format!("zone {} has no SOA record at its apex", zone.origin),
+        ));
     }
     if !apex_ns {
-        errors.push(ZoneError::new(file_place(), format!("zone {} has no NS record at its apex", zone.origin)));
+        errors.push(ZoneError::new(
+            file_place(),
+            format!("zone {} has no NS record at its apex", zone.origin),
+        ));
     }
     ZoneErrors(errors).into_result()
 }
