@@ -17,6 +17,7 @@ pub mod config;
 pub mod engine;
 pub mod server;
 pub mod snapshot;
+pub mod xfr;
 pub mod zone;
 
 #[cfg(test)]
