@@ -4,9 +4,25 @@
 //! listen = ["127.0.0.1:5300", "[::1]:5300"]
 //! zones_dir = "zones"            # every *.toml and *.zone file in it
 //! # zones = ["zones/example.org.toml"]   # or exactly these files
+//! data_dir = "data"             # where secondary zones are kept on disk
 //! [tcp]
 //! max_connections = 512
 //! idle_timeout = "10s"
+//!
+//! [[tsig_key]]                   # as `tsig-keygen` prints it
+//! name = "xfr-key"
+//! algorithm = "hmac-sha256"
+//! secret = "base64..."
+//!
+//! [[secondary]]                  # a zone fedns copies from its primaries
+//! zone = "example.org"
+//! primaries = ["127.0.0.1:5301"]
+//! tsig_key = "xfr-key"
+//!
+//! [transfer]                     # who may transfer our zones, whom we notify
+//! allow = ["127.0.0.0/8", "key:xfr-key"]
+//! notify = ["127.0.0.2:53"]
+//! notify_key = "xfr-key"
 //! ```
 //!
 //! Relative paths are relative to the directory of the configuration file.
@@ -61,6 +77,49 @@ pub struct Config {
     pub tcp_idle_timeout: Option<Duration>,
     /// Worker tasks per UDP socket.
     pub udp_workers: Option<usize>,
+    /// Where secondary zones are written after each transfer.
+    pub data_dir: Option<PathBuf>,
+    /// TSIG keys.
+    pub tsig_keys: Vec<TsigKeyConfig>,
+    /// Zones this server is a secondary for.
+    pub secondaries: Vec<SecondaryConfig>,
+    /// Who may transfer our zones (address ranges and `key:NAME`); empty = nobody.
+    pub transfer_allow: Vec<TransferRule>,
+    /// Secondaries to NOTIFY when a zone's serial changes.
+    pub notify: Vec<SocketAddr>,
+    /// The key NOTIFY messages are signed with, if any.
+    pub notify_key: Option<String>,
+}
+
+/// A TSIG key as configured.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TsigKeyConfig {
+    /// Key name (`xfr-key`).
+    pub name: String,
+    /// `hmac-sha256` (default), `hmac-sha384`, `hmac-sha512` or `hmac-sha1`.
+    pub algorithm: String,
+    /// Base64 secret.
+    pub secret: String,
+}
+
+/// One secondary zone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecondaryConfig {
+    /// The zone apex.
+    pub zone: hickory_proto::rr::Name,
+    /// Primaries to transfer from and accept NOTIFY from, in order of preference.
+    pub primaries: Vec<SocketAddr>,
+    /// The key transfers and NOTIFY with the primaries are signed with.
+    pub tsig_key: Option<String>,
+}
+
+/// One entry of `transfer.allow`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TransferRule {
+    /// Clients in this address range.
+    Network(ipnet::IpNet),
+    /// Requests signed with this key.
+    Key(String),
 }
 
 #[derive(Deserialize)]
@@ -74,6 +133,44 @@ struct RawConfig {
     udp_workers: Option<usize>,
     #[serde(default)]
     tcp: RawTcp,
+    data_dir: Option<PathBuf>,
+    #[serde(default)]
+    tsig_key: Vec<toml::Spanned<RawTsigKey>>,
+    #[serde(default)]
+    secondary: Vec<toml::Spanned<RawSecondary>>,
+    #[serde(default)]
+    transfer: RawTransfer,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTsigKey {
+    name: String,
+    #[serde(default = "default_tsig_algorithm")]
+    algorithm: String,
+    secret: String,
+}
+
+fn default_tsig_algorithm() -> String {
+    "hmac-sha256".into()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSecondary {
+    zone: String,
+    primaries: Vec<toml::Spanned<String>>,
+    tsig_key: Option<toml::Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawTransfer {
+    #[serde(default)]
+    allow: Vec<toml::Spanned<String>>,
+    #[serde(default)]
+    notify: Vec<toml::Spanned<String>>,
+    notify_key: Option<toml::Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -125,7 +222,63 @@ impl Config {
             ))),
             None => None,
         };
+        let mut tsig_keys = Vec::new();
+        for key in &raw.tsig_key {
+            let k = key.get_ref();
+            crate::xfr::tsig::TsigKey::new(&k.name, &k.algorithm, &k.secret)
+                .map_err(|e| invalid(key.span().start, format!("tsig_key {:?}: {e}", k.name)))?;
+            if tsig_keys.iter().any(|t: &TsigKeyConfig| t.name.eq_ignore_ascii_case(&k.name)) {
+                return Err(invalid(key.span().start, format!("tsig_key {:?} is defined twice", k.name)));
+            }
+            tsig_keys.push(TsigKeyConfig { name: k.name.clone(), algorithm: k.algorithm.clone(), secret: k.secret.clone() });
+        }
+        let known_key = |name: &toml::Spanned<String>| -> Result<String, ConfigError> {
+            if tsig_keys.iter().any(|t| t.name.eq_ignore_ascii_case(name.get_ref())) {
+                Ok(name.get_ref().clone())
+            } else {
+                Err(invalid(name.span().start, format!("no [[tsig_key]] named {:?}", name.get_ref())))
+            }
+        };
+        let socket_addr = |addr: &toml::Spanned<String>, what: &str| {
+            addr.get_ref().parse::<SocketAddr>().map_err(|_| {
+                invalid(addr.span().start, format!("bad {what} address {:?}: write ADDRESS:PORT, e.g. \"127.0.0.1:53\"", addr.get_ref()))
+            })
+        };
+        let mut secondaries = Vec::new();
+        for sec in &raw.secondary {
+            let s = sec.get_ref();
+            let mut zone = hickory_proto::rr::Name::from_ascii(&s.zone)
+                .map_err(|e| invalid(sec.span().start, format!("bad secondary zone {:?}: {e}", s.zone)))?;
+            zone.set_fqdn(true);
+            if s.primaries.is_empty() {
+                return Err(invalid(sec.span().start, format!("secondary {zone} needs at least one primary")));
+            }
+            let primaries = s.primaries.iter().map(|p| socket_addr(p, "primary")).collect::<Result<Vec<_>, _>>()?;
+            let tsig_key = s.tsig_key.as_ref().map(known_key).transpose()?;
+            secondaries.push(SecondaryConfig { zone, primaries, tsig_key });
+        }
+        let mut transfer_allow = Vec::new();
+        for rule in &raw.transfer.allow {
+            let text = rule.get_ref();
+            if let Some(key) = text.strip_prefix("key:") {
+                transfer_allow.push(TransferRule::Key(known_key(&toml::Spanned::new(rule.span(), key.to_string()))?));
+            } else {
+                let net = text
+                    .parse::<ipnet::IpNet>()
+                    .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| invalid(rule.span().start, format!("bad transfer.allow entry {text:?}: write an address range (\"127.0.0.0/8\") or \"key:NAME\"")))?;
+                transfer_allow.push(TransferRule::Network(net));
+            }
+        }
+        let notify = raw.transfer.notify.iter().map(|a| socket_addr(a, "notify")).collect::<Result<Vec<_>, _>>()?;
+        let notify_key = raw.transfer.notify_key.as_ref().map(known_key).transpose()?;
         Ok(Config {
+            data_dir: raw.data_dir.map(|d| base.join(d)),
+            tsig_keys,
+            secondaries,
+            transfer_allow,
+            notify,
+            notify_key,
             listen,
             zones_dir: raw.zones_dir.map(|d| base.join(d)),
             zones: raw.zones.into_iter().map(|z| base.join(z)).collect(),
@@ -160,6 +313,38 @@ mod tests {
             err.starts_with("fedns.toml:2:11: bad listen address"),
             "{err}"
         );
+    }
+
+    const SECRET: &str = "c2VjcmV0LWtleS1tYXRlcmlhbC0zMi1ieXRlcy1sb25nIQ==";
+
+    #[test]
+    fn parses_transfer_settings() {
+        let text = format!(
+            "data_dir = \"data\"\n[[tsig_key]]\nname = \"xfr-key\"\nsecret = \"{SECRET}\"\n[[secondary]]\nzone = \"example.org\"\nprimaries = [\"127.0.0.1:5301\"]\ntsig_key = \"xfr-key\"\n[transfer]\nallow = [\"127.0.0.0/8\", \"::1\", \"key:xfr-key\"]\nnotify = [\"127.0.0.2:53\"]\n"
+        );
+        let c = Config::parse(&text, Path::new("/etc/fedns/fedns.toml")).unwrap();
+        assert_eq!(c.data_dir, Some(PathBuf::from("/etc/fedns/data")));
+        assert_eq!(c.tsig_keys[0].algorithm, "hmac-sha256");
+        assert_eq!(c.secondaries[0].zone.to_string(), "example.org.");
+        assert_eq!(c.transfer_allow.len(), 3);
+        assert_eq!(c.transfer_allow[2], TransferRule::Key("xfr-key".into()));
+        assert_eq!(c.notify.len(), 1);
+    }
+
+    #[test]
+    fn transfer_settings_errors_name_their_place() {
+        let undefined = "[[secondary]]\nzone = \"example.org\"\nprimaries = [\"127.0.0.1:53\"]\ntsig_key = \"nope\"\n";
+        let e = Config::parse(undefined, Path::new("f.toml")).unwrap_err().to_string();
+        assert!(e.starts_with("f.toml:4:12: no [[tsig_key]] named \"nope\""), "{e}");
+        let bad_net = "[transfer]\nallow = [\"10.0.0.0/33\"]\n";
+        let e = Config::parse(bad_net, Path::new("f.toml")).unwrap_err().to_string();
+        assert!(e.starts_with("f.toml:2:10: bad transfer.allow entry"), "{e}");
+        let bad_secret = "[[tsig_key]]\nname = \"k\"\nsecret = \"!!\"\n";
+        let e = Config::parse(bad_secret, Path::new("f.toml")).unwrap_err().to_string();
+        assert!(e.contains("base64"), "{e}");
+        let bad_primary = "[[secondary]]\nzone = \"example.org\"\nprimaries = [\"localhost\"]\n";
+        let e = Config::parse(bad_primary, Path::new("f.toml")).unwrap_err().to_string();
+        assert!(e.starts_with("f.toml:3:14: bad primary address"), "{e}");
     }
 
     #[test]

@@ -6,11 +6,13 @@
 //! of queries (every owner and empty non-terminal x many types, wildcard
 //! instances, names at and below zone cuts, non-existent names from a fixed
 //! LCG, mixed-case variants, out-of-zone names, ANY) goes to both over UDP
-//! with EDNS (1232 bytes, DO clear), and over TCP for a sample and for every
-//! truncated answer. For each query the suite compares the rcode, the AA, TC
+//! with EDNS (1232 bytes, DO clear), over TCP for a sample and for every
+//! truncated answer, and over UDP without EDNS for a sample and for the big
+//! TXT sets (TC at 512 bytes). For each query the suite compares the rcode, the AA, TC
 //! flags, whether an OPT record came back, that the question is echoed
 //! byte-for-byte as sent, and the answer, authority and additional sections,
-//! each as a set of (lowercased owner, TTL, class, type, rdata). ANY is
+//! each as a set of (lowercased owner, TTL, class, type, rdata with its
+//! domain names lowercased: the canonical form of RFC 4034 6.2). ANY is
 //! compared leniently (RFC 8482 lets a server pick what it returns).
 //!
 //! Every mismatch is printed with the query and both full responses; the test
@@ -35,7 +37,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use hickory_proto::op::Message;
-use hickory_proto::rr::{Name, Record, RecordType};
+use hickory_proto::rr::{Name, RData, Record, RecordType};
 
 use common::{ServerProcess, TempDir};
 
@@ -55,8 +57,13 @@ const RUN_DEADLINE: Duration = Duration::from_secs(300);
 /// Upper bound on the number of generated queries (sanity, keeps loops bounded).
 const MAX_QUERIES: usize = 5000;
 
-/// Every TCP_SAMPLE-th query is also compared over TCP.
+/// Every TCP_SAMPLE-th query is also compared over TCP (and every truncated
+/// one).
 const TCP_SAMPLE: usize = 10;
+
+/// Every NOEDNS_SAMPLE-th query is also compared over UDP without EDNS (and
+/// every query for the big and huge TXT sets).
+const NOEDNS_SAMPLE: usize = 10;
 
 /// The query types asked for every owner name.
 const QTYPES: &[RecordType] = &[
@@ -107,10 +114,8 @@ const KNOWN_DIFFERENCES: &[KnownDifference] = &[];
 
 impl KnownDifference {
     fn matches(&self, q: &Q) -> bool {
-        if let Some(t) = self.qtype {
-            if t != q.qtype {
-                return false;
-            }
+        if self.qtype.is_some_and(|t| t != q.qtype) {
+            return false;
         }
         let name = q.name.to_ascii().to_ascii_lowercase();
         match self.qname.strip_prefix("*.") {
@@ -141,7 +146,7 @@ impl ZoneInfo {
         let mut ents = BTreeSet::new();
         for owner in self.owners.keys() {
             let mut n = owner.as_str();
-            while let Some((_, parent)) = n.split_once('.') {
+            while let Some(parent) = parent(n) {
                 if parent.len() <= self.origin.len() {
                     break;
                 }
@@ -175,7 +180,11 @@ fn load_zones(dir: &Path) -> Vec<ZoneInfo> {
     files
         .into_iter()
         .map(|file| {
-            let stem = file.file_stem().unwrap().to_string_lossy().to_ascii_lowercase();
+            let stem = file
+                .file_stem()
+                .unwrap()
+                .to_string_lossy()
+                .to_ascii_lowercase();
             let origin = format!("{stem}.");
             let text = fs::read_to_string(&file).unwrap();
             let owners = scan_owners(&text, &origin);
@@ -210,9 +219,16 @@ fn scan_owners(text: &str, origin: &str) -> BTreeMap<String, BTreeSet<String>> {
     let mut origin = origin.to_ascii_lowercase();
     let mut owners: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut last_owner: Option<String> = None;
+    let mut depth = 0usize; // open parentheses: a record spanning lines
     for raw in text.lines() {
         let line = strip_comment(raw);
-        if line.trim().is_empty() {
+        let continued = depth > 0;
+        depth = line.chars().fold(depth, |d, c| match c {
+            '(' => d + 1,
+            ')' => d.saturating_sub(1),
+            _ => d,
+        });
+        if continued || line.trim().is_empty() {
             continue;
         }
         let mut tokens = line.split_whitespace();
@@ -243,7 +259,9 @@ fn scan_owners(text: &str, origin: &str) -> BTreeMap<String, BTreeSet<String>> {
         let rtype = tokens
             .find(|t| {
                 let u = t.to_ascii_uppercase();
-                !(t.chars().all(|c| c.is_ascii_digit()) || ["IN", "CH", "HS"].contains(&u.as_str()))
+                // TTLs ("300", "1h30m") start with a digit, no type does.
+                !(t.starts_with(|c: char| c.is_ascii_digit())
+                    || ["IN", "CH", "HS"].contains(&u.as_str()))
             })
             .map(|t| t.to_ascii_uppercase())
             .unwrap_or_default();
@@ -288,10 +306,10 @@ impl Lcg {
                 }
             })
             .collect();
-        if !out.chars().any(|c| c.is_ascii_uppercase()) {
-            if let Some(i) = out.find(|c: char| c.is_ascii_alphabetic()) {
-                out.replace_range(i..i + 1, &out[i..i + 1].to_ascii_uppercase());
-            }
+        if !out.chars().any(|c| c.is_ascii_uppercase())
+            && let Some(i) = out.find(|c: char| c.is_ascii_alphabetic())
+        {
+            out.replace_range(i..i + 1, &out[i..i + 1].to_ascii_uppercase());
         }
         out
     }
@@ -332,8 +350,19 @@ impl QuerySet {
 }
 
 /// Parent of an absolute name ("a.b.c." -> "b.c."), if any.
+/// Parent of an absolute name in presentation form ("a.b.c." -> "b.c."),
+/// if any; an escaped dot (`\.`) does not end a label.
 fn parent(name: &str) -> Option<&str> {
-    name.split_once('.').map(|(_, p)| p).filter(|p| !p.is_empty())
+    let bytes = name.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'.' => return Some(&name[i + 1..]).filter(|p| !p.is_empty()),
+            _ => i += 1,
+        }
+    }
+    None
 }
 
 /// The deterministic query set for `zones`. ANY queries come last, so the
@@ -391,7 +420,12 @@ fn generate_queries(zones: &[ZoneInfo]) -> Vec<Q> {
         // below every owner and ENT.
         for _ in 0..8 {
             let name = format!("{}.{}", lcg.label(10), z.origin);
-            for t in [RecordType::A, RecordType::TXT, RecordType::SRV, RecordType::DS] {
+            for t in [
+                RecordType::A,
+                RecordType::TXT,
+                RecordType::SRV,
+                RecordType::DS,
+            ] {
                 set.push(&name, t, "random nonexistent");
             }
         }
@@ -406,7 +440,11 @@ fn generate_queries(zones: &[ZoneInfo]) -> Vec<Q> {
         if let Some(p) = parent(&z.origin) {
             set.push(p, RecordType::SOA, "parent of a zone");
             set.push(p, RecordType::NS, "parent of a zone");
-            set.push(&format!("sibling-{}.{p}", lcg.label(4)), RecordType::A, "sibling of a zone");
+            set.push(
+                &format!("sibling-{}.{p}", lcg.label(4)),
+                RecordType::A,
+                "sibling of a zone",
+            );
         }
         // Mixed-case variants of every owner, ENT, wildcard instance and name
         // below a cut.
@@ -462,22 +500,72 @@ struct Normalized {
     additional: BTreeSet<String>,
 }
 
-/// (lowercased owner, TTL, class, type, rdata) as one string.
+/// (lowercased owner, TTL, class, type, rdata) as one string, with the
+/// domain names inside the RDATA lowercased too (the canonical form of RFC
+/// 4034 section 6.2): names compare case-insensitively (RFC 4343), and name
+/// compression may legitimately take a name's case from the question (Knot
+/// answers `*.WC.diFF.TesT. A` with `CNAME target.diFF.TesT.`).
 fn record_key(r: &Record) -> String {
+    let rdata = r.data.to_string();
+    let rdata = match r.record_type() {
+        // RDATA made of domain names and numbers only: lowercasing the whole
+        // presentation form lowercases exactly the names.
+        RecordType::CNAME
+        | RecordType::NS
+        | RecordType::PTR
+        | RecordType::MX
+        | RecordType::SRV
+        | RecordType::SOA
+        | RecordType::DNAME
+        | RecordType::ANAME => rdata.to_ascii_lowercase(),
+        // hickory's TXT Display joins the strings: keep their boundaries.
+        _ => match &r.data {
+            RData::TXT(txt) => txt_presentation(&txt.txt_data),
+            _ => rdata,
+        },
+    };
     format!(
-        "{} {} {} {} {}",
+        "{} {} {} {} {rdata}",
         r.name.to_lowercase().to_ascii(),
         r.ttl,
         r.dns_class,
         r.record_type(),
-        r.data
     )
+}
+
+/// TXT strings in master-file syntax: each one quoted, `"` and `\` escaped,
+/// bytes outside printable ASCII as `\DDD`.
+fn txt_presentation(strings: &[Box<[u8]>]) -> String {
+    let mut out = Vec::new();
+    for s in strings {
+        let mut q = String::from("\"");
+        for &b in s.iter() {
+            match b {
+                b'"' | b'\\' => {
+                    q.push('\\');
+                    q.push(b as char);
+                }
+                0x20..=0x7e => q.push(b as char),
+                _ => q.push_str(&format!("\\{b:03}")),
+            }
+        }
+        q.push('"');
+        out.push(q);
+    }
+    out.join(" ")
 }
 
 fn question_key(m: &Message) -> Vec<String> {
     m.queries
         .iter()
-        .map(|q| format!("{} {} {}", q.name().to_ascii(), q.query_class(), q.query_type()))
+        .map(|q| {
+            format!(
+                "{} {} {}",
+                q.name().to_ascii(),
+                q.query_class(),
+                q.query_type()
+            )
+        })
         .collect()
 }
 
@@ -502,7 +590,11 @@ impl fmt::Display for Normalized {
             .filter(|(on, _)| *on)
             .map(|(_, s)| *s)
             .collect::<String>();
-        writeln!(f, "      {}{flags}; question {:?}", self.rcode, self.question)?;
+        writeln!(
+            f,
+            "      {}{flags}; question {:?}",
+            self.rcode, self.question
+        )?;
         for (name, sec) in [
             ("AN", &self.answer),
             ("NS", &self.authority),
@@ -549,7 +641,11 @@ fn compare(
     field("rcode", cand.rcode.clone(), reference.rcode.clone());
     field("AA", cand.aa.to_string(), reference.aa.to_string());
     field("TC", cand.tc.to_string(), reference.tc.to_string());
-    field("OPT in response", cand.opt.to_string(), reference.opt.to_string());
+    field(
+        "OPT in response",
+        cand.opt.to_string(),
+        reference.opt.to_string(),
+    );
     let asked = question_key(sent);
     for (who, n) in [(cand_name, cand), (ref_name, reference)] {
         if n.question != asked {
@@ -600,8 +696,12 @@ fn compare(
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Transport {
+    /// UDP with EDNS (1232 bytes).
     Udp,
+    /// TCP with EDNS.
     Tcp,
+    /// UDP without EDNS (512 bytes).
+    UdpNoEdns,
 }
 
 /// One query whose answers differed.
@@ -618,6 +718,7 @@ struct Mismatch {
 struct Report {
     queries: usize,
     tcp_queries: usize,
+    noedns_queries: usize,
     mismatches: Vec<Mismatch>,
     fatal: Vec<String>,
 }
@@ -649,10 +750,11 @@ impl Report {
         }
         let known = self.mismatches.iter().filter(|m| m.known.is_some()).count();
         println!(
-            "differential {cand_name} vs {ref_name}: {} queries over UDP, {} over TCP, {} mismatches \
-             ({known} known differences), {} fatal",
+            "differential {cand_name} vs {ref_name}: {} queries over UDP, {} over TCP, {} over UDP \
+             without EDNS, {} mismatches ({known} known differences), {} fatal",
             self.queries,
             self.tcp_queries,
+            self.noedns_queries,
             self.mismatches.len() - known,
             self.fatal.len()
         );
@@ -661,7 +763,9 @@ impl Report {
 
 fn ask(server: &ServerProcess, msg: &Message, transport: Transport) -> Result<Normalized, String> {
     let r = match transport {
-        Transport::Udp => common::query_udp_retry(server.addr(), msg, QUERY_TIMEOUT, QUERY_TRIES),
+        Transport::Udp | Transport::UdpNoEdns => {
+            common::query_udp_retry(server.addr(), msg, QUERY_TIMEOUT, QUERY_TRIES)
+        }
         Transport::Tcp => common::query_tcp(server.addr(), msg, QUERY_TIMEOUT),
     };
     r.map(|m| normalize(&m))
@@ -701,6 +805,15 @@ fn run_differential(
             let r = ask(reference, &msg, Transport::Tcp);
             report.tcp_queries += 1;
             transports.push((Transport::Tcp, c, r));
+        }
+        let label = q.name.to_ascii().to_ascii_lowercase();
+        if i % NOEDNS_SAMPLE == 3 || label.starts_with("big.") || label.starts_with("huge.") {
+            let mut plain = msg.clone();
+            plain.edns = None;
+            let c = ask(cand, &plain, Transport::UdpNoEdns);
+            let r = ask(reference, &plain, Transport::UdpNoEdns);
+            report.noedns_queries += 1;
+            transports.push((Transport::UdpNoEdns, c, r));
         }
         for (transport, c, r) in transports {
             if let (Ok(rn), Mode::Strict) = (&r, mode) {
@@ -755,7 +868,6 @@ fn knotd_or_skip() -> Option<PathBuf> {
         }
         None => {
             println!("skipping differential suite: knotd not installed");
-            eprintln!("skipping differential suite: knotd not installed");
             None
         }
     }
@@ -779,8 +891,8 @@ fn fedns_answers_like_knot() {
     let queries = generate_queries(&zones);
     let tmp = TempDir::new("fedns-differential");
     let list = zone_list(&zones);
-    let mut knot = common::start_knot(&knotd, tmp.path(), "knot", &list)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut knot =
+        common::start_knot(&knotd, tmp.path(), "knot", &list).unwrap_or_else(|e| panic!("{e}"));
     let mut fedns = common::start_fedns_dir(tmp.path(), Path::new(DATA_DIR), &list)
         .unwrap_or_else(|e| panic!("{e}"));
     let report = run_differential(&mut fedns, &mut knot, &queries);
@@ -805,15 +917,77 @@ fn differential_harness_knot_vs_knot() {
     let queries = generate_queries(&zones);
     let tmp = TempDir::new("fedns-differential-self");
     let list = zone_list(&zones);
-    let mut a = common::start_knot(&knotd, tmp.path(), "knot-a", &list)
-        .unwrap_or_else(|e| panic!("{e}"));
-    let mut b = common::start_knot(&knotd, tmp.path(), "knot-b", &list)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let mut a =
+        common::start_knot(&knotd, tmp.path(), "knot-a", &list).unwrap_or_else(|e| panic!("{e}"));
+    let mut b =
+        common::start_knot(&knotd, tmp.path(), "knot-b", &list).unwrap_or_else(|e| panic!("{e}"));
     assert_ne!(a.port, b.port);
     let report = run_differential(&mut a, &mut b, &queries);
     report.print("knot-a", "knot-b");
-    assert_eq!(report.failures(), 0, "Knot differs from itself: harness bug");
+    assert_eq!(
+        report.failures(),
+        0,
+        "Knot differs from itself: harness bug"
+    );
     assert!(report.queries >= 500, "too few queries: {}", report.queries);
+}
+
+/// The harness must see a real difference: Knot against Knot serving a copy
+/// of the zones with one address changed reports exactly the queries whose
+/// answers hold that address.
+#[test]
+fn differential_harness_detects_a_changed_record() {
+    let Some(knotd) = knotd_or_skip() else {
+        return;
+    };
+    let zones = load_zones(Path::new(DATA_DIR));
+    let queries = generate_queries(&zones);
+    let tmp = TempDir::new("fedns-differential-neg");
+    let copy_dir = tmp.path().join("zones");
+    fs::create_dir_all(&copy_dir).unwrap();
+    let mut changed = Vec::new();
+    for z in &zones {
+        let text = fs::read_to_string(&z.file).unwrap();
+        let dest = copy_dir.join(z.file.file_name().unwrap());
+        let text = if z.origin == "diff.test." {
+            let from = "target                 IN A     192.0.2.30";
+            assert!(text.contains(from), "test zone changed: update this test");
+            text.replace(from, "target                 IN A     192.0.2.31")
+        } else {
+            text
+        };
+        fs::write(&dest, text).unwrap();
+        changed.push((z.origin.clone(), dest));
+    }
+    let mut a = common::start_knot(&knotd, tmp.path(), "knot-orig", &zone_list(&zones))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut b = common::start_knot(&knotd, tmp.path(), "knot-changed", &changed)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let report = run_differential(&mut a, &mut b, &queries);
+    assert!(report.fatal.is_empty(), "{:?}", report.fatal);
+    assert!(
+        report.mismatches.len() >= 5,
+        "expected the changed record to show up, got {} mismatches",
+        report.mismatches.len()
+    );
+    for m in &report.mismatches {
+        assert!(
+            m.lines.iter().all(|l| l.contains("192.0.2.3")),
+            "unexpected mismatch for {}: {:?}",
+            m.q,
+            m.lines
+        );
+    }
+    // Through the wildcard CNAME and the chain c1 -> c2 -> c3 -> target.
+    for name in ["target.diff.test.", "c1.diff.test.", "foo.wc.diff.test."] {
+        assert!(
+            report
+                .mismatches
+                .iter()
+                .any(|m| m.q.name.to_ascii() == name && m.q.qtype == RecordType::A),
+            "no mismatch reported for {name} A"
+        );
+    }
 }
 
 #[test]
@@ -849,10 +1023,36 @@ fn zone_scan_finds_owners_ents_and_cuts() {
         "mixdeleg.diff.test.",
         "secure.diff.test.",
     ] {
-        assert!(cuts.contains(&cut.to_string()), "missing cut {cut}: {cuts:?}");
+        assert!(
+            cuts.contains(&cut.to_string()),
+            "missing cut {cut}: {cuts:?}"
+        );
     }
     assert!(!cuts.contains(&"diff.test.".to_string()));
     assert_eq!(strip_comment(r#"a TXT "x;y" ; c"#), r#"a TXT "x;y" "#);
+    assert_eq!(parent(r"esc\.aped.syntax.test."), Some("syntax.test."));
+    assert_eq!(parent("test."), None);
+    let s = zones.iter().find(|z| z.origin == "syntax.test.").unwrap();
+    assert_eq!(
+        s.owners["syntax.test."],
+        BTreeSet::from(["SOA".into(), "NS".into()])
+    );
+    assert_eq!(
+        s.owners["ns.syntax.test."],
+        BTreeSet::from(["A".into(), "AAAA".into()])
+    );
+    assert_eq!(s.owners["units.syntax.test."], BTreeSet::from(["A".into()]));
+    assert_eq!(
+        s.owners["upper.syntax.test."],
+        BTreeSet::from(["A".into(), "TXT".into()])
+    );
+    assert!(s.owners.contains_key("rel.sub.syntax.test."));
+    assert!(s.owners.contains_key(r"esc\.aped.syntax.test."));
+    assert!(
+        s.empty_non_terminals().is_empty(),
+        "{:?}",
+        s.empty_non_terminals()
+    );
 }
 
 #[test]
@@ -869,12 +1069,21 @@ fn query_generation_is_deterministic_and_covers_the_cases() {
     assert_eq!(key(&a), key(&b));
     assert!(a.len() >= 500 && a.len() <= MAX_QUERIES, "{}", a.len());
     let has = |pred: &dyn Fn(&Q) -> bool| a.iter().any(pred);
-    assert!(has(&|q| q.why == "mixed case"
-        && q.name.to_ascii().chars().any(|c| c.is_ascii_uppercase())));
-    assert!(has(&|q| q.name.to_ascii() == "host.deleg.diff.test." && q.qtype == RecordType::A));
-    assert!(has(&|q| q.name.to_ascii() == "foo.wild.diff.test." && q.qtype == RecordType::TXT));
-    assert!(has(&|q| q.name.to_ascii() == "_tcp.x.diff.test." && q.qtype == RecordType::SRV));
-    assert!(has(&|q| q.name.to_ascii() == "secure.diff.test." && q.qtype == RecordType::DS));
+    assert!(has(
+        &|q| q.why == "mixed case" && q.name.to_ascii().chars().any(|c| c.is_ascii_uppercase())
+    ));
+    assert!(has(
+        &|q| q.name.to_ascii() == "host.deleg.diff.test." && q.qtype == RecordType::A
+    ));
+    assert!(has(
+        &|q| q.name.to_ascii() == "foo.wild.diff.test." && q.qtype == RecordType::TXT
+    ));
+    assert!(has(
+        &|q| q.name.to_ascii() == "_tcp.x.diff.test." && q.qtype == RecordType::SRV
+    ));
+    assert!(has(
+        &|q| q.name.to_ascii() == "secure.diff.test." && q.qtype == RecordType::DS
+    ));
     assert!(has(&|q| q.why == "random nonexistent"));
     assert!(has(&|q| q.why == "out of zone"));
     assert!(has(&|q| q.qtype == RecordType::ANY));
@@ -908,7 +1117,11 @@ fn comparison_reports_differences_and_tolerates_any() {
     resp.add_answer(a([192, 0, 2, 1], 60));
     let base = normalize(&resp);
     assert_eq!(base.question, vec!["Www.Diff.Test. IN A".to_string()]);
-    assert!(base.answer.iter().all(|r| r.starts_with("www.diff.test. 60 IN A ")));
+    assert!(
+        base.answer
+            .iter()
+            .all(|r| r.starts_with("www.diff.test. 60 IN A "))
+    );
     let none = HashSet::new();
     let cmp = |x: &Normalized, y: &Normalized, m: Mode| compare(&sent, "c", x, "r", y, m, &none);
     assert!(cmp(&base, &base, Mode::Strict).is_empty());
@@ -920,7 +1133,54 @@ fn comparison_reports_differences_and_tolerates_any() {
     lower.queries[0].set_name(name.to_lowercase());
     let d = cmp(&normalize(&lower), &base, Mode::Strict);
     assert_eq!(d.len(), 1, "{d:?}");
-    assert!(d[0].starts_with("question not echoed as sent by c"), "{d:?}");
+    assert!(
+        d[0].starts_with("question not echoed as sent by c"),
+        "{d:?}"
+    );
+
+    // Names inside RDATA compare case-insensitively, text does not.
+    let rec = |data: hickory_proto::rr::RData| Record::from_rdata(name.clone(), 60, data);
+    let cname = |t: &str| {
+        let mut m = resp.clone();
+        m.answers = vec![rec(hickory_proto::rr::RData::CNAME(
+            hickory_proto::rr::rdata::CNAME(Name::from_ascii(t).unwrap()),
+        ))];
+        normalize(&m)
+    };
+    assert!(
+        cmp(
+            &cname("target.diff.test."),
+            &cname("Target.DIFF.test."),
+            Mode::Strict
+        )
+        .is_empty()
+    );
+    let txt = |t: &str| {
+        let mut m = resp.clone();
+        m.answers = vec![rec(hickory_proto::rr::RData::TXT(
+            hickory_proto::rr::rdata::TXT::new(vec![t.to_string()]),
+        ))];
+        normalize(&m)
+    };
+    assert_eq!(cmp(&txt("Hello"), &txt("hello"), Mode::Strict).len(), 2);
+    let txts = |parts: &[&[u8]]| {
+        let mut m = resp.clone();
+        m.answers = vec![rec(hickory_proto::rr::RData::TXT(
+            hickory_proto::rr::rdata::TXT::from_bytes(parts.to_vec()),
+        ))];
+        normalize(&m)
+    };
+    assert_eq!(
+        cmp(&txts(&[b"ab", b"c"]), &txts(&[b"a", b"bc"]), Mode::Strict).len(),
+        2
+    );
+    assert!(
+        txts(&[b"a\"b", b"\\\x00\xff"])
+            .answer
+            .contains(r#"www.diff.test. 60 IN TXT "a\"b" "\\\000\255""#),
+        "{:?}",
+        txts(&[b"a\"b", b"\\\x00\xff"]).answer
+    );
 
     // TTL, rdata, flags, rcode and extra records are all differences.
     let mut other = resp.clone();
@@ -937,7 +1197,10 @@ fn comparison_reports_differences_and_tolerates_any() {
     let mut other = resp.clone();
     other.add_additional(a([192, 0, 2, 9], 60));
     let d = cmp(&normalize(&other), &base, Mode::Strict);
-    assert_eq!(d, vec!["additional only in c: www.diff.test. 60 IN A 192.0.2.9".to_string()]);
+    assert_eq!(
+        d,
+        vec!["additional only in c: www.diff.test. 60 IN A 192.0.2.9".to_string()]
+    );
     let mut other = resp.clone();
     other.edns = None;
     assert_eq!(cmp(&normalize(&other), &base, Mode::Strict).len(), 1);

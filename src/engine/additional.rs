@@ -1,61 +1,83 @@
 //! The additional section: addresses of the hosts the answer names.
 //!
 //! For every NS, MX and SRV record in the answer and authority sections, the
-//! A and AAAA RRsets of its target, when the target is in the same zone.
-//! Authoritative data is used as is; below a zone cut only NS targets get
-//! their glue (a referral is useless without it), never MX or SRV targets
-//! (occluded data is not ours to serve).
+//! A and AAAA RRsets of its target, when the target is in the same zone:
+//! authoritative data, glue below a zone cut (a referral is useless without
+//! it, and an SRV or MX target there is delegated data we hold as glue), or
+//! an address synthesised from a wildcard (RFC 4592) for a target that only
+//! exists through one. This is what Knot does; the differential suite holds
+//! fedns to it.
 
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 
 use super::Answer;
-use crate::snapshot::ZoneSnapshot;
-use crate::snapshot::name_key::{label_offsets, write_name_key};
+use crate::snapshot::name_key::{label_offsets, wildcard_key, write_name_key};
+use crate::snapshot::{Node, ZoneSnapshot};
 
 /// Appends the in-zone addresses of every NS/MX/SRV target to `answer`.
 pub(super) fn add_target_addresses(zone: &ZoneSnapshot, answer: &mut Answer) {
-    let targets: Vec<(Name, bool)> = answer
-        .answers
-        .iter()
-        .chain(answer.authorities.iter())
-        .filter_map(target_of)
-        .collect();
+    let targets: Vec<Name> = answer.answers.iter().chain(answer.authorities.iter()).filter_map(target_of).collect();
     let mut seen: Vec<Vec<u8>> = Vec::with_capacity(targets.len());
     let mut key = Vec::new();
-    for (target, is_ns) in targets {
+    for target in targets {
         write_name_key(&target, &mut key);
         if seen.contains(&key) || !key.ends_with(zone.origin_key()) {
             continue;
         }
         seen.push(key.clone());
-        if !is_ns && is_below_zone_cut(zone, &key) {
-            continue;
-        }
-        let Some(node) = zone.node(&key) else {
-            continue;
-        };
-        for rtype in [RecordType::A, RecordType::AAAA] {
-            if let Some(set) = node.rrset(rtype) {
-                answer.additionals.extend(set.records.iter().cloned());
+        match zone.node(&key) {
+            Some(node) => push_addresses(node, None, answer),
+            None => {
+                if let Some(source) = wildcard_source(zone, &key) {
+                    push_addresses(source, Some(&target), answer);
+                }
             }
         }
     }
 }
 
-/// The target host of an NS, MX or SRV record, and whether it is an NS target.
-fn target_of(record: &Record) -> Option<(Name, bool)> {
-    match &record.data {
-        RData::NS(ns) => Some((ns.0.clone(), true)),
-        RData::MX(mx) => Some((mx.exchange.clone(), false)),
-        RData::SRV(srv) if !srv.target.is_root() => Some((srv.target.clone(), false)),
-        _ => None,
+fn push_addresses(node: &Node, owner: Option<&Name>, answer: &mut Answer) {
+    for rtype in [RecordType::A, RecordType::AAAA] {
+        if let Some(set) = node.rrset(rtype) {
+            answer.additionals.extend(set.records.iter().map(|r| match owner {
+                Some(owner) => {
+                    let mut r = r.clone();
+                    r.name = owner.clone();
+                    r
+                }
+                None => r.clone(),
+            }));
+        }
     }
 }
 
-/// True if the name keyed `key` is at or below a zone cut of `zone` (glue or occluded).
-fn is_below_zone_cut(zone: &ZoneSnapshot, key: &[u8]) -> bool {
+/// The wildcard that synthesises a missing name keyed `key`: `*.<closest
+/// encloser>`, unless a zone cut lies on the way (then the name is not ours).
+fn wildcard_source<'z>(zone: &'z ZoneSnapshot, key: &[u8]) -> Option<&'z Node> {
     let origin_len = zone.origin_key().len();
-    label_offsets(key)
-        .take_while(|&o| key.len() - o > origin_len)
-        .any(|o| zone.node(&key[o..]).is_some_and(|n| n.is_zone_cut))
+    let mut closest_encloser = None;
+    for offset in label_offsets(key).skip(1) {
+        if key.len() - offset < origin_len {
+            break;
+        }
+        if let Some(node) = zone.node(&key[offset..]) {
+            if node.is_zone_cut {
+                return None;
+            }
+            closest_encloser.get_or_insert(offset);
+        }
+    }
+    let mut wild = Vec::with_capacity(key.len() + 2);
+    wildcard_key(&key[closest_encloser?..], &mut wild);
+    zone.node(&wild).filter(|n| !n.is_zone_cut)
+}
+
+/// The target host of an NS, MX or SRV record.
+fn target_of(record: &Record) -> Option<Name> {
+    match &record.data {
+        RData::NS(ns) => Some(ns.0.clone()),
+        RData::MX(mx) => Some(mx.exchange.clone()),
+        RData::SRV(srv) if !srv.target.is_root() => Some(srv.target.clone()),
+        _ => None,
+    }
 }

@@ -30,7 +30,7 @@ use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 
 use crate::snapshot::name_key::{label_offsets, wildcard_key, write_name_key};
-use crate::snapshot::{Node, RRset, ZoneSet, ZoneSnapshot};
+use crate::snapshot::{Node, RRset, ZoneMatch, ZoneSet, ZoneSnapshot};
 
 /// How long a CNAME chain inside one zone may be before the engine stops
 /// following it (a loop, or a chain no resolver would chase either).
@@ -85,8 +85,11 @@ impl Answer {
 pub fn answer(zones: &ZoneSet, qname: &Name, qtype: RecordType, transport: Transport) -> Answer {
     let mut key = Vec::with_capacity(qname.len() + 2);
     write_name_key(qname, &mut key);
-    let Some(zone) = zones.find_zone(&key) else {
-        return Answer::empty(ResponseCode::Refused);
+    let zone = match zones.find_zone(&key) {
+        Some(ZoneMatch::Serving(zone)) => zone,
+        // A configured zone without usable data (RFC 1035 4.3.5: past expire).
+        Some(ZoneMatch::Unavailable(_)) => return Answer::empty(ResponseCode::ServFail),
+        None => return Answer::empty(ResponseCode::Refused),
     };
     let mut answer = Answer::empty(ResponseCode::NoError);
     answer.authoritative = true;

@@ -12,6 +12,7 @@
 //! sees one consistent [`ZoneSet`]; a reload stores a new one.
 
 pub mod answer_cache;
+pub mod daemon;
 pub mod fast_path;
 pub mod reload;
 mod tcp;
@@ -28,6 +29,18 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 pub use answer_cache::ServedZones;
+
+use crate::xfr::XfrContext;
+
+/// What every listener task shares: the served zones and the transfer and
+/// NOTIFY settings.
+#[derive(Debug)]
+pub struct FrontEnd {
+    /// The zones, swapped on reload and transfer.
+    pub zones: SharedZones,
+    /// Transfers out, NOTIFY in.
+    pub xfr: Arc<XfrContext>,
+}
 
 /// The zones being served (with their answer cache), swapped atomically on
 /// reload and transfer.
@@ -71,10 +84,7 @@ impl RunningServer {
     ///
     /// Port 0 binds an ephemeral port; the TCP listener then uses the port
     /// the UDP socket got, so one address serves both.
-    pub async fn start(
-        config: &ListenConfig,
-        zones: SharedZones,
-    ) -> std::io::Result<RunningServer> {
+    pub async fn start(config: &ListenConfig, front: Arc<FrontEnd>) -> std::io::Result<RunningServer> {
         let (shutdown, shutdown_rx) = watch::channel(false);
         let mut tasks = JoinSet::new();
         let mut local_addrs = Vec::new();
@@ -87,13 +97,13 @@ impl RunningServer {
             for _ in 0..config.udp_workers.max(1) {
                 tasks.spawn(udp::serve(
                     Arc::clone(&udp),
-                    Arc::clone(&zones),
+                    Arc::clone(&front),
                     shutdown_rx.clone(),
                 ));
             }
             tasks.spawn(tcp::serve(
                 tcp,
-                Arc::clone(&zones),
+                Arc::clone(&front),
                 Arc::clone(&tcp_slots),
                 config.tcp_idle_timeout,
                 shutdown_rx.clone(),

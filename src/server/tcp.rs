@@ -12,14 +12,14 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tracing::{debug, warn};
 
-use super::SharedZones;
-use super::wire::respond;
+use super::FrontEnd;
+use super::wire::{RequestKind, request_kind, respond_with_keys};
 use crate::engine::Transport;
 
 /// Accepts connections until `shutdown` turns true, then waits for open ones.
 pub(super) async fn serve(
     listener: TcpListener,
-    zones: SharedZones,
+    front: Arc<FrontEnd>,
     slots: Arc<Semaphore>,
     idle_timeout: Duration,
     mut shutdown: watch::Receiver<bool>,
@@ -49,10 +49,10 @@ pub(super) async fn serve(
             },
             _ = shutdown.changed() => break,
         };
-        let zones = Arc::clone(&zones);
+        let front = Arc::clone(&front);
         let shutdown = shutdown.clone();
         connections.spawn(async move {
-            if let Err(e) = connection(stream, zones, idle_timeout, shutdown).await {
+            if let Err(e) = connection(stream, peer, front, idle_timeout, shutdown).await {
                 debug!(%peer, error = %e, "tcp connection closed");
             }
             drop(permit);
@@ -65,7 +65,8 @@ pub(super) async fn serve(
 /// Serves one connection: read a length, read the message, answer, repeat.
 async fn connection(
     mut stream: TcpStream,
-    zones: SharedZones,
+    peer: std::net::SocketAddr,
+    front: Arc<FrontEnd>,
     idle_timeout: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
@@ -90,19 +91,27 @@ async fn connection(
             Ok(Err(e)) => return Err(e),
             Err(_) => return Ok(()),
         }
-        let response = {
-            let served = zones.load();
-            respond(&served, &message, Transport::Tcp)
+        let responses = match request_kind(&message) {
+            RequestKind::Query => respond_with_keys(&front.zones.load(), &front.xfr.keys, &message, Transport::Tcp).into_iter().collect(),
+            RequestKind::Notify => crate::xfr::notify::handle_notify(&front.xfr, &message, peer).into_iter().collect(),
+            RequestKind::Transfer => {
+                let served = front.zones.load_full();
+                let xfr = Arc::clone(&front.xfr);
+                let request = message.clone();
+                // Encoding a large zone is CPU work: keep it off the async workers.
+                tokio::task::spawn_blocking(move || crate::xfr::primary::transfer_response(&xfr, &served.zones, &request, peer))
+                    .await
+                    .unwrap_or_default()
+            }
         };
-        let Some(response) = response else { continue };
-        let Ok(len) = u16::try_from(response.len()) else {
-            continue;
-        };
-        let mut framed = Vec::with_capacity(response.len() + 2);
-        framed.extend_from_slice(&len.to_be_bytes());
-        framed.extend_from_slice(&response);
-        tokio::time::timeout(idle_timeout, stream.write_all(&framed))
-            .await
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "write timed out"))??;
+        for response in responses {
+            let Ok(len) = u16::try_from(response.len()) else { continue };
+            let mut framed = Vec::with_capacity(response.len() + 2);
+            framed.extend_from_slice(&len.to_be_bytes());
+            framed.extend_from_slice(&response);
+            tokio::time::timeout(idle_timeout, stream.write_all(&framed))
+                .await
+                .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "write timed out"))??;
+        }
     }
 }

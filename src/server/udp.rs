@@ -8,8 +8,8 @@ use tokio::net::UdpSocket;
 use tokio::sync::watch;
 use tracing::{debug, warn};
 
-use super::SharedZones;
-use super::wire::respond;
+use super::FrontEnd;
+use super::wire::{RequestKind, request_kind, respond_with_keys};
 use crate::engine::Transport;
 
 /// The largest datagram read (anything longer is not a DNS query we answer).
@@ -18,7 +18,7 @@ const MAX_DATAGRAM: usize = 65_535;
 /// Serves one socket until `shutdown` turns true.
 pub(super) async fn serve(
     socket: Arc<UdpSocket>,
-    zones: SharedZones,
+    front: Arc<FrontEnd>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut buf = vec![0u8; MAX_DATAGRAM];
@@ -34,9 +34,10 @@ pub(super) async fn serve(
             },
             _ = shutdown.changed() => return,
         };
-        let response = {
-            let served = zones.load();
-            respond(&served, &buf[..len], Transport::Udp)
+        let request = &buf[..len];
+        let response = match request_kind(request) {
+            RequestKind::Notify => crate::xfr::notify::handle_notify(&front.xfr, request, peer),
+            RequestKind::Query | RequestKind::Transfer => respond_with_keys(&front.zones.load(), &front.xfr.keys, request, Transport::Udp),
         };
         if let Some(response) = response
             && let Err(e) = socket.send_to(&response, peer).await

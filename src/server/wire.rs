@@ -13,6 +13,8 @@ use hickory_proto::serialize::binary::{BinDecodable, BinDecoder, BinEncodable, B
 
 use super::answer_cache::ServedZones;
 use super::fast_path::{SimpleQuery, personalise};
+use crate::xfr::tsig::{KeyRing, RequestAuth, ResponseSigner, append_unsigned_error, unix_now, verify_request};
+use hickory_proto::rr::rdata::tsig::TsigError;
 use crate::engine::{self, Answer, Transport};
 use crate::snapshot::ZoneSet;
 
@@ -45,7 +47,14 @@ pub struct RequestEdns {
 /// A query of the common shape is answered from the answer cache when it
 /// can be, else by the full path, whose bytes are then cached.
 pub fn respond(served: &ServedZones, request: &[u8], transport: Transport) -> Option<Vec<u8>> {
+    respond_with_keys(served, &KeyRing::default(), request, transport)
+}
+
+/// [`respond`], with TSIG (RFC 8945) for signed queries: a valid signature
+/// gets a signed answer; a bad one gets NOTAUTH with the TSIG error.
+pub fn respond_with_keys(served: &ServedZones, keys: &KeyRing, request: &[u8], transport: Transport) -> Option<Vec<u8>> {
     let mut out = Vec::new();
+    // The fast-path shape has at most an OPT record: it cannot carry a TSIG.
     let simple = SimpleQuery::parse(request, transport);
     if let Some(query) = &simple
         && let Some(cached) = served.answers.get(&query.key)
@@ -53,13 +62,46 @@ pub fn respond(served: &ServedZones, request: &[u8], transport: Transport) -> Op
         personalise(&cached, query, request, &mut out);
         return Some(out);
     }
-    let normalised = respond_uncached(&served.zones, request, transport)?;
     if let Some(query) = simple {
+        let normalised = respond_uncached(&served.zones, request, transport)?;
         personalise(&normalised, &query, request, &mut out);
         served.answers.insert(query.key, &normalised);
         return Some(out);
     }
-    Some(restore_question_case(normalised, request))
+    let now = unix_now();
+    let auth = verify_request(request, keys, now);
+    if let RequestAuth::Failed { error, key_name, key, request_mac } = &auth {
+        return tsig_error_response(request, *error, key_name, key.as_ref(), request_mac, now, transport);
+    }
+    let mut response = restore_question_case(respond_uncached(&served.zones, request, transport)?, request);
+    if let RequestAuth::Signed { key, request_mac } = auth {
+        ResponseSigner::new(key, request_mac, now).sign(&mut response);
+    }
+    Some(response)
+}
+
+/// NOTAUTH for a query whose TSIG failed: BADKEY and BADSIG unsigned,
+/// BADTIME signed (RFC 8945 5.2).
+fn tsig_error_response(
+    request: &[u8],
+    error: TsigError,
+    key_name: &hickory_proto::rr::Name,
+    key: Option<&std::sync::Arc<crate::xfr::tsig::TsigKey>>,
+    request_mac: &[u8],
+    now: u64,
+    transport: Transport,
+) -> Option<Vec<u8>> {
+    let message = Message::from_vec(request).ok()?;
+    let question = message.queries.first().map(lowercase_question);
+    let mut response = restore_question_case(
+        encode_response(&message.metadata, question.as_ref(), &Answer::empty(ResponseCode::NotAuth), None, transport),
+        request,
+    );
+    match key {
+        Some(key) => ResponseSigner::bad_time(std::sync::Arc::clone(key), request_mac.to_vec(), now).sign(&mut response),
+        None => append_unsigned_error(&mut response, key_name, error, now),
+    }
+    Some(response)
 }
 
 /// The full path: decode, check, answer, encode. The question is answered
@@ -159,6 +201,43 @@ fn restore_question_case(mut response: Vec<u8>, request: &[u8]) -> Vec<u8> {
         response[12..at].copy_from_slice(&theirs);
     }
     response
+}
+
+/// What a request asks for, read from its header and question without a
+/// full decode: the front end routes transfers and NOTIFY away from the
+/// query path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequestKind {
+    /// A query (or anything else `respond` deals with).
+    Query,
+    /// AXFR or IXFR (TCP only: over UDP they are answered by `respond`).
+    Transfer,
+    /// NOTIFY (RFC 1996).
+    Notify,
+}
+
+/// Classifies a request (see [`RequestKind`]).
+pub fn request_kind(bytes: &[u8]) -> RequestKind {
+    let Some(&flags) = bytes.get(2) else { return RequestKind::Query };
+    if flags & 0x80 != 0 {
+        return RequestKind::Query; // a response: respond() drops it
+    }
+    match (flags >> 3) & 0x0f {
+        4 => return RequestKind::Notify,
+        0 => {}
+        _ => return RequestKind::Query,
+    }
+    let mut at = 12;
+    while let Some(&len) = bytes.get(at) {
+        if len == 0 || len > 63 {
+            break;
+        }
+        at += 1 + usize::from(len);
+    }
+    match bytes.get(at + 1..at + 3) {
+        Some([0, 252]) | Some([0, 251]) => RequestKind::Transfer,
+        _ => RequestKind::Query,
+    }
 }
 
 /// The size limit for a response to a request with `edns` over `transport`.

@@ -243,53 +243,92 @@ fn name_from_key_of(nodes: &HashMap<NameKey, Node>, key: &[u8], offset: usize) -
 }
 
 /// Every zone fedns serves, keyed by apex. Immutable; replaced as a whole.
+///
+/// Besides zones with data, the set holds zones that are configured but
+/// cannot be answered from (a secondary before its first transfer, or past
+/// its SOA expire): questions for those get SERVFAIL, never another zone's
+/// answer or REFUSED.
 #[derive(Debug, Default)]
 pub struct ZoneSet {
     zones: HashMap<NameKey, Arc<ZoneSnapshot>>,
+    unavailable: HashMap<NameKey, Name>,
+}
+
+/// The zone that answers for a name.
+#[derive(Debug)]
+pub enum ZoneMatch<'a> {
+    /// A zone with data.
+    Serving(&'a Arc<ZoneSnapshot>),
+    /// A configured zone with no usable data: SERVFAIL.
+    Unavailable(&'a Name),
 }
 
 impl ZoneSet {
     /// A set holding `zones` (a later zone with the same apex replaces an earlier one).
     pub fn new(zones: impl IntoIterator<Item = Arc<ZoneSnapshot>>) -> ZoneSet {
-        ZoneSet {
-            zones: zones
-                .into_iter()
-                .map(|z| (z.origin_key.clone(), z))
-                .collect(),
-        }
+        ZoneSet { zones: zones.into_iter().map(|z| (z.origin_key.clone(), z)).collect(), unavailable: HashMap::new() }
     }
 
     /// The zone that is authoritative for the name keyed `qname`: the one with
     /// the longest apex that is an ancestor of (or equal to) `qname`.
-    pub fn find_zone(&self, qname: &[u8]) -> Option<&Arc<ZoneSnapshot>> {
-        label_offsets(qname).find_map(|offset| self.zones.get(&qname[offset..]))
+    pub fn find_zone(&self, qname: &[u8]) -> Option<ZoneMatch<'_>> {
+        label_offsets(qname).find_map(|offset| {
+            let suffix = &qname[offset..];
+            match self.zones.get(suffix) {
+                Some(zone) => Some(ZoneMatch::Serving(zone)),
+                None => self.unavailable.get(suffix).map(ZoneMatch::Unavailable),
+            }
+        })
     }
 
-    /// The zone with exactly this apex.
+    /// The zone with exactly this apex, if it has data.
     pub fn zone(&self, origin: &Name) -> Option<&Arc<ZoneSnapshot>> {
         self.zones.get(&*name_key(origin))
     }
 
-    /// A copy of this set with `zone` added or replacing the zone of the same apex.
+    /// A copy of this set with `zone` added, replacing the zone of the same apex.
     pub fn with_zone(&self, zone: Arc<ZoneSnapshot>) -> ZoneSet {
         let mut zones = self.zones.clone();
+        let mut unavailable = self.unavailable.clone();
+        unavailable.remove(&zone.origin_key);
         zones.insert(zone.origin_key.clone(), zone);
-        ZoneSet { zones }
+        ZoneSet { zones, unavailable }
     }
 
-    /// Every zone, sorted by apex name.
+    /// A copy of this set where `origin` answers SERVFAIL (its data, if any, is dropped).
+    pub fn with_unavailable(&self, origin: &Name) -> ZoneSet {
+        let key = name_key(origin);
+        let mut zones = self.zones.clone();
+        zones.remove(&key);
+        let mut unavailable = self.unavailable.clone();
+        unavailable.insert(key, origin.clone());
+        ZoneSet { zones, unavailable }
+    }
+
+    /// True if `origin` is in the set, with data or not.
+    pub fn contains(&self, origin: &Name) -> bool {
+        let key = name_key(origin);
+        self.zones.contains_key(&key) || self.unavailable.contains_key(&key)
+    }
+
+    /// Every zone with data, sorted by apex name.
     pub fn zones(&self) -> Vec<&Arc<ZoneSnapshot>> {
         let mut zones: Vec<_> = self.zones.values().collect();
         zones.sort_by(|a, b| a.origin.cmp(&b.origin));
         zones
     }
 
-    /// How many zones the set holds.
+    /// The apexes of the zones without usable data.
+    pub fn unavailable(&self) -> impl Iterator<Item = &Name> {
+        self.unavailable.values()
+    }
+
+    /// How many zones with data the set holds.
     pub fn len(&self) -> usize {
         self.zones.len()
     }
 
-    /// True when no zone is loaded.
+    /// True when no zone with data is loaded.
     pub fn is_empty(&self) -> bool {
         self.zones.is_empty()
     }

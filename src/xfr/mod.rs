@@ -7,4 +7,31 @@
 //! written here on plain tokio TCP streams, with hickory-proto for the
 //! messages.
 
+pub mod client;
+pub mod notify;
+pub mod primary;
+pub mod secondary;
+pub mod serial;
 pub mod tsig;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use primary::TransferPolicy;
+use secondary::Secondaries;
+use tsig::{KeyRing, TsigKey};
+
+/// What the front end needs to serve transfers and NOTIFY.
+#[derive(Debug, Default)]
+pub struct XfrContext {
+    /// Who may transfer our zones.
+    pub policy: TransferPolicy,
+    /// The TSIG keys we know.
+    pub keys: KeyRing,
+    /// Our secondary zones (NOTIFY in).
+    pub secondaries: Secondaries,
+    /// Where to send NOTIFY when a zone changes.
+    pub notify: Vec<SocketAddr>,
+    /// The key NOTIFY out is signed with.
+    pub notify_key: Option<Arc<TsigKey>>,
+}

@@ -10,11 +10,13 @@
 
 #![allow(dead_code)]
 
+use std::collections::BTreeSet;
 use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -57,10 +59,8 @@ impl TempDir {
             .unwrap_or(0);
         for _ in 0..100 {
             let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-            let path = std::env::temp_dir().join(format!(
-                "{prefix}-{}-{nanos:x}-{n}",
-                std::process::id()
-            ));
+            let path =
+                std::env::temp_dir().join(format!("{prefix}-{}-{nanos:x}-{n}", std::process::id()));
             if fs::create_dir(&path).is_ok() {
                 return TempDir { path };
             }
@@ -87,8 +87,11 @@ impl Drop for TempDir {
 
 /// A loopback port that is free for both UDP and TCP right now (the kernel
 /// picks it; another process may still take it before we use it, so callers
-/// retry a start on a new port).
+/// retry a start on a new port). A port is never handed out twice in one test
+/// binary: servers that bind with SO_REUSEPORT (Knot does) could otherwise
+/// share a port and split the queries between them.
 pub fn free_port() -> u16 {
+    static GIVEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
     for _ in 0..50 {
         let Ok(udp) = UdpSocket::bind(loopback(0)) else {
             continue;
@@ -97,7 +100,10 @@ pub fn free_port() -> u16 {
             continue;
         };
         if TcpListener::bind(addr).is_ok() {
-            return addr.port();
+            let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+            if given.insert(addr.port()) {
+                return addr.port();
+            }
         }
     }
     panic!("no free loopback port found in 50 tries");
@@ -220,7 +226,11 @@ pub fn start_server(
 }
 
 /// Wait (bounded by `timeout`) until `server` answers SOA for `zone`.
-pub fn wait_ready(server: &mut ServerProcess, zone: &Name, timeout: Duration) -> Result<(), String> {
+pub fn wait_ready(
+    server: &mut ServerProcess,
+    zone: &Name,
+    timeout: Duration,
+) -> Result<(), String> {
     let deadline = Instant::now() + timeout;
     let mut last = String::from("no query sent");
     for _ in 0..10_000 {
@@ -256,10 +266,18 @@ pub fn find_program(name: &str) -> Option<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).collect())
         .unwrap_or_default();
-    for d in ["/usr/sbin", "/sbin", "/usr/local/sbin", "/usr/bin", "/usr/local/bin"] {
+    for d in [
+        "/usr/sbin",
+        "/sbin",
+        "/usr/local/sbin",
+        "/usr/bin",
+        "/usr/local/bin",
+    ] {
         dirs.push(PathBuf::from(d));
     }
-    dirs.into_iter().map(|d| d.join(name)).find(|p| is_executable(p))
+    dirs.into_iter()
+        .map(|d| d.join(name))
+        .find(|p| is_executable(p))
 }
 
 fn is_executable(p: &Path) -> bool {
@@ -310,7 +328,10 @@ pub fn start_knot(
     name: &str,
     zones: &[(String, PathBuf)],
 ) -> Result<ServerProcess, String> {
-    let first = zones.first().map(|z| z.0.clone()).unwrap_or_else(|| ".".into());
+    let first = zones
+        .first()
+        .map(|z| z.0.clone())
+        .unwrap_or_else(|| ".".into());
     let mut server = start_server(name, dir, &first, Duration::from_secs(30), |port| {
         let conf = write_knot_conf(dir, port, zones);
         let mut c = Command::new(knotd);
@@ -328,7 +349,10 @@ pub fn start_fedns_dir(
     zones_dir: &Path,
     zones: &[(String, PathBuf)],
 ) -> Result<ServerProcess, String> {
-    let first = zones.first().map(|z| z.0.clone()).unwrap_or_else(|| ".".into());
+    let first = zones
+        .first()
+        .map(|z| z.0.clone())
+        .unwrap_or_else(|| ".".into());
     let mut server = start_server("fedns", dir, &first, Duration::from_secs(30), |port| {
         let mut c = Command::new(fedns_bin());
         c.arg("serve")
@@ -348,9 +372,8 @@ fn wait_all_zones<'a>(
 ) -> Result<(), String> {
     for z in zones {
         let name = Name::from_ascii(z).map_err(|e| format!("bad zone {z}: {e}"))?;
-        wait_ready(server, &name, Duration::from_secs(10)).map_err(|e| {
-            format!("{e}\n--- log tail ---\n{}", server.log_tail(30))
-        })?;
+        wait_ready(server, &name, Duration::from_secs(10))
+            .map_err(|e| format!("{e}\n--- log tail ---\n{}", server.log_tail(30)))?;
     }
     Ok(())
 }
@@ -393,7 +416,8 @@ pub fn query_udp(addr: SocketAddr, query: &Message, timeout: Duration) -> Result
         if left.is_zero() {
             break;
         }
-        sock.set_read_timeout(Some(left)).map_err(|e| e.to_string())?;
+        sock.set_read_timeout(Some(left))
+            .map_err(|e| e.to_string())?;
         let n = match sock.recv(&mut buf) {
             Ok(n) => n,
             Err(e)
@@ -420,8 +444,10 @@ pub fn query_tcp(addr: SocketAddr, query: &Message, timeout: Duration) -> Result
     let len = u16::try_from(wire.len()).map_err(|_| "query too long".to_string())?;
     let mut s =
         TcpStream::connect_timeout(&addr, timeout).map_err(|e| format!("connect {addr}: {e}"))?;
-    s.set_read_timeout(Some(timeout)).map_err(|e| e.to_string())?;
-    s.set_write_timeout(Some(timeout)).map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(timeout))
+        .map_err(|e| e.to_string())?;
+    s.set_write_timeout(Some(timeout))
+        .map_err(|e| e.to_string())?;
     let mut framed = len.to_be_bytes().to_vec();
     framed.extend_from_slice(&wire);
     s.write_all(&framed).map_err(|e| format!("send: {e}"))?;
@@ -456,4 +482,16 @@ pub fn query_udp_retry(
         }
     }
     Err(last)
+}
+
+/// Start a server on a port chosen beforehand (for servers that must know
+/// each other's ports: a primary that notifies a secondary). No readiness
+/// wait: the caller decides what "ready" means.
+pub fn spawn_on_port(name: &str, log_dir: &Path, port: u16, mut cmd: Command) -> Result<ServerProcess, String> {
+    let log = log_dir.join(format!("{name}.log"));
+    let out = File::create(&log).map_err(|e| format!("create {}: {e}", log.display()))?;
+    let err = out.try_clone().map_err(|e| e.to_string())?;
+    cmd.stdin(Stdio::null()).stdout(out).stderr(err);
+    let child = cmd.spawn().map_err(|e| format!("cannot run {name}: {e}"))?;
+    Ok(ServerProcess { name: name.to_string(), port, log, child })
 }

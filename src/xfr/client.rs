@@ -1,0 +1,382 @@
+//! The secondary's client side of the wire: the SOA serial check and AXFR
+//! in, read straight off a tokio TCP stream.
+//!
+//! Every message is checked before the next is read: ID, QR, rcode, TSIG
+//! (RFC 8945, unsigned intermediate messages allowed), records inside the
+//! zone, class IN. The transfer ends at the second SOA with the first one's
+//! serial (RFC 5936 2.2); a connection that closes before it, or a peer that
+//! sends more, fails the whole transfer and changes nothing. Time, bytes and
+//! records are bounded so a slow or hostile primary cannot hold us.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
+use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
+
+use super::tsig::{ResponseVerifier, TsigFailure, TsigKey, sign_request, unix_now};
+
+/// Limits of one transfer.
+#[derive(Clone, Copy, Debug)]
+pub struct TransferLimits {
+    /// Connecting to the primary.
+    pub connect_timeout: Duration,
+    /// Waiting for any one message.
+    pub message_timeout: Duration,
+    /// The whole transfer.
+    pub total_timeout: Duration,
+    /// Bytes received in all.
+    pub max_bytes: usize,
+    /// Records received in all.
+    pub max_records: usize,
+}
+
+impl Default for TransferLimits {
+    fn default() -> Self {
+        TransferLimits {
+            connect_timeout: Duration::from_secs(5),
+            message_timeout: Duration::from_secs(30),
+            total_timeout: Duration::from_secs(600),
+            max_bytes: 512 * 1024 * 1024,
+            max_records: 10_000_000,
+        }
+    }
+}
+
+/// Why a SOA check or a transfer failed. Each names the primary.
+#[derive(Debug, thiserror::Error)]
+pub enum TransferError {
+    /// Network trouble.
+    #[error("{primary}: {what}: {source}")]
+    Io {
+        /// The primary.
+        primary: SocketAddr,
+        /// What we were doing.
+        what: &'static str,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// A deadline passed.
+    #[error("{primary}: timed out {what}")]
+    Timeout {
+        /// The primary.
+        primary: SocketAddr,
+        /// What we were waiting for.
+        what: &'static str,
+    },
+    /// The primary said no, or answered nonsense.
+    #[error("{primary}: {message}")]
+    Protocol {
+        /// The primary.
+        primary: SocketAddr,
+        /// What is wrong.
+        message: String,
+    },
+    /// The signature did not verify.
+    #[error("{primary}: TSIG: {source}")]
+    Tsig {
+        /// The primary.
+        primary: SocketAddr,
+        /// What failed.
+        source: TsigFailure,
+    },
+}
+
+fn protocol(primary: SocketAddr, message: impl Into<String>) -> TransferError {
+    TransferError::Protocol { primary, message: message.into() }
+}
+
+fn query_message(zone: &Name, qtype: RecordType) -> Message {
+    let mut m = Message::new(rand_id(), MessageType::Query, OpCode::Query);
+    m.add_query(Query::query(zone.clone(), qtype));
+    m
+}
+
+/// A message ID that is hard to guess (RFC 5452 spirit, for UDP SOA checks).
+fn rand_id() -> u16 {
+    let mut b = [0u8; 2];
+    if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b).is_err() {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+        return nanos as u16;
+    }
+    u16::from_be_bytes(b)
+}
+
+/// Asks `primary` for the zone's SOA serial, over UDP, falling back to TCP
+/// when the answer is truncated or UDP gets no answer.
+pub async fn soa_serial(primary: SocketAddr, zone: &Name, key: Option<&Arc<TsigKey>>, timeout: Duration) -> Result<u32, TransferError> {
+    match soa_serial_udp(primary, zone, key, timeout).await {
+        Ok(Some(serial)) => Ok(serial),
+        Ok(None) | Err(TransferError::Timeout { .. }) => soa_serial_tcp(primary, zone, key, timeout).await,
+        Err(e) => Err(e),
+    }
+}
+
+async fn soa_serial_udp(primary: SocketAddr, zone: &Name, key: Option<&Arc<TsigKey>>, timeout: Duration) -> Result<Option<u32>, TransferError> {
+    let io = |what, source| TransferError::Io { primary, what, source };
+    let bind: SocketAddr = if primary.is_ipv4() { ([0, 0, 0, 0], 0).into() } else { (std::net::Ipv6Addr::UNSPECIFIED, 0).into() };
+    let socket = UdpSocket::bind(bind).await.map_err(|e| io("binding a UDP socket", e))?;
+    socket.connect(primary).await.map_err(|e| io("connecting UDP", e))?;
+    let query = query_message(zone, RecordType::SOA);
+    let (bytes, mut verifier) = encode_signed(&query, key, primary)?;
+    socket.send(&bytes).await.map_err(|e| io("sending the SOA query", e))?;
+    let mut buf = vec![0u8; 4096];
+    let deadline = Instant::now() + timeout;
+    // Datagrams with another ID are ignored (at most a few, within the deadline).
+    for _ in 0..8 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let len = match tokio::time::timeout(left, socket.recv(&mut buf)).await {
+            Ok(r) => r.map_err(|e| io("reading the SOA answer", e))?,
+            Err(_) => return Err(TransferError::Timeout { primary, what: "waiting for the SOA answer" }),
+        };
+        let Ok(response) = Message::from_vec(&buf[..len]) else { continue };
+        if response.metadata.id != query.metadata.id || response.metadata.message_type != MessageType::Response {
+            continue;
+        }
+        if response.metadata.truncation {
+            return Ok(None);
+        }
+        if let Some(v) = verifier.as_mut() {
+            v.verify(&buf[..len]).map_err(|source| TransferError::Tsig { primary, source })?;
+        }
+        return soa_from(&response, zone, primary).map(Some);
+    }
+    Err(TransferError::Timeout { primary, what: "waiting for a SOA answer with our ID" })
+}
+
+async fn soa_serial_tcp(primary: SocketAddr, zone: &Name, key: Option<&Arc<TsigKey>>, timeout: Duration) -> Result<u32, TransferError> {
+    let query = query_message(zone, RecordType::SOA);
+    let (bytes, mut verifier) = encode_signed(&query, key, primary)?;
+    let mut stream = connect(primary, timeout).await?;
+    write_framed(&mut stream, &bytes, primary, timeout).await?;
+    let message = read_framed(&mut stream, primary, timeout, 65_535).await?;
+    let response = Message::from_vec(&message).map_err(|e| protocol(primary, format!("undecodable SOA answer: {e}")))?;
+    if let Some(v) = verifier.as_mut() {
+        v.verify(&message).map_err(|source| TransferError::Tsig { primary, source })?;
+    }
+    soa_from(&response, zone, primary)
+}
+
+fn soa_from(response: &Message, zone: &Name, primary: SocketAddr) -> Result<u32, TransferError> {
+    if response.metadata.response_code != ResponseCode::NoError {
+        return Err(protocol(primary, format!("answered {} to the SOA query for {zone}", response.metadata.response_code)));
+    }
+    if !response.metadata.authoritative {
+        return Err(protocol(primary, format!("is not authoritative for {zone} (AA clear)")));
+    }
+    response
+        .answers
+        .iter()
+        .find_map(|r| match &r.data {
+            RData::SOA(soa) if r.name.eq_ignore_root(zone) => Some(soa.serial),
+            _ => None,
+        })
+        .ok_or_else(|| protocol(primary, format!("no SOA for {zone} in its answer")))
+}
+
+fn encode_signed(query: &Message, key: Option<&Arc<TsigKey>>, primary: SocketAddr) -> Result<(Vec<u8>, Option<ResponseVerifier>), TransferError> {
+    let mut bytes = query.to_vec().map_err(|e| protocol(primary, format!("cannot encode the query: {e}")))?;
+    let verifier = key.map(|key| {
+        let now = unix_now();
+        let mac = sign_request(&mut bytes, key, now);
+        ResponseVerifier::new(Arc::clone(key), mac, now)
+    });
+    Ok((bytes, verifier))
+}
+
+async fn connect(primary: SocketAddr, timeout: Duration) -> Result<TcpStream, TransferError> {
+    match tokio::time::timeout(timeout, TcpStream::connect(primary)).await {
+        Ok(Ok(stream)) => Ok(stream),
+        Ok(Err(source)) => Err(TransferError::Io { primary, what: "connecting", source }),
+        Err(_) => Err(TransferError::Timeout { primary, what: "connecting" }),
+    }
+}
+
+async fn write_framed(stream: &mut TcpStream, bytes: &[u8], primary: SocketAddr, timeout: Duration) -> Result<(), TransferError> {
+    let len = u16::try_from(bytes.len()).map_err(|_| protocol(primary, "query too large"))?;
+    let mut framed = Vec::with_capacity(bytes.len() + 2);
+    framed.extend_from_slice(&len.to_be_bytes());
+    framed.extend_from_slice(bytes);
+    match tokio::time::timeout(timeout, stream.write_all(&framed)).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(source)) => Err(TransferError::Io { primary, what: "sending the query", source }),
+        Err(_) => Err(TransferError::Timeout { primary, what: "sending the query" }),
+    }
+}
+
+async fn read_framed(stream: &mut TcpStream, primary: SocketAddr, timeout: Duration, budget: usize) -> Result<Vec<u8>, TransferError> {
+    let read = async {
+        let mut len = [0u8; 2];
+        stream.read_exact(&mut len).await?;
+        let len = usize::from(u16::from_be_bytes(len));
+        let mut body = vec![0u8; len];
+        stream.read_exact(&mut body).await?;
+        Ok::<_, std::io::Error>(body)
+    };
+    match tokio::time::timeout(timeout, read).await {
+        Ok(Ok(body)) if body.len() > budget => Err(protocol(primary, "transfer exceeds the size limit")),
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+            Err(protocol(primary, "closed the connection before the transfer was complete"))
+        }
+        Ok(Err(source)) => Err(TransferError::Io { primary, what: "reading the transfer", source }),
+        Err(_) => Err(TransferError::Timeout { primary, what: "waiting for the next transfer message" }),
+    }
+}
+
+/// A completed AXFR: the records (the closing SOA not repeated) and how many
+/// messages and bytes it took.
+#[derive(Debug)]
+pub struct Transferred {
+    /// Every record, the SOA first.
+    pub records: Vec<Record>,
+    /// Messages received.
+    pub messages: usize,
+    /// Bytes received.
+    pub bytes: usize,
+}
+
+/// Transfers `zone` from `primary` by AXFR over TCP.
+pub async fn axfr(primary: SocketAddr, zone: &Name, key: Option<&Arc<TsigKey>>, limits: TransferLimits) -> Result<Transferred, TransferError> {
+    let started = Instant::now();
+    let query = query_message(zone, RecordType::AXFR);
+    let (bytes, mut verifier) = encode_signed(&query, key, primary)?;
+    let mut stream = connect(primary, limits.connect_timeout).await?;
+    write_framed(&mut stream, &bytes, primary, limits.message_timeout).await?;
+    let mut reader = AxfrReader::new(zone.clone(), query.metadata.id, primary);
+    let mut received = 0usize;
+    let mut messages = 0usize;
+    loop {
+        let left = limits.total_timeout.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            return Err(TransferError::Timeout { primary, what: "for the whole transfer" });
+        }
+        let message = read_framed(&mut stream, primary, left.min(limits.message_timeout), limits.max_bytes - received).await?;
+        received += message.len() + 2;
+        messages += 1;
+        if let Some(v) = verifier.as_mut() {
+            v.verify(&message).map_err(|source| TransferError::Tsig { primary, source })?;
+        }
+        if reader.push(&message)? {
+            break;
+        }
+        if reader.records.len() > limits.max_records {
+            return Err(protocol(primary, format!("transfer exceeds {} records", limits.max_records)));
+        }
+    }
+    if let Some(v) = &verifier {
+        v.finish().map_err(|source| TransferError::Tsig { primary, source })?;
+    }
+    Ok(Transferred { records: reader.records, messages, bytes: received })
+}
+
+/// Checks and collects the records of an AXFR stream, message by message.
+struct AxfrReader {
+    zone: Name,
+    id: u16,
+    primary: SocketAddr,
+    records: Vec<Record>,
+    serial: Option<u32>,
+}
+
+impl AxfrReader {
+    fn new(zone: Name, id: u16, primary: SocketAddr) -> AxfrReader {
+        AxfrReader { zone, id, primary, records: Vec::new(), serial: None }
+    }
+
+    /// Takes one message; `Ok(true)` when the closing SOA was in it.
+    fn push(&mut self, bytes: &[u8]) -> Result<bool, TransferError> {
+        let p = self.primary;
+        let m = Message::from_vec(bytes).map_err(|e| protocol(p, format!("undecodable transfer message: {e}")))?;
+        if m.metadata.id != self.id || m.metadata.message_type != MessageType::Response {
+            return Err(protocol(p, "a transfer message with the wrong ID or not a response"));
+        }
+        if m.metadata.response_code != ResponseCode::NoError {
+            return Err(protocol(p, format!("refused the transfer of {} ({})", self.zone, m.metadata.response_code)));
+        }
+        let mut answers = m.answers.into_iter();
+        while let Some(record) = answers.next() {
+            if record.dns_class != DNSClass::IN {
+                return Err(protocol(p, format!("record of class {} in the transfer", record.dns_class)));
+            }
+            if !self.zone.zone_of(&record.name) {
+                return Err(protocol(p, format!("{} is outside the zone {}", record.name, self.zone)));
+            }
+            let soa_serial = match &record.data {
+                RData::SOA(soa) if record.name.eq_ignore_root(&self.zone) => Some(soa.serial),
+                _ => None,
+            };
+            match (self.serial, soa_serial) {
+                (None, Some(serial)) => self.serial = Some(serial),
+                (None, None) => return Err(protocol(p, "the transfer does not start with the zone's SOA")),
+                (Some(first), Some(last)) if first == last => {
+                    if answers.next().is_some() {
+                        return Err(protocol(p, "records after the closing SOA"));
+                    }
+                    return Ok(true);
+                }
+                (Some(first), Some(other)) => {
+                    return Err(protocol(p, format!("a SOA with serial {other} inside a transfer of serial {first} (IXFR-style answer to AXFR?)")));
+                }
+                (Some(_), None) => {}
+            }
+            self.records.push(record);
+        }
+        Ok(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hickory_proto::rr::rdata::{A, SOA};
+
+    fn soa(serial: u32) -> Record {
+        let n = Name::from_ascii("example.org.").unwrap();
+        Record::from_rdata(n.clone(), 300, RData::SOA(SOA::new(n.clone(), n, serial, 1, 1, 1, 1)))
+    }
+
+    fn a(name: &str) -> Record {
+        Record::from_rdata(Name::from_ascii(name).unwrap(), 300, RData::A(A::new(192, 0, 2, 1)))
+    }
+
+    fn message(id: u16, records: Vec<Record>) -> Vec<u8> {
+        let mut m = Message::new(id, MessageType::Response, OpCode::Query);
+        m.metadata.authoritative = true;
+        m.answers = records;
+        m.to_vec().unwrap()
+    }
+
+    fn reader() -> AxfrReader {
+        AxfrReader::new(Name::from_ascii("example.org.").unwrap(), 7, "127.0.0.1:53".parse().unwrap())
+    }
+
+    #[test]
+    fn reads_a_stream_split_over_messages() {
+        let mut r = reader();
+        assert!(!r.push(&message(7, vec![soa(5), a("a.example.org.")])).unwrap());
+        assert!(r.push(&message(7, vec![a("b.example.org."), soa(5)])).unwrap());
+        assert_eq!(r.records.len(), 3, "SOA, a, b: the closing SOA is not repeated");
+    }
+
+    #[test]
+    fn rejects_bad_streams() {
+        let e = reader().push(&message(7, vec![a("a.example.org.")])).unwrap_err().to_string();
+        assert!(e.contains("does not start with the zone's SOA"), "{e}");
+        let e = reader().push(&message(8, vec![soa(5)])).unwrap_err().to_string();
+        assert!(e.contains("wrong ID"), "{e}");
+        let e = reader().push(&message(7, vec![soa(5), a("www.example.net.")])).unwrap_err().to_string();
+        assert!(e.contains("outside the zone"), "{e}");
+        let e = reader().push(&message(7, vec![soa(5), soa(4)])).unwrap_err().to_string();
+        assert!(e.contains("serial 4 inside a transfer of serial 5"), "{e}");
+        let e = reader().push(&message(7, vec![soa(5), a("a.example.org."), soa(5), a("b.example.org.")])).unwrap_err().to_string();
+        assert!(e.contains("after the closing SOA"), "{e}");
+        let mut refused = Message::new(7, MessageType::Response, OpCode::Query);
+        refused.metadata.response_code = ResponseCode::Refused;
+        let e = reader().push(&refused.to_vec().unwrap()).unwrap_err().to_string();
+        assert!(e.contains("refused the transfer"), "{e}");
+    }
+}

@@ -1,0 +1,288 @@
+//! The primary's side of transfers: who may transfer a zone, and the AXFR
+//! stream (RFC 5936) in as many messages as the zone needs.
+//!
+//! Transfers are refused unless `transfer.allow` lets the client in, by its
+//! address range or by the TSIG key it signed with. AXFR is served over TCP
+//! only (RFC 5936 4.2); IXFR (RFC 1995) is answered with a single SOA when
+//! the client is current and with the whole zone otherwise (RFC 1995 4
+//! allows it).
+
+use std::net::IpAddr;
+
+use hickory_proto::op::{Header, HeaderCounts, Message, MessageType, Metadata, OpCode, ResponseCode};
+use hickory_proto::rr::{Record, RecordType};
+use hickory_proto::serialize::binary::{BinEncodable, BinEncoder};
+
+use super::tsig::{RequestAuth, ResponseSigner};
+use crate::config::TransferRule;
+use crate::snapshot::ZoneSnapshot;
+
+/// Target size of one AXFR message: large enough to be efficient, small
+/// enough that a TSIG and the framing always fit under 64 KiB.
+pub const AXFR_MESSAGE_TARGET: usize = 16 * 1024;
+
+/// Who may transfer our zones.
+#[derive(Clone, Debug, Default)]
+pub struct TransferPolicy {
+    rules: Vec<TransferRule>,
+}
+
+impl TransferPolicy {
+    /// A policy of `rules` (empty: nobody; the default).
+    pub fn new(rules: Vec<TransferRule>) -> TransferPolicy {
+        TransferPolicy { rules }
+    }
+
+    /// True if `peer`, whose request authenticated as `auth`, may transfer.
+    pub fn permits(&self, peer: IpAddr, auth: &RequestAuth) -> bool {
+        self.rules.iter().any(|rule| match rule {
+            TransferRule::Network(net) => net.contains(&peer),
+            TransferRule::Key(name) => matches!(auth, RequestAuth::Signed { key, .. }
+                if key.name().to_ascii().trim_end_matches('.').eq_ignore_ascii_case(name.trim_end_matches('.'))),
+        })
+    }
+}
+
+/// The messages of a full-zone response (AXFR, or IXFR answered in full):
+/// SOA, every other record, SOA. Each message holds whole records, echoes
+/// the question (first message only) and is signed when `signer` is given.
+pub fn full_zone_messages(
+    zone: &ZoneSnapshot,
+    request: &Message,
+    mut signer: Option<&mut ResponseSigner>,
+) -> Vec<Vec<u8>> {
+    let Some(soa) = zone.soa_rrset().and_then(|s| s.records.first()) else {
+        return Vec::new();
+    };
+    let mut nodes: Vec<_> = zone.nodes().collect();
+    nodes.sort_by(|a, b| a.name.cmp(&b.name));
+    let body = nodes.into_iter().flat_map(|node| {
+        node.rrsets
+            .iter()
+            .filter(|set| set.rtype != RecordType::SOA || !node.name.eq_ignore_root(zone.origin()))
+            .flat_map(|set| set.records.iter().chain(set.rrsigs.iter()))
+    });
+    let apex_soa_sigs = zone.soa_rrset().map(|s| s.rrsigs.as_slice()).unwrap_or_default();
+    let records = std::iter::once(soa).chain(apex_soa_sigs).chain(body).chain(std::iter::once(soa));
+
+    let mut records = records.peekable();
+    let mut messages = Vec::new();
+    while records.peek().is_some() {
+        let before = messages.len();
+        messages.push(encode_message(request, messages.is_empty(), ResponseCode::NoError, &mut records));
+        if records.peek().is_some() && messages.len() == before + 1 && count_answers(&messages[before]) == 0 {
+            // A record too large for any message: skip it rather than loop.
+            records.next();
+        }
+    }
+    if let Some(signer) = signer.as_deref_mut() {
+        for m in &mut messages {
+            signer.sign(m);
+        }
+    }
+    messages
+}
+
+fn count_answers(message: &[u8]) -> u16 {
+    u16::from_be_bytes([message[6], message[7]])
+}
+
+/// Encodes one response message: header, the question if `with_question`,
+/// then records from `records` while the message stays under
+/// [`AXFR_MESSAGE_TARGET`] (at least one record if it fits at all). Names are
+/// compressed within the message.
+fn encode_message<'r>(
+    request: &Message,
+    with_question: bool,
+    rcode: ResponseCode,
+    records: &mut std::iter::Peekable<impl Iterator<Item = &'r Record>>,
+) -> Vec<u8> {
+    let mut metadata = Metadata::new(request.metadata.id, MessageType::Response, OpCode::Query);
+    metadata.authoritative = rcode == ResponseCode::NoError;
+    metadata.response_code = rcode;
+    let mut counts = HeaderCounts { queries: 0, answers: 0, authorities: 0, additionals: 0 };
+    let mut buffer = Vec::with_capacity(AXFR_MESSAGE_TARGET + 512);
+    let mut encoder = BinEncoder::new(&mut buffer);
+    let _ = Header { metadata, counts }.emit(&mut encoder);
+    if with_question
+        && let Some(q) = request.queries.first()
+        && q.emit(&mut encoder).is_ok()
+    {
+        counts.queries = 1;
+    }
+    while let Some(record) = records.peek() {
+        let mark = encoder.offset();
+        let fits = record.emit(&mut encoder).is_ok() && (encoder.offset() <= AXFR_MESSAGE_TARGET || counts.answers == 0);
+        if !fits || counts.answers == u16::MAX {
+            encoder.set_offset(mark);
+            encoder.trim();
+            break;
+        }
+        counts.answers += 1;
+        records.next();
+    }
+    let end = encoder.offset();
+    encoder.set_offset(0);
+    let _ = Header { metadata, counts }.emit(&mut encoder);
+    encoder.set_offset(end);
+    drop(encoder);
+    buffer
+}
+
+/// A response carrying only the zone's SOA (IXFR when the client is current).
+pub fn soa_only_message(zone: &ZoneSnapshot, request: &Message, signer: Option<&mut ResponseSigner>) -> Vec<u8> {
+    let soa = zone.soa_rrset().and_then(|s| s.records.first());
+    let mut m = encode_message(request, true, ResponseCode::NoError, &mut soa.into_iter().peekable());
+    if let Some(signer) = signer {
+        signer.sign(&mut m);
+    }
+    m
+}
+
+/// An error response to a transfer request (REFUSED, NOTAUTH, FORMERR...).
+pub fn error_message(request: &Message, rcode: ResponseCode) -> Vec<u8> {
+    encode_message(request, true, rcode, &mut std::iter::empty().peekable())
+}
+
+/// Answers an AXFR or IXFR request (over TCP) from `peer`: the messages to
+/// send, in order.
+pub fn transfer_response(ctx: &super::XfrContext, zones: &crate::snapshot::ZoneSet, request: &[u8], peer: std::net::SocketAddr) -> Vec<Vec<u8>> {
+    use super::tsig::{append_unsigned_error, unix_now, verify_request};
+    use tracing::{info, warn};
+
+    let Ok(message) = Message::from_vec(request) else {
+        return Vec::new();
+    };
+    let Some(question) = message.queries.first().filter(|_| message.queries.len() == 1) else {
+        return vec![error_message(&message, ResponseCode::FormErr)];
+    };
+    let now = unix_now();
+    let auth = verify_request(request, &ctx.keys, now);
+    let mut signer = match &auth {
+        RequestAuth::Malformed(e) => {
+            warn!(%peer, "transfer request with a malformed TSIG: {e}");
+            return vec![error_message(&message, ResponseCode::FormErr)];
+        }
+        RequestAuth::Failed { error, key_name, key, request_mac } => {
+            warn!(%peer, "transfer of {} refused: TSIG {error:?} with key {key_name}", question.name());
+            let mut response = error_message(&message, ResponseCode::NotAuth);
+            match key {
+                Some(key) => ResponseSigner::bad_time(std::sync::Arc::clone(key), request_mac.clone(), now).sign(&mut response),
+                None => append_unsigned_error(&mut response, key_name, *error, now),
+            }
+            return vec![response];
+        }
+        RequestAuth::Signed { key, request_mac } => Some(ResponseSigner::new(std::sync::Arc::clone(key), request_mac.clone(), now)),
+        RequestAuth::Unsigned => None,
+    };
+    let sign = |mut m: Vec<u8>, signer: &mut Option<ResponseSigner>| {
+        if let Some(s) = signer.as_mut() {
+            s.sign(&mut m);
+        }
+        m
+    };
+    let Some(zone) = zones.zone(question.name()) else {
+        info!(%peer, "transfer of {} refused: not a zone served here", question.name());
+        return vec![sign(error_message(&message, ResponseCode::NotAuth), &mut signer)];
+    };
+    if !ctx.policy.permits(peer.ip(), &auth) {
+        warn!(%peer, "transfer of {} refused by transfer.allow", zone.origin());
+        return vec![sign(error_message(&message, ResponseCode::Refused), &mut signer)];
+    }
+    if question.query_type() == RecordType::IXFR {
+        let client_serial = message.authorities.iter().find_map(|r| match &r.data {
+            hickory_proto::rr::RData::SOA(soa) => Some(soa.serial),
+            _ => None,
+        });
+        if let Some(theirs) = client_serial
+            && !super::serial::is_newer(zone.serial(), theirs)
+        {
+            info!(%peer, "IXFR of {} serial {theirs}: client is current", zone.origin());
+            return vec![soa_only_message(zone, &message, signer.as_mut())];
+        }
+    }
+    let messages = full_zone_messages(zone, &message, signer.as_mut());
+    info!(
+        %peer,
+        "{} of {} serial {} sent: {} records in {} messages",
+        question.query_type(),
+        zone.origin(),
+        zone.serial(),
+        zone.record_count(),
+        messages.len()
+    );
+    messages
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::zones_from_toml;
+    use hickory_proto::op::Query;
+    use hickory_proto::rr::Name;
+
+    fn zone_with_hosts(n: usize) -> crate::snapshot::ZoneSet {
+        let mut text = String::from("origin = \"example.org.\"\n[soa]\nmname = \"ns1\"\nrname = \"h\"\nserial = 9\n[[record]]\nname = \"@\"\nNS = [\"ns1\"]\n");
+        for i in 0..n {
+            text.push_str(&format!("[[record]]\nname = \"host{i}\"\nA = [\"192.0.2.{}\"]\nAAAA = [\"2001:db8::{:x}\"]\n", i % 250, i + 1));
+        }
+        zones_from_toml(&[&text])
+    }
+
+    fn axfr_request() -> Message {
+        let mut m = Message::new(77, MessageType::Query, OpCode::Query);
+        m.add_query(Query::query(Name::from_ascii("example.org.").unwrap(), RecordType::AXFR));
+        m
+    }
+
+    #[test]
+    fn a_large_zone_is_split_into_messages_with_soa_first_and_last() {
+        let zones = zone_with_hosts(3000);
+        let zone = zones.zone(&Name::from_ascii("example.org.").unwrap()).unwrap();
+        let messages = full_zone_messages(zone, &axfr_request(), None);
+        assert!(messages.len() > 5, "{} messages", messages.len());
+        let mut records = Vec::new();
+        for (i, bytes) in messages.iter().enumerate() {
+            assert!(bytes.len() <= AXFR_MESSAGE_TARGET + 512);
+            let m = Message::from_vec(bytes).unwrap();
+            assert_eq!(m.metadata.id, 77);
+            assert_eq!(m.queries.len(), usize::from(i == 0), "question in the first message only");
+            records.extend(m.answers);
+        }
+        assert_eq!(records.first().unwrap().record_type(), RecordType::SOA);
+        assert_eq!(records.last().unwrap().record_type(), RecordType::SOA);
+        assert_eq!(records.len(), zone.record_count() + 1, "every record once, the SOA twice");
+    }
+
+    #[test]
+    fn transfers_are_refused_by_default_and_allowed_by_address_or_key() {
+        use crate::config::TransferRule;
+        use crate::xfr::XfrContext;
+        use crate::xfr::tsig::{KeyRing, TsigKey, sign_request, unix_now};
+        let zones = zone_with_hosts(3);
+        let peer: std::net::SocketAddr = "127.0.0.1:5555".parse().unwrap();
+        let request = axfr_request().to_vec().unwrap();
+        let rcode = |messages: &[Vec<u8>]| Message::from_vec(&messages[0]).unwrap().metadata.response_code;
+
+        let default = XfrContext::default();
+        assert_eq!(rcode(&transfer_response(&default, &zones, &request, peer)), ResponseCode::Refused);
+
+        let by_address = XfrContext { policy: TransferPolicy::new(vec![TransferRule::Network("127.0.0.0/8".parse().unwrap())]), ..Default::default() };
+        assert_eq!(rcode(&transfer_response(&by_address, &zones, &request, peer)), ResponseCode::NoError);
+
+        let key = TsigKey::new("xfr-key", "hmac-sha256", "c2VjcmV0LWtleQ==").unwrap();
+        let by_key = XfrContext {
+            policy: TransferPolicy::new(vec![TransferRule::Key("xfr-key".into())]),
+            keys: KeyRing::new(vec![key.clone()]),
+            ..Default::default()
+        };
+        assert_eq!(rcode(&transfer_response(&by_key, &zones, &request, peer)), ResponseCode::Refused, "unsigned");
+        let mut signed = request.clone();
+        sign_request(&mut signed, &key, unix_now());
+        assert_eq!(rcode(&transfer_response(&by_key, &zones, &signed, peer)), ResponseCode::NoError);
+        let wrong = TsigKey::new("xfr-key", "hmac-sha256", "d3Jvbmc=").unwrap();
+        let mut badly_signed = request.clone();
+        sign_request(&mut badly_signed, &wrong, unix_now());
+        assert_eq!(rcode(&transfer_response(&by_key, &zones, &badly_signed, peer)), ResponseCode::NotAuth);
+    }
+}

@@ -1,0 +1,273 @@
+//! Secondary zones: the refresh timers of RFC 1034 4.3.5 and RFC 1996, the
+//! copy kept on disk, and expiry.
+//!
+//! One task per zone:
+//!
+//! 1. On start, serve the copy in `data_dir` if its last successful refresh
+//!    (the file's modification time) is within the SOA expire; otherwise the
+//!    zone answers SERVFAIL until a transfer succeeds.
+//! 2. Ask the primaries for the SOA serial; if theirs is newer (RFC 1982),
+//!    transfer the zone by AXFR, validate it like any zone file, swap it in,
+//!    and write it to disk atomically (temporary file, fsync, rename).
+//! 3. Sleep for the SOA refresh (retry after a failure), or until a NOTIFY
+//!    from a primary wakes the task.
+//! 4. When expire passes without a successful refresh, the zone answers
+//!    SERVFAIL until a primary is reachable again.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use hickory_proto::rr::Name;
+use tokio::sync::{Notify, watch};
+use tracing::{info, warn};
+
+use super::client::{self, TransferLimits};
+use super::serial::is_newer;
+use super::tsig::TsigKey;
+use crate::server::{ServedZones, SharedZones};
+use crate::snapshot::ZoneSnapshot;
+use crate::snapshot::name_key::{NameKey, name_key};
+use crate::zone::load::load_zone_file;
+use crate::zone::master::write_master;
+use crate::zone::validate::validate_zone;
+use crate::zone::{Place, SourcedRecord, Zone};
+
+/// The shortest wait between refresh attempts, whatever the SOA says
+/// (a zone with refresh 0 must not spin).
+pub const MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(5);
+
+/// A secondary zone's configuration, with its key resolved.
+#[derive(Debug)]
+pub struct SecondaryZone {
+    /// The zone apex.
+    pub zone: Name,
+    /// Primaries, in order of preference.
+    pub primaries: Vec<SocketAddr>,
+    /// The key for transfers and NOTIFY, if any.
+    pub key: Option<Arc<TsigKey>>,
+    /// Wakes the refresh task (a NOTIFY arrived).
+    pub refresh_now: Notify,
+}
+
+impl SecondaryZone {
+    /// True if a NOTIFY from `peer` may trigger a refresh: it is one of the primaries.
+    pub fn is_primary(&self, peer: SocketAddr) -> bool {
+        self.primaries.iter().any(|p| p.ip() == peer.ip())
+    }
+
+    /// The file the zone is kept in.
+    pub fn disk_path(&self, data_dir: &Path) -> PathBuf {
+        let name = self.zone.to_ascii();
+        let stem = name.trim_end_matches('.');
+        data_dir.join(format!("{}.zone", if stem.is_empty() { "root" } else { stem }))
+    }
+}
+
+/// All secondary zones, by apex (for NOTIFY lookups).
+#[derive(Debug, Default)]
+pub struct Secondaries(HashMap<NameKey, Arc<SecondaryZone>>);
+
+impl Secondaries {
+    /// A registry of `zones`.
+    pub fn new(zones: Vec<Arc<SecondaryZone>>) -> Secondaries {
+        Secondaries(zones.into_iter().map(|z| (name_key(&z.zone), z)).collect())
+    }
+
+    /// The secondary zone with this apex.
+    pub fn get(&self, zone: &Name) -> Option<&Arc<SecondaryZone>> {
+        self.0.get(&*name_key(zone))
+    }
+
+    /// Every secondary zone.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<SecondaryZone>> {
+        self.0.values()
+    }
+}
+
+/// The SOA timers of the version being served.
+#[derive(Clone, Copy, Debug)]
+struct Timers {
+    serial: u32,
+    refresh: Duration,
+    retry: Duration,
+    expire: Duration,
+}
+
+impl Timers {
+    fn of(snapshot: &ZoneSnapshot) -> Timers {
+        let soa = snapshot.soa();
+        let secs = |v: i32| Duration::from_secs(u64::from(v.max(0).unsigned_abs()));
+        Timers { serial: soa.serial, refresh: secs(soa.refresh), retry: secs(soa.retry), expire: secs(soa.expire) }
+    }
+}
+
+/// Runs one secondary zone until `shutdown` turns true.
+pub async fn run(zone: Arc<SecondaryZone>, shared: SharedZones, data_dir: PathBuf, mut shutdown: watch::Receiver<bool>) {
+    let path = zone.disk_path(&data_dir);
+    // The instant the data being served was last confirmed current.
+    let mut confirmed: Option<(Instant, Timers)> = None;
+    match load_disk_copy(&zone, &path) {
+        Ok(Some((snapshot, age))) => {
+            let timers = Timers::of(&snapshot);
+            if age < timers.expire {
+                info!("zone {} serial {} loaded from {} (refreshed {}s ago)", zone.zone, timers.serial, path.display(), age.as_secs());
+                install(&shared, Arc::new(snapshot));
+                confirmed = Some((Instant::now().checked_sub(age).unwrap_or_else(Instant::now), timers));
+            } else {
+                warn!("zone {}: the copy in {} is older than its expire; waiting for a transfer", zone.zone, path.display());
+            }
+        }
+        Ok(None) => {}
+        Err(e) => warn!("zone {}: cannot use {}: {e}", zone.zone, path.display()),
+    }
+    if confirmed.is_none() {
+        mark_unavailable(&shared, &zone.zone);
+    }
+    loop {
+        let wait = match refresh(&zone, &shared, &path, confirmed.map(|(_, t)| t.serial)).await {
+            Ok(timers) => {
+                confirmed = Some((Instant::now(), timers));
+                timers.refresh
+            }
+            Err(e) => {
+                warn!("zone {}: refresh failed: {e}", zone.zone);
+                match confirmed {
+                    Some((at, timers)) if at.elapsed() >= timers.expire => {
+                        warn!("zone {}: expired (no successful refresh in {}s); answering SERVFAIL", zone.zone, timers.expire.as_secs());
+                        mark_unavailable(&shared, &zone.zone);
+                        confirmed = None;
+                        timers.retry
+                    }
+                    Some((at, timers)) => timers.retry.min(timers.expire.saturating_sub(at.elapsed())),
+                    None => Duration::from_secs(10),
+                }
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait.max(MIN_REFRESH_INTERVAL)) => {}
+            _ = zone.refresh_now.notified() => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+/// One refresh: SOA check against each primary in turn, and AXFR when the
+/// primary's serial is newer than `current`. Returns the timers of the
+/// version now served.
+async fn refresh(zone: &SecondaryZone, shared: &SharedZones, path: &Path, current: Option<u32>) -> Result<Timers, String> {
+    let mut errors = Vec::new();
+    for &primary in &zone.primaries {
+        let key = zone.key.as_ref();
+        let serial = match client::soa_serial(primary, &zone.zone, key, Duration::from_secs(5)).await {
+            Ok(serial) => serial,
+            Err(e) => {
+                errors.push(e.to_string());
+                continue;
+            }
+        };
+        if let Some(ours) = current
+            && !is_newer(serial, ours)
+            && let Some(snapshot) = shared.load().zones.zone(&zone.zone)
+        {
+            touch(path);
+            return Ok(Timers::of(snapshot));
+        }
+        let started = Instant::now();
+        let transferred = match client::axfr(primary, &zone.zone, key, TransferLimits::default()).await {
+            Ok(t) => t,
+            Err(e) => {
+                errors.push(e.to_string());
+                continue;
+            }
+        };
+        let source: Arc<str> = Arc::from(format!("<AXFR from {primary}>"));
+        let records: Vec<_> = transferred.records.into_iter().map(|record| SourcedRecord { record, place: Place::file(&source) }).collect();
+        let new_zone = Zone { origin: zone.zone.clone(), records, matrix: Vec::new(), source: Some(path.to_path_buf()) };
+        if let Err(e) = validate_zone(&new_zone) {
+            errors.push(format!("{primary}: the transferred zone is invalid: {e}"));
+            continue;
+        }
+        if let Err(e) = write_disk_copy(path, &new_zone) {
+            warn!("zone {}: cannot write {}: {e} (serving the new version anyway)", zone.zone, path.display());
+        }
+        let snapshot = match ZoneSnapshot::build(new_zone) {
+            Ok(s) => Arc::new(s),
+            Err(e) => {
+                errors.push(format!("{primary}: {e}"));
+                continue;
+            }
+        };
+        let timers = Timers::of(&snapshot);
+        install(shared, snapshot);
+        info!(
+            "zone {} transferred from {primary}: serial {} -> {} ({} records, {} messages, {} bytes, {} ms)",
+            zone.zone,
+            current.map_or_else(|| "none".to_string(), |s| s.to_string()),
+            timers.serial,
+            shared.load().zones.zone(&zone.zone).map_or(0, |z| z.record_count()),
+            transferred.messages,
+            transferred.bytes,
+            started.elapsed().as_millis()
+        );
+        return Ok(timers);
+    }
+    Err(errors.join("; "))
+}
+
+/// Swaps `snapshot` in (a new served version: the answer cache starts empty).
+pub fn install(shared: &SharedZones, snapshot: Arc<ZoneSnapshot>) {
+    shared.rcu(|current| ServedZones::new(current.zones.with_zone(Arc::clone(&snapshot))));
+}
+
+fn mark_unavailable(shared: &SharedZones, zone: &Name) {
+    shared.rcu(|current| ServedZones::new(current.zones.with_unavailable(zone)));
+}
+
+/// The disk copy, validated, and how long ago it was last confirmed current.
+fn load_disk_copy(zone: &SecondaryZone, path: &Path) -> Result<Option<(ZoneSnapshot, Duration)>, String> {
+    let modified = match std::fs::metadata(path) {
+        Ok(m) => m.modified().map_err(|e| e.to_string())?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+    };
+    let loaded = load_zone_file(path).map_err(|e| e.to_string())?;
+    if loaded.origin != zone.zone {
+        return Err(format!("it holds zone {}, not {}", loaded.origin, zone.zone));
+    }
+    let age = SystemTime::now().duration_since(modified).unwrap_or_default();
+    ZoneSnapshot::build(loaded).map(|s| Some((s, age)))
+}
+
+/// Writes the zone as a master file: temporary file, fsync, rename, so a
+/// crash leaves the old copy or the new one, never half of one.
+pub fn write_disk_copy(path: &Path, zone: &Zone) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let records: Vec<_> = zone.records.iter().map(|r| r.record.clone()).collect();
+    let text = write_master(&zone.origin, &records);
+    let tmp = path.with_extension("zone.tmp");
+    {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent()
+        && let Ok(d) = std::fs::File::open(dir)
+    {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Marks the disk copy as confirmed current now (its mtime is the clock of expire).
+fn touch(path: &Path) {
+    if let Ok(file) = std::fs::File::options().append(true).open(path) {
+        let _ = file.set_modified(SystemTime::now());
+    }
+}
