@@ -164,6 +164,8 @@ fn knot_primary_notifies_a_fedns_secondary_signed_with_tsig() {
     eprintln!("Knot -> fedns: serial 2 served {took:?} after the change (NOTIFY; refresh is 2 h)");
     let m = query_udp(loopback(fp), &make_query(&Name::from_ascii("new.example.org.").unwrap(), RecordType::A, None), TIMEOUT).unwrap();
     assert_eq!(m.answers.len(), 1);
+    let log = fedns.log_tail(20);
+    assert!(log.contains("IXFR from"), "the incremental change travelled as IXFR:\n{log}");
 }
 
 #[test]
@@ -218,6 +220,8 @@ fn knot_secondary_follows_a_fedns_primary_with_notify() {
     hup(&fedns);
     let took = wait_serial(kp, 2, Duration::from_secs(20), &[&fedns, &knot]);
     eprintln!("fedns -> Knot: serial 2 served {took:?} after SIGHUP (NOTIFY)");
+    let log = fedns.log_tail(20);
+    assert!(log.contains("IXFR of example.org. serial 1 -> 2 sent"), "fedns served the change as IXFR:\n{log}");
 }
 
 #[test]

@@ -145,6 +145,7 @@ fn secondary_follows_its_primary_with_tsig_and_notify_and_survives_a_restart() {
     assert_eq!(answer_summary(pair.secondary_port, "new.example.org.", RecordType::A).1.len(), 1);
     let log = secondary.log_tail(40);
     assert!(log.contains("serial 1 -> 2"), "the refresh is logged with old and new serial:\n{log}");
+    assert!(log.contains("IXFR from"), "the change travelled as IXFR:\n{log}");
 
     // The disk copy is a master file holding the new version.
     let copy = fs::read_to_string(pair.dir.path().join("secondary-data/example.org.zone")).unwrap();

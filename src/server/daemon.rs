@@ -213,6 +213,9 @@ pub fn log_report(report: &LoadReport) {
     for z in &report.kept {
         warn!("zone {} keeps serving serial {} (its file failed to load)", z.origin, z.serial);
     }
+    for z in &report.serial_not_increased {
+        warn!("zone {} changed but its serial {} did not: increase it, or secondaries keep the old data", z.origin, z.serial);
+    }
 }
 
 fn describe_sources(sources: &ZoneSources) -> String {

@@ -46,6 +46,9 @@ pub struct LoadReport {
     pub failed: Vec<(PathBuf, ZoneErrors)>,
     /// Zones whose file failed and that keep serving their previous version.
     pub kept: Vec<LoadedZone>,
+    /// Zones whose records changed but whose serial did not: secondaries
+    /// will not see the change (and IXFR history restarts).
+    pub serial_not_increased: Vec<LoadedZone>,
 }
 
 /// Loads every zone of `sources`, keeping the zones of `current` whose files fail.
@@ -74,6 +77,17 @@ pub fn load(sources: &ZoneSources, current: &ZoneSet) -> (ZoneSet, LoadReport) {
     for zone in zones {
         match ZoneSnapshot::build(zone) {
             Ok(snapshot) => {
+                // The diff from the serving version, for IXFR.
+                let snapshot = match current.zone(snapshot.origin()) {
+                    Some(previous) => {
+                        let (snapshot, serial_ok) = snapshot.succeeding(previous);
+                        if !serial_ok {
+                            report.serial_not_increased.push(describe(&snapshot));
+                        }
+                        snapshot
+                    }
+                    None => snapshot,
+                };
                 report.loaded.push(describe(&snapshot));
                 snapshots.push(Arc::new(snapshot));
             }

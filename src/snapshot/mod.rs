@@ -10,6 +10,7 @@
 //!
 //! RRSIGs are kept with the RRset they cover, ready for DNSSEC answers.
 
+pub mod history;
 pub mod name_key;
 
 use std::collections::HashMap;
@@ -21,6 +22,7 @@ use hickory_proto::rr::rdata::SOA;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 
 use crate::zone::{MatrixDelegation, Zone};
+use history::ZoneHistory;
 use name_key::label_offsets;
 pub use name_key::{NameKey, name_key};
 
@@ -74,6 +76,7 @@ pub struct ZoneSnapshot {
     record_count: usize,
     matrix: Vec<MatrixDelegation>,
     source: Option<PathBuf>,
+    history: ZoneHistory,
 }
 
 impl ZoneSnapshot {
@@ -146,6 +149,7 @@ impl ZoneSnapshot {
             record_count,
             matrix: zone.matrix,
             source: zone.source,
+            history: ZoneHistory::default(),
         })
     }
 
@@ -197,6 +201,53 @@ impl ZoneSnapshot {
     /// The file this version was loaded from.
     pub fn source(&self) -> Option<&PathBuf> {
         self.source.as_ref()
+    }
+
+    /// The diffs that lead to this version (for IXFR).
+    pub fn history(&self) -> &ZoneHistory {
+        &self.history
+    }
+
+    /// This version, with `history` as the diffs leading to it.
+    pub fn with_history(mut self, history: ZoneHistory) -> ZoneSnapshot {
+        self.history = history;
+        self
+    }
+
+    /// This version as the successor of `previous`: its history is
+    /// `previous`'s plus the diff between them. Same serial and same records:
+    /// the history carries over; same serial and other records: the history
+    /// is dropped (IXFR clients then get the whole zone) and `false` says the
+    /// serial should have been increased.
+    pub fn succeeding(self, previous: &ZoneSnapshot) -> (ZoneSnapshot, bool) {
+        match history::diff(previous, &self) {
+            None => {
+                let h = previous.history.clone();
+                (self.with_history(h), true)
+            }
+            Some(_) if previous.serial == self.serial => (self.with_history(ZoneHistory::default()), false),
+            Some(d) => {
+                let h = ZoneHistory::extended(&previous.history, d);
+                (self.with_history(h), true)
+            }
+        }
+    }
+
+    /// Every record but the apex SOA, RRSIGs included, in no particular order.
+    pub fn records_except_soa(&self) -> impl Iterator<Item = &Record> {
+        let origin = &self.origin_key;
+        self.nodes.iter().flat_map(move |(key, node)| {
+            node.rrsets.iter().flat_map(move |set| {
+                // The apex SOA itself is the version marker; its signatures are data.
+                let records: &[Record] = if set.rtype == RecordType::SOA && key == origin { &[] } else { &set.records };
+                records.iter().chain(set.rrsigs.iter())
+            })
+        })
+    }
+
+    /// Every record, in no particular order.
+    pub fn records(&self) -> impl Iterator<Item = &Record> {
+        self.nodes.values().flat_map(|node| node.rrsets.iter().flat_map(|set| set.records.iter().chain(set.rrsigs.iter())))
     }
 
     /// Every node, in no particular order.

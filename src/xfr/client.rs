@@ -17,6 +17,7 @@ use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 
+use super::serial::is_newer;
 use super::tsig::{ResponseVerifier, TsigFailure, TsigKey, sign_request, unix_now};
 
 /// Limits of one transfer.
@@ -378,5 +379,269 @@ mod tests {
         refused.metadata.response_code = ResponseCode::Refused;
         let e = reader().push(&refused.to_vec().unwrap()).unwrap_err().to_string();
         assert!(e.contains("refused the transfer"), "{e}");
+    }
+}
+
+/// What an IXFR brought.
+#[derive(Debug)]
+pub enum IxfrOutcome {
+    /// The primary has nothing newer (a single SOA).
+    UpToDate,
+    /// Differences to apply, oldest first, ending at the primary's version.
+    Incremental {
+        /// The diffs.
+        diffs: Vec<IncomingDiff>,
+        /// The new SOA.
+        soa: Record,
+    },
+    /// The primary sent the whole zone (RFC 1995 4 allows it).
+    Full(Vec<Record>),
+}
+
+/// One difference sequence of an IXFR.
+#[derive(Debug, Default)]
+pub struct IncomingDiff {
+    /// The serial it applies to.
+    pub from_serial: u32,
+    /// The serial it produces.
+    pub to_serial: u32,
+    /// Records to delete.
+    pub removed: Vec<Record>,
+    /// Records to add.
+    pub added: Vec<Record>,
+}
+
+/// Asks `primary` for the changes since `current_serial` by IXFR over TCP.
+pub async fn ixfr(
+    primary: SocketAddr,
+    zone: &Name,
+    current_soa: &Record,
+    key: Option<&Arc<TsigKey>>,
+    limits: TransferLimits,
+) -> Result<(IxfrOutcome, usize, usize), TransferError> {
+    let started = Instant::now();
+    let mut query = query_message(zone, RecordType::IXFR);
+    query.authorities.push(current_soa.clone());
+    let current_serial = match &current_soa.data {
+        RData::SOA(soa) => soa.serial,
+        _ => return Err(protocol(primary, "our current version has no SOA")),
+    };
+    let (bytes, mut verifier) = encode_signed(&query, key, primary)?;
+    let mut stream = connect(primary, limits.connect_timeout).await?;
+    write_framed(&mut stream, &bytes, primary, limits.message_timeout).await?;
+    let mut reader = IxfrReader::new(zone.clone(), query.metadata.id, primary, current_serial);
+    let (mut received, mut messages) = (0usize, 0usize);
+    loop {
+        let left = limits.total_timeout.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            return Err(TransferError::Timeout { primary, what: "for the whole transfer" });
+        }
+        let message = read_framed(&mut stream, primary, left.min(limits.message_timeout), limits.max_bytes - received).await?;
+        received += message.len() + 2;
+        messages += 1;
+        if let Some(v) = verifier.as_mut() {
+            v.verify(&message).map_err(|source| TransferError::Tsig { primary, source })?;
+        }
+        if let Some(outcome) = reader.push(&message)? {
+            if let Some(v) = &verifier {
+                v.finish().map_err(|source| TransferError::Tsig { primary, source })?;
+            }
+            return Ok((outcome, messages, received));
+        }
+        if reader.record_count > limits.max_records {
+            return Err(protocol(primary, format!("transfer exceeds {} records", limits.max_records)));
+        }
+    }
+}
+
+/// Where an IXFR stream is (RFC 1995 4).
+#[derive(Debug)]
+enum IxfrState {
+    /// Nothing read yet.
+    Start,
+    /// The new SOA read; the next record decides the format.
+    AfterFirst,
+    /// Inside a difference sequence, deleting.
+    Removing,
+    /// Inside a difference sequence, adding.
+    Adding,
+    /// An AXFR-style answer.
+    Full,
+}
+
+struct IxfrReader {
+    zone: Name,
+    id: u16,
+    primary: SocketAddr,
+    ours: u32,
+    new_soa: Option<Record>,
+    new_serial: u32,
+    state: IxfrState,
+    diffs: Vec<IncomingDiff>,
+    full: Vec<Record>,
+    record_count: usize,
+}
+
+impl IxfrReader {
+    fn new(zone: Name, id: u16, primary: SocketAddr, ours: u32) -> IxfrReader {
+        IxfrReader {
+            zone,
+            id,
+            primary,
+            ours,
+            new_soa: None,
+            new_serial: 0,
+            state: IxfrState::Start,
+            diffs: Vec::new(),
+            full: Vec::new(),
+            record_count: 0,
+        }
+    }
+
+    /// Takes one message; `Some` when the stream is complete.
+    fn push(&mut self, bytes: &[u8]) -> Result<Option<IxfrOutcome>, TransferError> {
+        let p = self.primary;
+        let m = Message::from_vec(bytes).map_err(|e| protocol(p, format!("undecodable transfer message: {e}")))?;
+        if m.metadata.id != self.id || m.metadata.message_type != MessageType::Response {
+            return Err(protocol(p, "a transfer message with the wrong ID or not a response"));
+        }
+        if m.metadata.response_code != ResponseCode::NoError {
+            return Err(protocol(p, format!("refused the IXFR of {} ({})", self.zone, m.metadata.response_code)));
+        }
+        let count = m.answers.len();
+        for (i, record) in m.answers.into_iter().enumerate() {
+            let last_in_message = i + 1 == count;
+            self.record_count += 1;
+            if record.dns_class != DNSClass::IN || !self.zone.zone_of(&record.name) {
+                return Err(protocol(p, format!("{} (class {}) does not belong in zone {}", record.name, record.dns_class, self.zone)));
+            }
+            let soa = match &record.data {
+                RData::SOA(s) if record.name.eq_ignore_root(&self.zone) => Some(s.serial),
+                _ => None,
+            };
+            match (&self.state, soa) {
+                (IxfrState::Start, Some(serial)) => {
+                    self.new_serial = serial;
+                    self.new_soa = Some(record);
+                    self.state = IxfrState::AfterFirst;
+                    if last_in_message && !is_newer(serial, self.ours) {
+                        return Ok(Some(IxfrOutcome::UpToDate));
+                    }
+                }
+                (IxfrState::Start, None) => return Err(protocol(p, "the IXFR answer does not start with the zone's SOA")),
+                (IxfrState::AfterFirst, Some(serial)) if serial == self.ours => {
+                    self.diffs.push(IncomingDiff { from_serial: serial, ..Default::default() });
+                    self.state = IxfrState::Removing;
+                }
+                (IxfrState::AfterFirst, Some(serial)) if serial == self.new_serial => {
+                    // AXFR-style answer of a zone holding only its SOA.
+                    return Ok(Some(IxfrOutcome::Full(self.new_soa.iter().cloned().collect())));
+                }
+                (IxfrState::AfterFirst, Some(serial)) => {
+                    return Err(protocol(p, format!("IXFR starts from serial {serial}, we hold {}", self.ours)));
+                }
+                (IxfrState::AfterFirst, None) => {
+                    self.full.extend(self.new_soa.iter().cloned());
+                    self.full.push(record);
+                    self.state = IxfrState::Full;
+                }
+                (IxfrState::Full, Some(serial)) if serial == self.new_serial => {
+                    if !last_in_message {
+                        return Err(protocol(p, "records after the closing SOA"));
+                    }
+                    return Ok(Some(IxfrOutcome::Full(std::mem::take(&mut self.full))));
+                }
+                (IxfrState::Full, Some(serial)) => return Err(protocol(p, format!("a SOA with serial {serial} inside an AXFR-style answer"))),
+                (IxfrState::Full, None) => self.full.push(record),
+                (IxfrState::Removing, Some(serial)) => {
+                    if let Some(d) = self.diffs.last_mut() {
+                        d.to_serial = serial;
+                    }
+                    self.state = IxfrState::Adding;
+                }
+                (IxfrState::Removing, None) => {
+                    if let Some(d) = self.diffs.last_mut() {
+                        d.removed.push(record);
+                    }
+                }
+                (IxfrState::Adding, None) => {
+                    if let Some(d) = self.diffs.last_mut() {
+                        d.added.push(record);
+                    }
+                }
+                (IxfrState::Adding, Some(serial)) => {
+                    let current_to = self.diffs.last().map_or(0, |d| d.to_serial);
+                    if serial == self.new_serial && current_to == self.new_serial {
+                        if !last_in_message {
+                            return Err(protocol(p, "records after the closing SOA"));
+                        }
+                        let soa = self.new_soa.clone().ok_or_else(|| protocol(p, "no SOA"))?;
+                        return Ok(Some(IxfrOutcome::Incremental { diffs: std::mem::take(&mut self.diffs), soa }));
+                    }
+                    if serial != current_to {
+                        return Err(protocol(p, format!("IXFR sequences do not chain: {current_to} then {serial}")));
+                    }
+                    self.diffs.push(IncomingDiff { from_serial: serial, ..Default::default() });
+                    self.state = IxfrState::Removing;
+                }
+            }
+        }
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod ixfr_tests {
+    use super::*;
+    use hickory_proto::rr::rdata::{A, SOA};
+
+    fn soa(serial: u32) -> Record {
+        let n = Name::from_ascii("example.org.").unwrap();
+        Record::from_rdata(n.clone(), 300, RData::SOA(SOA::new(n.clone(), n, serial, 1, 1, 1, 1)))
+    }
+
+    fn a(name: &str) -> Record {
+        Record::from_rdata(Name::from_ascii(name).unwrap(), 300, RData::A(A::new(192, 0, 2, 1)))
+    }
+
+    fn message(records: Vec<Record>) -> Vec<u8> {
+        let mut m = Message::new(9, MessageType::Response, OpCode::Query);
+        m.answers = records;
+        m.to_vec().unwrap()
+    }
+
+    fn reader(ours: u32) -> IxfrReader {
+        IxfrReader::new(Name::from_ascii("example.org.").unwrap(), 9, "127.0.0.1:53".parse().unwrap(), ours)
+    }
+
+    #[test]
+    fn reads_incremental_sequences_across_messages() {
+        let mut r = reader(1);
+        assert!(r.push(&message(vec![soa(3), soa(1), a("old.example.org."), soa(2)])).unwrap().is_none());
+        let outcome = r.push(&message(vec![a("mid.example.org."), soa(2), soa(3), a("new.example.org."), soa(3)])).unwrap();
+        match outcome {
+            Some(IxfrOutcome::Incremental { diffs, soa }) => {
+                assert_eq!(diffs.len(), 2);
+                assert_eq!((diffs[0].from_serial, diffs[0].to_serial, diffs[0].removed.len(), diffs[0].added.len()), (1, 2, 1, 1));
+                assert_eq!((diffs[1].from_serial, diffs[1].to_serial, diffs[1].removed.len(), diffs[1].added.len()), (2, 3, 0, 1));
+                assert_eq!(soa.record_type(), RecordType::SOA);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn reads_a_single_soa_as_up_to_date_and_axfr_style_as_full() {
+        assert!(matches!(reader(5).push(&message(vec![soa(5)])).unwrap(), Some(IxfrOutcome::UpToDate)));
+        let full = reader(1).push(&message(vec![soa(2), a("a.example.org."), a("b.example.org."), soa(2)])).unwrap();
+        assert!(matches!(full, Some(IxfrOutcome::Full(records)) if records.len() == 3));
+    }
+
+    #[test]
+    fn rejects_sequences_that_do_not_start_at_our_serial_or_do_not_chain() {
+        let e = reader(1).push(&message(vec![soa(3), soa(2), soa(3), soa(3)])).unwrap_err().to_string();
+        assert!(e.contains("starts from serial 2, we hold 1"), "{e}");
+        let e = reader(1).push(&message(vec![soa(4), soa(1), soa(2), soa(3), soa(4), soa(4)])).unwrap_err().to_string();
+        assert!(e.contains("do not chain"), "{e}");
     }
 }

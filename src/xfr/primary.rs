@@ -64,7 +64,30 @@ pub fn full_zone_messages(
     });
     let apex_soa_sigs = zone.soa_rrset().map(|s| s.rrsigs.as_slice()).unwrap_or_default();
     let records = std::iter::once(soa).chain(apex_soa_sigs).chain(body).chain(std::iter::once(soa));
+    stream_messages(records, request, signer.as_deref_mut())
+}
 
+/// The messages of an incremental response (RFC 1995 4): the new SOA, then
+/// for each diff the old SOA, the removed records, the new SOA, the added
+/// records, and the new SOA again.
+pub fn incremental_messages(
+    zone: &ZoneSnapshot,
+    diffs: &[std::sync::Arc<crate::snapshot::history::Diff>],
+    request: &Message,
+    signer: Option<&mut ResponseSigner>,
+) -> Vec<Vec<u8>> {
+    let Some(soa) = zone.soa_rrset().and_then(|s| s.records.first()) else {
+        return Vec::new();
+    };
+    let body = diffs.iter().flat_map(|d| {
+        std::iter::once(&d.from_soa).chain(d.removed.iter()).chain(std::iter::once(&d.to_soa)).chain(d.added.iter())
+    });
+    let records = std::iter::once(soa).chain(body).chain(std::iter::once(soa));
+    stream_messages(records, request, signer)
+}
+
+/// Splits `records` into response messages and signs each when asked.
+fn stream_messages<'r>(records: impl Iterator<Item = &'r Record>, request: &Message, signer: Option<&mut ResponseSigner>) -> Vec<Vec<u8>> {
     let mut records = records.peekable();
     let mut messages = Vec::new();
     while records.peek().is_some() {
@@ -75,7 +98,7 @@ pub fn full_zone_messages(
             records.next();
         }
     }
-    if let Some(signer) = signer.as_deref_mut() {
+    if let Some(signer) = signer {
         for m in &mut messages {
             signer.sign(m);
         }
@@ -199,6 +222,13 @@ pub fn transfer_response(ctx: &super::XfrContext, zones: &crate::snapshot::ZoneS
         {
             info!(%peer, "IXFR of {} serial {theirs}: client is current", zone.origin());
             return vec![soa_only_message(zone, &message, signer.as_mut())];
+        }
+        if let Some(theirs) = client_serial
+            && let Some(diffs) = zone.history().since(theirs)
+        {
+            let messages = incremental_messages(zone, diffs, &message, signer.as_mut());
+            info!(%peer, "IXFR of {} serial {theirs} -> {} sent: {} diff(s) in {} messages", zone.origin(), zone.serial(), diffs.len(), messages.len());
+            return messages;
         }
     }
     let messages = full_zone_messages(zone, &message, signer.as_mut());

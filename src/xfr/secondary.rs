@@ -25,7 +25,7 @@ use hickory_proto::rr::Name;
 use tokio::sync::{Notify, watch};
 use tracing::{info, warn};
 
-use super::client::{self, TransferLimits};
+use super::client::{self, IncomingDiff, IxfrOutcome, TransferLimits};
 use super::serial::is_newer;
 use super::tsig::TsigKey;
 use crate::server::{ServedZones, SharedZones};
@@ -177,15 +177,37 @@ async fn refresh(zone: &SecondaryZone, shared: &SharedZones, path: &Path, curren
             return Ok(Timers::of(snapshot));
         }
         let started = Instant::now();
-        let transferred = match client::axfr(primary, &zone.zone, key, TransferLimits::default()).await {
-            Ok(t) => t,
-            Err(e) => {
-                errors.push(e.to_string());
-                continue;
+        // IXFR when we hold a version; any trouble with it falls back to AXFR.
+        let held = shared.load().zones.zone(&zone.zone).cloned();
+        let mut incoming: Option<(Vec<hickory_proto::rr::Record>, &str, usize, usize)> = None;
+        if let Some(current) = held.as_ref()
+            && let Some(current_soa) = current.soa_rrset().and_then(|s| s.records.first())
+        {
+            match client::ixfr(primary, &zone.zone, current_soa, key, TransferLimits::default()).await {
+                Ok((IxfrOutcome::UpToDate, _, _)) => {
+                    touch(path);
+                    return Ok(Timers::of(current));
+                }
+                Ok((IxfrOutcome::Incremental { diffs, soa }, messages, bytes)) => match apply_diffs(current, diffs, soa) {
+                    Ok(records) => incoming = Some((records, "IXFR", messages, bytes)),
+                    Err(e) => warn!("zone {}: IXFR from {primary} does not apply ({e}); falling back to AXFR", zone.zone),
+                },
+                Ok((IxfrOutcome::Full(records), messages, bytes)) => incoming = Some((records, "IXFR (full zone)", messages, bytes)),
+                Err(e) => warn!("zone {}: IXFR failed ({e}); falling back to AXFR", zone.zone),
             }
+        }
+        let (records, kind, messages, bytes) = match incoming {
+            Some(i) => i,
+            None => match client::axfr(primary, &zone.zone, key, TransferLimits::default()).await {
+                Ok(t) => (t.records, "AXFR", t.messages, t.bytes),
+                Err(e) => {
+                    errors.push(e.to_string());
+                    continue;
+                }
+            },
         };
-        let source: Arc<str> = Arc::from(format!("<AXFR from {primary}>"));
-        let records: Vec<_> = transferred.records.into_iter().map(|record| SourcedRecord { record, place: Place::file(&source) }).collect();
+        let source: Arc<str> = Arc::from(format!("<{kind} from {primary}>"));
+        let records: Vec<_> = records.into_iter().map(|record| SourcedRecord { record, place: Place::file(&source) }).collect();
         let new_zone = Zone { origin: zone.zone.clone(), records, matrix: Vec::new(), source: Some(path.to_path_buf()) };
         if let Err(e) = validate_zone(&new_zone) {
             errors.push(format!("{primary}: the transferred zone is invalid: {e}"));
@@ -195,22 +217,23 @@ async fn refresh(zone: &SecondaryZone, shared: &SharedZones, path: &Path, curren
             warn!("zone {}: cannot write {}: {e} (serving the new version anyway)", zone.zone, path.display());
         }
         let snapshot = match ZoneSnapshot::build(new_zone) {
-            Ok(s) => Arc::new(s),
+            Ok(s) => match held.as_ref() {
+                Some(previous) => Arc::new(s.succeeding(previous).0),
+                None => Arc::new(s),
+            },
             Err(e) => {
                 errors.push(format!("{primary}: {e}"));
                 continue;
             }
         };
         let timers = Timers::of(&snapshot);
+        let count = snapshot.record_count();
         install(shared, snapshot);
         info!(
-            "zone {} transferred from {primary}: serial {} -> {} ({} records, {} messages, {} bytes, {} ms)",
+            "zone {} {kind} from {primary}: serial {} -> {} ({count} records, {messages} messages, {bytes} bytes, {} ms)",
             zone.zone,
             current.map_or_else(|| "none".to_string(), |s| s.to_string()),
             timers.serial,
-            shared.load().zones.zone(&zone.zone).map_or(0, |z| z.record_count()),
-            transferred.messages,
-            transferred.bytes,
             started.elapsed().as_millis()
         );
         return Ok(timers);
@@ -270,4 +293,28 @@ fn touch(path: &Path) {
     if let Ok(file) = std::fs::File::options().append(true).open(path) {
         let _ = file.set_modified(SystemTime::now());
     }
+}
+
+/// The records of `current` with `diffs` applied (RFC 1995): each diff must
+/// start at the serial the previous one produced, and every deletion must
+/// name a record we hold, or the IXFR is refused (and AXFR used).
+fn apply_diffs(current: &ZoneSnapshot, diffs: Vec<IncomingDiff>, soa: hickory_proto::rr::Record) -> Result<Vec<hickory_proto::rr::Record>, String> {
+    use crate::snapshot::history::record_key;
+    let mut records: HashMap<Vec<u8>, hickory_proto::rr::Record> = current.records_except_soa().map(|r| (record_key(r), r.clone())).collect();
+    let mut serial = current.serial();
+    for diff in diffs {
+        if diff.from_serial != serial {
+            return Err(format!("a difference from serial {} while we hold {serial}", diff.from_serial));
+        }
+        for r in diff.removed {
+            if records.remove(&record_key(&r)).is_none() {
+                return Err(format!("it deletes {} {} which we do not hold", r.name, r.record_type()));
+            }
+        }
+        for r in diff.added {
+            records.insert(record_key(&r), r);
+        }
+        serial = diff.to_serial;
+    }
+    Ok(std::iter::once(soa).chain(records.into_values()).collect())
 }
