@@ -3,18 +3,15 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
-use arc_swap::ArcSwap;
+use anyhow::Context;
 use clap::{Parser, Subcommand};
-use tracing::{error, info, warn};
 
 use crate::config::Config;
-use crate::server::reload::{LoadReport, ZoneSources, load};
-use crate::server::{ListenConfig, RunningServer, ServedZones};
-use crate::snapshot::ZoneSet;
+use crate::server::ListenConfig;
+use crate::server::daemon::ServeSettings;
+use crate::server::reload::ZoneSources;
 
 /// Where `fedns serve` listens when nothing else is said.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:5300";
@@ -38,8 +35,31 @@ pub struct Cli {
 pub enum Command {
     /// Serve zones over UDP and TCP (default: ./zones on 127.0.0.1:5300).
     Serve(ServeArgs),
-    /// Load zone files and report every error, without serving.
+    /// Lint Matrix SRV delegation and its TLS certificate pitfalls (zones,
+    /// certificate chains, and live with --probe). Exit status 0: no error,
+    /// 1: errors found, 2: input unreadable or bad arguments.
     Check(CheckArgs),
+    /// Show, step by step, how a homeserver finds the Matrix server name S
+    /// (the spec's resolution: .well-known, SRV, A/AAAA) and where it connects.
+    Explain(ExplainArgs),
+    /// Transfer a zone once by AXFR and write it as a master file (or to stdout).
+    Transfer(TransferArgs),
+}
+
+/// `fedns transfer`.
+#[derive(Debug, clap::Args)]
+pub struct TransferArgs {
+    /// The zone, e.g. example.org.
+    pub zone: String,
+    /// The primary to transfer from, e.g. 127.0.0.1:53.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub from: SocketAddr,
+    /// Sign with this TSIG key: NAME:ALGORITHM:BASE64SECRET (as tsig-keygen prints).
+    #[arg(long, value_name = "NAME:ALG:SECRET")]
+    pub tsig: Option<String>,
+    /// Write the zone here (default: standard output).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// `fedns serve`.
@@ -57,6 +77,10 @@ pub struct ServeArgs {
     /// Address to listen on, UDP and TCP (repeatable), e.g. 127.0.0.1:5300 or [::1]:5300.
     #[arg(long, value_name = "ADDR:PORT")]
     pub listen: Vec<SocketAddr>,
+    /// Refuse to start when the offline `fedns check` rules find an error
+    /// (findings are logged on every load and reload either way).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// `fedns check`.
@@ -64,6 +88,107 @@ pub struct ServeArgs {
 pub struct CheckArgs {
     /// Zone files or directories of them (default: ./zones).
     pub paths: Vec<PathBuf>,
+    /// A Matrix server name S to check (repeatable; [[matrix]] sections declare theirs).
+    #[arg(long = "server-name", value_name = "S")]
+    pub server_names: Vec<String>,
+    /// The .well-known/matrix/server body served for S (repeatable),
+    /// e.g. 'example.org={"m.server": "matrix.example.org:443"}'.
+    #[arg(long = "well-known", value_name = "S=JSON", value_parser = parse_pair)]
+    pub well_known: Vec<(String, String)>,
+    /// The PEM chain served at host NAME (repeatable), e.g.
+    /// synapse.example.org=fullchain.pem: checked against the name peers require.
+    #[arg(long = "cert", value_name = "NAME=chain.pem", value_parser = parse_pair)]
+    pub certs: Vec<(String, String)>,
+    /// Also trust the CA certificates in FILE (PEM; repeatable), e.g. a lab CA.
+    #[arg(long = "ca", value_name = "FILE")]
+    pub ca: Vec<PathBuf>,
+    /// Trust only the --ca files, not the system roots.
+    #[arg(long)]
+    pub no_system_roots: bool,
+    /// Probe live: resolve the SRV targets, connect with TLS (SNI = the
+    /// required name), fetch the key and version endpoints.
+    #[arg(long)]
+    pub probe: bool,
+    /// Also fetch https://S/.well-known/matrix/server (implies --probe).
+    #[arg(long)]
+    pub fetch_well_known: bool,
+    /// Resolve names through this DNS server (default: /etc/resolv.conf).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub dns: Option<SocketAddr>,
+    /// The most one network step of the probe may take, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5)]
+    pub timeout: u64,
+    /// Fetch .well-known from this port instead of 443 (labs, tests).
+    #[arg(long, value_name = "PORT", default_value_t = 443, hide = true)]
+    pub well_known_port: u16,
+    /// Output: human or json (schema in the README).
+    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+    pub format: CheckFormat,
+    /// `--deny warnings`: exit 1 on warnings too.
+    #[arg(long, value_enum, value_name = "warnings")]
+    pub deny: Option<Deny>,
+    /// Print the long explanation of one rule (e.g. SRV025) and exit.
+    #[arg(long, value_name = "RULE")]
+    pub explain: Option<String>,
+    /// List every rule and exit.
+    #[arg(long)]
+    pub list_rules: bool,
+}
+
+/// Output formats of `fedns check`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckFormat {
+    /// Text that explains each finding.
+    Human,
+    /// A JSON object with a `findings` array.
+    Json,
+}
+
+/// What `--deny` can turn into failures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Deny {
+    /// Exit 1 when there is a warning.
+    Warnings,
+}
+
+/// `KEY=VALUE` (split at the first `=`).
+fn parse_pair(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() && !v.is_empty() => Ok((k.trim().to_owned(), v.to_owned())),
+        _ => Err(format!("expected NAME=VALUE, not {text:?}")),
+    }
+}
+
+/// `fedns explain`.
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// The Matrix server name S: example.org, example.org:8448, 192.0.2.1, [2001:db8::1]:8448.
+    pub server_name: String,
+    /// Resolve offline against the zone files in DIR (default: ./zones).
+    #[arg(long, value_name = "DIR", conflicts_with = "dns")]
+    pub zones: Option<PathBuf>,
+    /// Ask this DNS server instead (fedns or any other), e.g. 127.0.0.1:5300.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub dns: Option<SocketAddr>,
+    /// The .well-known/matrix/server body as served, e.g. '{"m.server": "matrix.example.org:443"}'
+    /// (default: what the zones declare; nothing with --dns).
+    #[arg(long = "well-known", value_name = "JSON", conflicts_with = "fetch")]
+    pub well_known: Option<String>,
+    /// Fetch https://S/.well-known/matrix/server over HTTPS.
+    #[arg(long)]
+    pub fetch: bool,
+    /// With --fetch: trust only the CA certificates in FILE (PEM), e.g. a lab CA.
+    #[arg(long, value_name = "FILE", requires = "fetch")]
+    pub ca: Option<PathBuf>,
+    /// With --fetch: connect to ADDR:PORT instead of S:443 (like curl --connect-to).
+    #[arg(long = "fetch-addr", value_name = "ADDR:PORT", requires = "fetch")]
+    pub fetch_addr: Option<SocketAddr>,
+    /// The most one DNS exchange or HTTPS request may take: 3s, 500ms.
+    #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = crate::matrix::explain::parse_timeout)]
+    pub timeout: Duration,
+    /// Output: human (steps and result) or json (schema in the README).
+    #[arg(long, value_enum, default_value_t)]
+    pub format: crate::matrix::explain::Format,
 }
 
 /// Runs a parsed command line.
@@ -77,11 +202,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             runtime.block_on(serve(args))
         }
         Command::Check(args) => check(args),
+        Command::Explain(args) => explain(args),
+        Command::Transfer(args) => transfer(args),
     }
 }
 
 /// The settings of `fedns serve` after merging flags over the config file.
-fn serve_settings(args: &ServeArgs) -> anyhow::Result<(ZoneSources, ListenConfig)> {
+fn serve_settings(args: &ServeArgs) -> anyhow::Result<ServeSettings> {
     let config = match &args.config {
         Some(path) => Config::load(path)?,
         None => Config::default(),
@@ -93,12 +220,7 @@ fn serve_settings(args: &ServeArgs) -> anyhow::Result<(ZoneSources, ListenConfig
     } else if !config.zones.is_empty() {
         ZoneSources::Files(config.zones.clone())
     } else {
-        ZoneSources::Dir(
-            config
-                .zones_dir
-                .clone()
-                .unwrap_or_else(|| PathBuf::from(DEFAULT_ZONES_DIR)),
-        )
+        ZoneSources::Dir(config.zones_dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_ZONES_DIR)))
     };
     let mut listen = ListenConfig::default();
     if !args.listen.is_empty() {
@@ -115,155 +237,101 @@ fn serve_settings(args: &ServeArgs) -> anyhow::Result<(ZoneSources, ListenConfig
     if let Some(n) = config.udp_workers {
         listen.udp_workers = n;
     }
-    Ok((sources, listen))
+    Ok(ServeSettings { sources, listen, config, on_load: crate::lint::on_load })
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let (sources, listen) = serve_settings(&args)?;
-    let (zones, report) = load(&sources, &ZoneSet::default());
-    log_report(&report);
-    if !report.failed.is_empty() {
-        bail!(
-            "{} zone file(s) failed to load; fix the errors above",
-            report.failed.len()
-        );
+    let settings = serve_settings(&args)?;
+    if args.strict {
+        crate::lint::refuse_lint_errors(&settings.sources)?;
     }
-    if zones.is_empty() {
-        bail!(
-            "no zones to serve in {}: add NAME.toml or NAME.zone files",
-            describe_sources(&sources)
-        );
-    }
-    let shared = Arc::new(ArcSwap::from_pointee(ServedZones::new(zones)));
-    let server = RunningServer::start(&listen, Arc::clone(&shared))
-        .await
-        .with_context(|| format!("cannot listen on {}", join(&listen.listen)))?;
-    for addr in server.local_addrs() {
-        info!("listening on {addr} (UDP and TCP)");
-    }
-    wait_for_signals(&sources, &shared).await?;
-    info!("shutting down");
-    server.shutdown(Duration::from_secs(5)).await;
-    Ok(())
-}
-
-/// Reloads on SIGHUP; returns on SIGTERM or SIGINT.
-#[cfg(unix)]
-async fn wait_for_signals(
-    sources: &ZoneSources,
-    shared: &crate::server::SharedZones,
-) -> anyhow::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut hup = signal(SignalKind::hangup()).context("cannot install the SIGHUP handler")?;
-    let mut term = signal(SignalKind::terminate()).context("cannot install the SIGTERM handler")?;
-    loop {
-        tokio::select! {
-            _ = hup.recv() => {
-                info!("SIGHUP: reloading zones");
-                let sources = sources.clone();
-                let current = shared.load_full();
-                let (zones, report) = tokio::task::spawn_blocking(move || load(&sources, &current.zones))
-                    .await
-                    .context("reload task failed")?;
-                log_report(&report);
-                shared.store(Arc::new(ServedZones::new(zones)));
-            }
-            _ = term.recv() => return Ok(()),
-            _ = tokio::signal::ctrl_c() => return Ok(()),
-        }
-    }
-}
-
-#[cfg(not(unix))]
-async fn wait_for_signals(_: &ZoneSources, _: &crate::server::SharedZones) -> anyhow::Result<()> {
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot wait for Ctrl-C")
-}
-
-fn log_report(report: &LoadReport) {
-    for z in &report.loaded {
-        let from = z
-            .source
-            .as_ref()
-            .map(|p| format!(" from {}", p.display()))
-            .unwrap_or_default();
-        info!(
-            "loaded zone {} serial {} ({} records){from}",
-            z.origin, z.serial, z.records
-        );
-    }
-    for (path, errors) in &report.failed {
-        for e in errors.iter() {
-            error!("{e}");
-        }
-        error!(
-            "{}: not loaded ({} error(s))",
-            path.display(),
-            errors.0.len()
-        );
-    }
-    for z in &report.kept {
-        warn!(
-            "zone {} keeps serving serial {} (its file failed to load)",
-            z.origin, z.serial
-        );
-    }
+    crate::server::daemon::serve(settings).await
 }
 
 fn check(args: CheckArgs) -> anyhow::Result<()> {
-    let paths = if args.paths.is_empty() {
-        vec![PathBuf::from(DEFAULT_ZONES_DIR)]
+    use crate::lint::check::{CheckOptions, Format, explain, list_rules, run};
+    let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
+    let status = if let Some(rule) = &args.explain {
+        explain(rule, &mut out, &mut err)
+    } else if args.list_rules {
+        list_rules(&mut out)
     } else {
-        args.paths
+        let options = CheckOptions {
+            paths: args.paths,
+            server_names: args.server_names,
+            well_known: args.well_known,
+            certs: args.certs.into_iter().map(|(name, path)| (name, PathBuf::from(path))).collect(),
+            ca: args.ca,
+            system_roots: !args.no_system_roots,
+            probe: args.probe || args.fetch_well_known,
+            fetch_well_known: args.fetch_well_known,
+            dns: args.dns,
+            timeout: Duration::from_secs(args.timeout.clamp(1, 120)),
+            well_known_port: args.well_known_port,
+            deny_warnings: args.deny == Some(Deny::Warnings),
+            now: None,
+        };
+        let format = if args.format == CheckFormat::Json { Format::Json } else { Format::Human };
+        run(&options, format, &mut out, &mut err)
     };
-    let mut files = Vec::new();
-    for path in &paths {
-        if path.is_dir() {
-            let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-                .with_context(|| format!("cannot read {}", path.display()))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| crate::zone::load::ZoneFormat::of(p).is_some())
-                .collect();
-            entries.sort();
-            files.extend(entries);
-        } else {
-            files.push(path.clone());
-        }
-    }
-    let (_, report) = load(&ZoneSources::Files(files), &ZoneSet::default());
-    for z in &report.loaded {
-        println!(
-            "ok: zone {} serial {} ({} records)",
-            z.origin, z.serial, z.records
-        );
-    }
-    for (_, errors) in &report.failed {
-        for e in errors.iter() {
-            println!("{e}");
-        }
-    }
-    if !report.failed.is_empty() {
-        bail!("{} zone file(s) have errors", report.failed.len());
+    if status != 0 {
+        // `fedns check` has its own exit statuses (1: findings, 2: input).
+        std::process::exit(status);
     }
     Ok(())
 }
 
-fn describe_sources(sources: &ZoneSources) -> String {
-    match sources {
-        ZoneSources::Dir(d) => d.display().to_string(),
-        ZoneSources::Files(f) => f
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
+fn explain(args: ExplainArgs) -> anyhow::Result<()> {
+    use crate::matrix::explain::{DnsSource, ExplainOptions, WellKnownInput};
+    let dns = match args.dns {
+        Some(addr) => DnsSource::Server(addr),
+        None => DnsSource::Zones(args.zones.unwrap_or_else(|| PathBuf::from(DEFAULT_ZONES_DIR))),
+    };
+    let well_known = match (args.fetch, args.well_known) {
+        (true, _) => WellKnownInput::Fetch { ca: args.ca, connect_to: args.fetch_addr },
+        (false, Some(body)) => WellKnownInput::Json(body),
+        (false, None) => WellKnownInput::Default,
+    };
+    let options = ExplainOptions { server_name: args.server_name, dns, well_known, timeout: args.timeout, format: args.format };
+    let explained = crate::matrix::explain::explain(&options)?;
+    for warning in &explained.warnings {
+        eprintln!("fedns: warning: {warning}");
     }
+    print!("{}", explained.output);
+    Ok(())
 }
 
-fn join(addrs: &[SocketAddr]) -> String {
-    addrs
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
+
+fn transfer(args: TransferArgs) -> anyhow::Result<()> {
+    use crate::xfr::client::{TransferLimits, axfr};
+    use crate::xfr::tsig::TsigKey;
+    let mut zone = hickory_proto::rr::Name::from_ascii(&args.zone).with_context(|| format!("bad zone name {:?}", args.zone))?;
+    zone.set_fqdn(true);
+    let key = match &args.tsig {
+        Some(spec) => {
+            let mut parts = spec.splitn(3, ':');
+            let (Some(name), Some(alg), Some(secret)) = (parts.next(), parts.next(), parts.next()) else {
+                anyhow::bail!("--tsig takes NAME:ALGORITHM:SECRET, e.g. xfr-key:hmac-sha256:c2VjcmV0");
+            };
+            Some(std::sync::Arc::new(TsigKey::new(name, alg, secret).map_err(|e| anyhow::anyhow!("--tsig: {e}"))?))
+        }
+        None => None,
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")?;
+    let started = std::time::Instant::now();
+    let transferred = runtime.block_on(axfr(args.from, &zone, key.as_ref(), TransferLimits::default()))?;
+    let text = crate::zone::master::write_master(&zone, &transferred.records);
+    match &args.output {
+        Some(path) => std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?,
+        None => print!("{text}"),
+    }
+    eprintln!(
+        "{zone}: {} records in {} messages ({} bytes) from {} in {} ms",
+        transferred.records.len(),
+        transferred.messages,
+        transferred.bytes,
+        args.from,
+        started.elapsed().as_millis()
+    );
+    Ok(())
 }

@@ -41,12 +41,12 @@ use crate::zone::toml_zone::line_column;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("{path}: cannot read: {source}")]
+    #[error("{path}: cannot read: {cause}")]
     Read {
         /// The file.
         path: String,
-        /// Why.
-        source: std::io::Error,
+        /// Why (not a `source`: the message already carries it).
+        cause: std::io::Error,
     },
     /// The file is not valid: `file:line:column: message`.
     #[error("{path}:{line}:{column}: {message}")]

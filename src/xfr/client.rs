@@ -51,14 +51,14 @@ impl Default for TransferLimits {
 #[derive(Debug, thiserror::Error)]
 pub enum TransferError {
     /// Network trouble.
-    #[error("{primary}: {what}: {source}")]
+    #[error("{primary}: {what}: {cause}")]
     Io {
         /// The primary.
         primary: SocketAddr,
         /// What we were doing.
         what: &'static str,
-        /// The error.
-        source: std::io::Error,
+        /// The error (not a `source`: the message already carries it).
+        cause: std::io::Error,
     },
     /// A deadline passed.
     #[error("{primary}: timed out {what}")]
@@ -77,12 +77,12 @@ pub enum TransferError {
         message: String,
     },
     /// The signature did not verify.
-    #[error("{primary}: TSIG: {source}")]
+    #[error("{primary}: TSIG: {cause}")]
     Tsig {
         /// The primary.
         primary: SocketAddr,
         /// What failed.
-        source: TsigFailure,
+        cause: TsigFailure,
     },
 }
 
@@ -117,7 +117,7 @@ pub async fn soa_serial(primary: SocketAddr, zone: &Name, key: Option<&Arc<TsigK
 }
 
 async fn soa_serial_udp(primary: SocketAddr, zone: &Name, key: Option<&Arc<TsigKey>>, timeout: Duration) -> Result<Option<u32>, TransferError> {
-    let io = |what, source| TransferError::Io { primary, what, source };
+    let io = |what, source| TransferError::Io { primary, what, cause: source };
     let bind: SocketAddr = if primary.is_ipv4() { ([0, 0, 0, 0], 0).into() } else { (std::net::Ipv6Addr::UNSPECIFIED, 0).into() };
     let socket = UdpSocket::bind(bind).await.map_err(|e| io("binding a UDP socket", e))?;
     socket.connect(primary).await.map_err(|e| io("connecting UDP", e))?;
@@ -141,7 +141,7 @@ async fn soa_serial_udp(primary: SocketAddr, zone: &Name, key: Option<&Arc<TsigK
             return Ok(None);
         }
         if let Some(v) = verifier.as_mut() {
-            v.verify(&buf[..len]).map_err(|source| TransferError::Tsig { primary, source })?;
+            v.verify(&buf[..len]).map_err(|source| TransferError::Tsig { primary, cause: source })?;
         }
         return soa_from(&response, zone, primary).map(Some);
     }
@@ -156,7 +156,7 @@ async fn soa_serial_tcp(primary: SocketAddr, zone: &Name, key: Option<&Arc<TsigK
     let message = read_framed(&mut stream, primary, timeout, 65_535).await?;
     let response = Message::from_vec(&message).map_err(|e| protocol(primary, format!("undecodable SOA answer: {e}")))?;
     if let Some(v) = verifier.as_mut() {
-        v.verify(&message).map_err(|source| TransferError::Tsig { primary, source })?;
+        v.verify(&message).map_err(|source| TransferError::Tsig { primary, cause: source })?;
     }
     soa_from(&response, zone, primary)
 }
@@ -191,7 +191,7 @@ fn encode_signed(query: &Message, key: Option<&Arc<TsigKey>>, primary: SocketAdd
 async fn connect(primary: SocketAddr, timeout: Duration) -> Result<TcpStream, TransferError> {
     match tokio::time::timeout(timeout, TcpStream::connect(primary)).await {
         Ok(Ok(stream)) => Ok(stream),
-        Ok(Err(source)) => Err(TransferError::Io { primary, what: "connecting", source }),
+        Ok(Err(source)) => Err(TransferError::Io { primary, what: "connecting", cause: source }),
         Err(_) => Err(TransferError::Timeout { primary, what: "connecting" }),
     }
 }
@@ -203,7 +203,7 @@ async fn write_framed(stream: &mut TcpStream, bytes: &[u8], primary: SocketAddr,
     framed.extend_from_slice(bytes);
     match tokio::time::timeout(timeout, stream.write_all(&framed)).await {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(source)) => Err(TransferError::Io { primary, what: "sending the query", source }),
+        Ok(Err(source)) => Err(TransferError::Io { primary, what: "sending the query", cause: source }),
         Err(_) => Err(TransferError::Timeout { primary, what: "sending the query" }),
     }
 }
@@ -223,7 +223,7 @@ async fn read_framed(stream: &mut TcpStream, primary: SocketAddr, timeout: Durat
         Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
             Err(protocol(primary, "closed the connection before the transfer was complete"))
         }
-        Ok(Err(source)) => Err(TransferError::Io { primary, what: "reading the transfer", source }),
+        Ok(Err(source)) => Err(TransferError::Io { primary, what: "reading the transfer", cause: source }),
         Err(_) => Err(TransferError::Timeout { primary, what: "waiting for the next transfer message" }),
     }
 }
@@ -259,7 +259,7 @@ pub async fn axfr(primary: SocketAddr, zone: &Name, key: Option<&Arc<TsigKey>>, 
         received += message.len() + 2;
         messages += 1;
         if let Some(v) = verifier.as_mut() {
-            v.verify(&message).map_err(|source| TransferError::Tsig { primary, source })?;
+            v.verify(&message).map_err(|source| TransferError::Tsig { primary, cause: source })?;
         }
         if reader.push(&message)? {
             break;
@@ -269,7 +269,7 @@ pub async fn axfr(primary: SocketAddr, zone: &Name, key: Option<&Arc<TsigKey>>, 
         }
     }
     if let Some(v) = &verifier {
-        v.finish().map_err(|source| TransferError::Tsig { primary, source })?;
+        v.finish().map_err(|source| TransferError::Tsig { primary, cause: source })?;
     }
     Ok(Transferred { records: reader.records, messages, bytes: received })
 }
@@ -440,11 +440,11 @@ pub async fn ixfr(
         received += message.len() + 2;
         messages += 1;
         if let Some(v) = verifier.as_mut() {
-            v.verify(&message).map_err(|source| TransferError::Tsig { primary, source })?;
+            v.verify(&message).map_err(|source| TransferError::Tsig { primary, cause: source })?;
         }
         if let Some(outcome) = reader.push(&message)? {
             if let Some(v) = &verifier {
-                v.finish().map_err(|source| TransferError::Tsig { primary, source })?;
+                v.finish().map_err(|source| TransferError::Tsig { primary, cause: source })?;
             }
             return Ok((outcome, messages, received));
         }
