@@ -79,7 +79,8 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
     let mut background = JoinSet::new();
     let data_dir = config.data_dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
     for zone in xfr.secondaries.iter() {
-        background.spawn(secondary::run(Arc::clone(zone), Arc::clone(&shared), data_dir.clone(), stopped.clone()));
+        let notify = (!xfr.notify.is_empty()).then(|| (xfr.notify.clone(), xfr.notify_key.clone()));
+        background.spawn(secondary::run(Arc::clone(zone), Arc::clone(&shared), data_dir.clone(), notify, stopped.clone()));
     }
     for (zone, serial) in primary_zones {
         notify_changed(&xfr, &mut background, zone, serial);

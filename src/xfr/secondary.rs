@@ -106,7 +106,15 @@ impl Timers {
 }
 
 /// Runs one secondary zone until `shutdown` turns true.
-pub async fn run(zone: Arc<SecondaryZone>, shared: SharedZones, data_dir: PathBuf, mut shutdown: watch::Receiver<bool>) {
+/// After each new version, the configured secondaries of this server are
+/// sent NOTIFY (`notify`), so fedns can sit in the middle of a chain.
+pub async fn run(
+    zone: Arc<SecondaryZone>,
+    shared: SharedZones,
+    data_dir: PathBuf,
+    notify: Option<(Vec<SocketAddr>, Option<Arc<TsigKey>>)>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let path = zone.disk_path(&data_dir);
     // The instant the data being served was last confirmed current.
     let mut confirmed: Option<(Instant, Timers)> = None;
@@ -130,6 +138,10 @@ pub async fn run(zone: Arc<SecondaryZone>, shared: SharedZones, data_dir: PathBu
     loop {
         let wait = match refresh(&zone, &shared, &path, confirmed.map(|(_, t)| t.serial)).await {
             Ok(timers) => {
+                let changed = confirmed.is_none_or(|(_, old)| old.serial != timers.serial);
+                if changed && let Some((targets, key)) = &notify {
+                    tokio::spawn(super::notify::notify_secondaries(zone.zone.clone(), timers.serial, targets.clone(), key.clone()));
+                }
                 confirmed = Some((Instant::now(), timers));
                 timers.refresh
             }

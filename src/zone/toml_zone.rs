@@ -818,6 +818,28 @@ mod tests {
         assert_eq!(e.0.len(), 2);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 1000, ..Default::default() })]
+
+        /// No text, however broken, makes the TOML loader panic.
+        #[test]
+        fn arbitrary_text_never_panics(text in "\\PC{0,400}") {
+            let _ = parse_toml_zone(&text, &file(), None).map(|z| validate_zone(&z));
+        }
+
+        /// Nor do mutations of a valid zone (keys, values and brackets shuffled).
+        #[test]
+        fn mutated_zones_never_panic(cuts in proptest::collection::vec((0usize..400, proptest::prelude::any::<char>()), 0..6)) {
+            let mut text: Vec<char> = format!("{HEAD}[[record]]\nname = \"x\"\nMX = [\"10 mail\"]\nTXT = [[\"a\", \"b\"]]\n[[matrix]]\nserver_name = \"@\"\ntarget = \"x\"\n").chars().collect();
+            for (at, c) in cuts {
+                let i = at % text.len();
+                text[i] = c;
+            }
+            let text: String = text.into_iter().collect();
+            let _ = parse_toml_zone(&text, &file(), None).map(|z| validate_zone(&z));
+        }
+    }
+
     #[test]
     fn line_column_counts_characters() {
         assert_eq!(line_column("ab\ncdé f", 8), (2, 5));
