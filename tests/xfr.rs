@@ -133,6 +133,9 @@ fn secondary_follows_its_primary_with_tsig_and_notify_and_survives_a_restart() {
     let secondary = pair.start_secondary(1);
     wait_until(Duration::from_secs(20), || serial_at(pair.secondary_port).map(|s| s == 1))
         .unwrap_or_else(|e| panic!("first transfer: {e}\n{}", secondary.log_tail(20)));
+    // The NOTIFY sent at the primary's start is retried until the secondary is up to answer it.
+    wait_until(Duration::from_secs(10), || Ok(primary.log_tail(30).contains(&format!("acknowledged by 127.0.0.1:{}", pair.secondary_port))))
+        .unwrap_or_else(|e| panic!("NOTIFY retries: {e}\n{}", primary.log_tail(30)));
     for (q, t) in [("_matrix-fed._tcp.example.org.", RecordType::SRV), ("synapse.example.org.", RecordType::AAAA), ("nope.example.org.", RecordType::A)] {
         assert_eq!(answer_summary(pair.primary_port, q, t), answer_summary(pair.secondary_port, q, t), "{q} {t}");
     }

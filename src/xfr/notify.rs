@@ -120,6 +120,7 @@ pub async fn notify_one(zone: &Name, target: SocketAddr, key: Option<&Arc<TsigKe
         } else {
             let mut buf = vec![0u8; 1500];
             let deadline = tokio::time::Instant::now() + timeout;
+            last = format!("no answer within {} s", timeout.as_secs());
             while let Ok(Ok(len)) = tokio::time::timeout_at(deadline, socket.recv(&mut buf)).await {
                 let Ok(response) = Message::from_vec(&buf[..len]) else { continue };
                 if response.metadata.id != id || response.metadata.message_type != MessageType::Response {
@@ -136,6 +137,9 @@ pub async fn notify_one(zone: &Name, target: SocketAddr, key: Option<&Arc<TsigKe
                 }
                 return Err(format!("answered {}", response.metadata.response_code));
             }
+            // No answer: an ICMP error (nobody listening yet) ends the wait
+            // early, but the next attempt still waits for its turn.
+            tokio::time::sleep_until(deadline).await;
         }
         timeout *= 2;
     }
