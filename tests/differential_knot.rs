@@ -34,6 +34,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use hickory_proto::op::Message;
@@ -78,6 +79,11 @@ const QTYPES: &[RecordType] = &[
     RecordType::CAA,
     RecordType::DS,
     RecordType::PTR,
+    // DNSSEC types: asked by type, they are answered with or without DO.
+    RecordType::DNSKEY,
+    RecordType::NSEC,
+    RecordType::NSEC3PARAM,
+    RecordType::RRSIG,
 ];
 
 /// The query types asked for the mixed-case variant of every name.
@@ -107,10 +113,40 @@ struct KnownDifference {
     reason: &'static str,
 }
 
-/// Deliberate differences between fedns and Knot. Empty: so far fedns means
-/// to answer exactly like Knot for every query this suite sends (ANY is not
-/// an exception here: it is compared leniently by rule, see `Mode::Any`).
-const KNOWN_DIFFERENCES: &[KnownDifference] = &[];
+/// Deliberate differences between fedns and Knot (ANY is not listed: it is
+/// compared leniently by rule, see `Mode::Any`).
+const KNOWN_DIFFERENCES: &[KnownDifference] = &[
+    KnownDifference {
+        qname: "*.wc.diff.test.",
+        qtype: Some(RecordType::NSEC),
+        reason: NSEC_WILDCARD_PROOF,
+    },
+    KnownDifference {
+        qname: "*.wild.diff.test.",
+        qtype: Some(RecordType::NSEC),
+        reason: NSEC_WILDCARD_PROOF,
+    },
+    KnownDifference {
+        qname: "*.wmx.diff.test.",
+        qtype: Some(RecordType::NSEC),
+        reason: NSEC_WILDCARD_PROOF,
+    },
+    KnownDifference {
+        qname: "*.wsrv.diff.test.",
+        qtype: Some(RecordType::NSEC),
+        reason: NSEC_WILDCARD_PROOF,
+    },
+    KnownDifference {
+        qname: "*.other.test.",
+        qtype: Some(RecordType::NSEC),
+        reason: NSEC_WILDCARD_PROOF,
+    },
+];
+
+/// Why fedns keeps a proof Knot drops.
+const NSEC_WILDCARD_PROOF: &str = "an NSEC query answered from a wildcard (signed NSEC zone, DO): fedns adds the NSEC \
+     proving the query name does not exist, as RFC 4035 3.1.3.3 requires for every wildcard answer; Knot leaves it out \
+     when that NSEC is the wildcard's own, i.e. the same RRset as the synthesised answer";
 
 impl KnownDifference {
     fn matches(&self, q: &Q) -> bool {
@@ -778,6 +814,17 @@ fn run_differential(
     reference: &mut ServerProcess,
     queries: &[Q],
 ) -> Report {
+    run_differential_with(cand, reference, queries, false)
+}
+
+/// [`run_differential`], with the DO bit (RFC 3225) set on every query when
+/// `dnssec_ok`.
+fn run_differential_with(
+    cand: &mut ServerProcess,
+    reference: &mut ServerProcess,
+    queries: &[Q],
+    dnssec_ok: bool,
+) -> Report {
     let mut report = Report::default();
     let mut seen_records: HashSet<String> = HashSet::new();
     let start = Instant::now();
@@ -794,7 +841,10 @@ fn run_differential(
         } else {
             Mode::Strict
         };
-        let msg = common::make_query(&q.name, q.qtype, Some(EDNS_SIZE));
+        let mut msg = common::make_query(&q.name, q.qtype, Some(EDNS_SIZE));
+        if let Some(edns) = msg.edns.as_mut() {
+            edns.set_dnssec_ok(dnssec_ok);
+        }
         let c = ask(cand, &msg, Transport::Udp);
         let r = ask(reference, &msg, Transport::Udp);
         report.queries += 1;
@@ -904,6 +954,99 @@ fn fedns_answers_like_knot() {
         report.failures(),
         report.queries
     );
+}
+
+/// The zones of DATA_DIR signed with `ldns-signzone` into `dir`: NSEC, or
+/// NSEC3 (`-n`, with `-p` for opt-out). Keys are made fresh for each zone.
+fn sign_zones(dir: &Path, nsec3: Option<bool>) -> Option<Vec<ZoneInfo>> {
+    let keygen = common::find_program("ldns-keygen")?;
+    let signzone = common::find_program("ldns-signzone")?;
+    // syntax.test exercises master-file syntax that ldns cannot read; the
+    // others cover the DNSSEC cases.
+    for zone in load_zones(Path::new(DATA_DIR))
+        .into_iter()
+        .filter(|z| z.origin != "syntax.test.")
+    {
+        let origin = zone.origin.trim_end_matches('.').to_string();
+        let work = dir.join(format!("keys-{origin}"));
+        fs::create_dir_all(&work).unwrap();
+        let mut keys = Vec::new();
+        for ksk in [true, false] {
+            let mut c = Command::new(&keygen);
+            c.current_dir(&work).args(["-a", "ECDSAP256SHA256"]);
+            if ksk {
+                c.arg("-k");
+            }
+            let out = c.arg(&origin).output().unwrap();
+            assert!(
+                out.status.success(),
+                "ldns-keygen: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            keys.push(work.join(String::from_utf8_lossy(&out.stdout).trim()));
+        }
+        let signed = dir.join(format!("{origin}.zone"));
+        let mut c = Command::new(&signzone);
+        c.args(["-o", &origin, "-e", "20381231000000", "-f"])
+            .arg(&signed);
+        if let Some(opt_out) = nsec3 {
+            c.args(["-n", "-t", "0"]);
+            if opt_out {
+                c.arg("-p");
+            }
+        }
+        let out = c.arg(&zone.file).args(&keys).output().unwrap();
+        assert!(
+            out.status.success(),
+            "ldns-signzone: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Some(load_zones(dir))
+}
+
+/// Signed zones, asked with DO: RRSIGs, NSEC and NSEC3 proofs (wildcards,
+/// NXDOMAIN, NODATA, empty non-terminals, referrals with and without DS,
+/// opt-out) exactly as Knot serves them.
+#[test]
+fn fedns_answers_signed_zones_like_knot() {
+    let Some(knotd) = knotd_or_skip() else {
+        return;
+    };
+    if common::find_program("ldns-signzone").is_none() {
+        assert!(
+            !common::interop_required(),
+            "FEDNS_INTEROP is set but ldns-signzone is not installed (apt-get install ldnsutils)"
+        );
+        println!("skipping signed differential suite: ldns-signzone not installed");
+        return;
+    }
+    for (variant, nsec3) in [
+        ("nsec", None),
+        ("nsec3", Some(false)),
+        ("nsec3-optout", Some(true)),
+    ] {
+        let tmp = TempDir::new(&format!("fedns-differential-{variant}"));
+        let zones_dir = tmp.path().join("zones");
+        fs::create_dir_all(&zones_dir).unwrap();
+        let zones = sign_zones(&zones_dir, nsec3).unwrap_or_else(|| panic!("signing failed"));
+        let queries = generate_queries(&zones);
+        let list = zone_list(&zones);
+        let mut knot =
+            common::start_knot(&knotd, tmp.path(), "knot", &list).unwrap_or_else(|e| panic!("{e}"));
+        let mut fedns = common::start_fedns_dir(tmp.path(), &zones_dir, &list)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let report = run_differential_with(&mut fedns, &mut knot, &queries, true);
+        println!("== {variant} ==");
+        report.print("fedns", "knot");
+        assert_eq!(
+            report.failures(),
+            0,
+            "{variant}: fedns differs from Knot on {} of {} DO queries (details above)",
+            report.failures(),
+            report.queries
+        );
+    }
 }
 
 /// The harness against itself: two knotd on the same zones must agree on

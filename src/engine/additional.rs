@@ -15,8 +15,13 @@ use crate::snapshot::name_key::{label_offsets, wildcard_key, write_name_key};
 use crate::snapshot::{Node, ZoneSnapshot};
 
 /// Appends the in-zone addresses of every NS/MX/SRV target to `answer`.
-pub(super) fn add_target_addresses(zone: &ZoneSnapshot, answer: &mut Answer) {
-    let targets: Vec<Name> = answer.answers.iter().chain(answer.authorities.iter()).filter_map(target_of).collect();
+pub(super) fn add_target_addresses(zone: &ZoneSnapshot, answer: &mut Answer, dnssec: bool) {
+    let targets: Vec<Name> = answer
+        .answers
+        .iter()
+        .chain(answer.authorities.iter())
+        .filter_map(target_of)
+        .collect();
     let mut seen: Vec<Vec<u8>> = Vec::with_capacity(targets.len());
     let mut key = Vec::new();
     for target in targets {
@@ -26,27 +31,32 @@ pub(super) fn add_target_addresses(zone: &ZoneSnapshot, answer: &mut Answer) {
         }
         seen.push(key.clone());
         match zone.node(&key) {
-            Some(node) => push_addresses(node, None, answer),
+            Some(node) => push_addresses(node, None, answer, dnssec),
             None => {
                 if let Some(source) = wildcard_source(zone, &key) {
-                    push_addresses(source, Some(&target), answer);
+                    push_addresses(source, Some(&target), answer, dnssec);
                 }
             }
         }
     }
 }
 
-fn push_addresses(node: &Node, owner: Option<&Name>, answer: &mut Answer) {
+/// The A and AAAA RRsets of `node` (with their RRSIGs when `dnssec`; glue
+/// has none), owned by `owner` when synthesised from a wildcard.
+fn push_addresses(node: &Node, owner: Option<&Name>, answer: &mut Answer, dnssec: bool) {
     for rtype in [RecordType::A, RecordType::AAAA] {
         if let Some(set) = node.rrset(rtype) {
-            answer.additionals.extend(set.records.iter().map(|r| match owner {
-                Some(owner) => {
-                    let mut r = r.clone();
-                    r.name = owner.clone();
-                    r
-                }
-                None => r.clone(),
-            }));
+            let sigs: &[Record] = if dnssec { &set.rrsigs } else { &[] };
+            answer
+                .additionals
+                .extend(set.records.iter().chain(sigs).map(|r| match owner {
+                    Some(owner) => {
+                        let mut r = r.clone();
+                        r.name = owner.clone();
+                        r
+                    }
+                    None => r.clone(),
+                }));
         }
     }
 }

@@ -21,8 +21,15 @@
 //!
 //! Additional section: the in-zone addresses of every NS, MX and SRV target
 //! in the answer and authority sections (all of them, not the first).
+//!
+//! DNSSEC (RFC 4035 3.1, RFC 5155 7.2), for a signed zone and a query with
+//! DO: every RRset from zone data comes with its RRSIGs, negative answers
+//! and wildcard answers with the NSEC or NSEC3 records that prove them
+//! ([`denial`]), referrals with the DS RRset or the proof that there is none.
+//! fedns signs nothing; it picks the records the zone carries.
 
 mod additional;
+mod denial;
 
 use std::sync::Arc;
 
@@ -77,12 +84,24 @@ impl Answer {
     }
 }
 
-/// Answers `qname`/`qtype` (class IN) from `zones`.
+/// Answers `qname`/`qtype` (class IN) from `zones`, without DNSSEC records.
 ///
 /// `qname` is the name as the client sent it: answer records owned by it
 /// carry it unchanged, so they compress against the question and echo the
 /// client's case.
 pub fn answer(zones: &ZoneSet, qname: &Name, qtype: RecordType, transport: Transport) -> Answer {
+    answer_with_dnssec(zones, qname, qtype, transport, false)
+}
+
+/// [`answer`], with the DO bit of the query (RFC 3225): `dnssec_ok` asks
+/// for RRSIGs and denial-of-existence proofs from signed zones.
+pub fn answer_with_dnssec(
+    zones: &ZoneSet,
+    qname: &Name,
+    qtype: RecordType,
+    transport: Transport,
+    dnssec_ok: bool,
+) -> Answer {
     let mut key = Vec::with_capacity(qname.len() + 2);
     write_name_key(qname, &mut key);
     let zone = match zones.find_zone(&key) {
@@ -93,13 +112,15 @@ pub fn answer(zones: &ZoneSet, qname: &Name, qtype: RecordType, transport: Trans
     };
     let mut answer = Answer::empty(ResponseCode::NoError);
     answer.authoritative = true;
+    let dnssec = dnssec_ok && zone.is_signed();
     ZoneAnswer {
         zone,
         answer: &mut answer,
         transport,
+        dnssec,
     }
     .resolve(qname, key, qtype);
-    additional::add_target_addresses(zone, &mut answer);
+    additional::add_target_addresses(zone, &mut answer, dnssec);
     answer
 }
 
@@ -108,6 +129,8 @@ struct ZoneAnswer<'z, 'a> {
     zone: &'z Arc<ZoneSnapshot>,
     answer: &'a mut Answer,
     transport: Transport,
+    /// DO was set and the zone is signed: add RRSIGs and proofs.
+    dnssec: bool,
 }
 
 /// Where the walk from the apex toward QNAME ended.
@@ -120,6 +143,16 @@ enum Descent<'z> {
     Missing { closest_encloser: usize },
 }
 
+/// What answering one name produced.
+enum Outcome {
+    /// The RRset(s) asked for.
+    Positive,
+    /// A CNAME to follow.
+    Alias(Name),
+    /// The name exists without the type.
+    NoData,
+}
+
 impl<'z> ZoneAnswer<'z, '_> {
     /// Answers one name, then each CNAME target in the same zone.
     fn resolve(&mut self, qname: &Name, mut key: Vec<u8>, qtype: RecordType) {
@@ -128,10 +161,10 @@ impl<'z> ZoneAnswer<'z, '_> {
         for _ in 0..MAX_CNAME_CHAIN {
             let next = match self.descend(&key, qtype) {
                 Descent::Cut(cut) => {
-                    self.referral(cut);
+                    self.referral(cut, &key);
                     return;
                 }
-                Descent::Found(node) => self.answer_existing(node, &owner, qtype),
+                Descent::Found(node) => self.answer_existing(node, &key, &owner, qtype),
                 Descent::Missing { closest_encloser } => {
                     self.answer_missing(&key, closest_encloser, &owner, qtype)
                 }
@@ -172,9 +205,25 @@ impl<'z> ZoneAnswer<'z, '_> {
         }
     }
 
-    /// Answers from an existing node; returns the CNAME target to follow, if any.
-    fn answer_existing(&mut self, node: &'z Node, owner: &Name, qtype: RecordType) -> Option<Name> {
-        self.answer_rrsets(node, owner, qtype)
+    /// QNAME exists: its data, a CNAME, or NODATA with its proof.
+    fn answer_existing(
+        &mut self,
+        node: &'z Node,
+        key: &[u8],
+        owner: &Name,
+        qtype: RecordType,
+    ) -> Option<Name> {
+        match self.answer_rrsets(node, owner, qtype) {
+            Outcome::Positive => None,
+            Outcome::Alias(target) => Some(target),
+            Outcome::NoData => {
+                self.negative_soa();
+                if self.dnssec {
+                    self.nodata_proof(node, key);
+                }
+                None
+            }
+        }
     }
 
     /// QNAME does not exist: synthesise from `*.<closest encloser>` or say NXDOMAIN.
@@ -188,70 +237,139 @@ impl<'z> ZoneAnswer<'z, '_> {
         let mut wild = Vec::with_capacity(key.len() + 2);
         wildcard_key(&key[closest_encloser..], &mut wild);
         match self.zone.node(&wild) {
-            Some(source) if !source.is_zone_cut => self.answer_rrsets(source, owner, qtype),
+            Some(source) if !source.is_zone_cut => match self.answer_rrsets(source, owner, qtype) {
+                Outcome::Positive => {
+                    if self.dnssec {
+                        self.wildcard_answer_proof(key, closest_encloser);
+                    }
+                    None
+                }
+                Outcome::Alias(target) => {
+                    if self.dnssec {
+                        self.wildcard_answer_proof(key, closest_encloser);
+                    }
+                    Some(target)
+                }
+                Outcome::NoData => {
+                    self.negative_soa();
+                    if self.dnssec {
+                        self.wildcard_nodata_proof(key, closest_encloser, source, &wild);
+                    }
+                    None
+                }
+            },
             _ => {
                 self.answer.rcode = ResponseCode::NXDomain;
-                self.negative();
+                self.negative_soa();
+                if self.dnssec {
+                    self.nxdomain_proof(key, closest_encloser);
+                }
                 None
             }
         }
     }
 
-    /// Puts the RRset(s) of `node` matching `qtype` in the answer, owned by
-    /// `owner`; NODATA when there are none. Returns a CNAME target to follow.
-    fn answer_rrsets(&mut self, node: &'z Node, owner: &Name, qtype: RecordType) -> Option<Name> {
-        // A name that exists answers NOERROR even if an earlier link of the chain
-        // set NXDOMAIN (it cannot have: NXDOMAIN ends the chain).
-        if qtype == RecordType::ANY {
-            let sets: Vec<&RRset> = match self.transport {
-                // RFC 8482 4.2: one RRset is enough over UDP.
-                Transport::Udp => node
+    /// Puts the RRset(s) of `node` matching `qtype` in the answer, owned by `owner`.
+    fn answer_rrsets(&mut self, node: &'z Node, owner: &Name, qtype: RecordType) -> Outcome {
+        match qtype {
+            RecordType::ANY => {
+                let candidates = node.rrsets.iter().filter(|s| is_any_candidate(s.rtype));
+                let sets: Vec<&RRset> = match self.transport {
+                    // RFC 8482 4.2: one RRset is enough over UDP.
+                    Transport::Udp => candidates.take(1).collect(),
+                    Transport::Tcp => candidates.collect(),
+                };
+                for set in &sets {
+                    self.push_answer(set, owner);
+                }
+                if sets.is_empty() {
+                    Outcome::NoData
+                } else {
+                    Outcome::Positive
+                }
+            }
+            // Signatures asked for by type are answered minimally, like ANY
+            // (RFC 8482's reasoning; Knot does the same): the RRSIGs of the
+            // first signed RRset at the name, in type order.
+            RecordType::RRSIG => {
+                let sigs: Vec<Record> = node
                     .rrsets
                     .iter()
-                    .filter(|s| is_any_candidate(s.rtype))
-                    .take(1)
-                    .collect(),
-                Transport::Tcp => node
-                    .rrsets
-                    .iter()
-                    .filter(|s| is_any_candidate(s.rtype))
-                    .collect(),
-            };
-            if sets.is_empty() {
-                self.negative();
+                    .find(|s| !s.rrsigs.is_empty())
+                    .map(|s| s.rrsigs.iter().map(|r| with_owner(r, owner)).collect())
+                    .unwrap_or_default();
+                if sigs.is_empty() {
+                    return Outcome::NoData;
+                }
+                self.answer.answers.extend(sigs);
+                Outcome::Positive
             }
-            for set in sets {
-                self.push_answer(set, owner);
+            _ => {
+                if let Some(set) = node.rrset(qtype) {
+                    self.push_answer(set, owner);
+                    return Outcome::Positive;
+                }
+                // NSEC may sit beside a CNAME (RFC 4035 2.5): it is this name's
+                // own data, so the CNAME is not followed for it.
+                if qtype != RecordType::NSEC
+                    && let Some(cname) = node.rrset(RecordType::CNAME)
+                {
+                    self.push_answer(cname, owner);
+                    return match cname.records.first().map(|r| &r.data) {
+                        Some(RData::CNAME(target)) => Outcome::Alias(target.0.clone()),
+                        _ => Outcome::Positive,
+                    };
+                }
+                Outcome::NoData
             }
-            return None;
         }
-        if let Some(set) = node.rrset(qtype) {
-            self.push_answer(set, owner);
-            return None;
-        }
-        if let Some(cname) = node.rrset(RecordType::CNAME) {
-            self.push_answer(cname, owner);
-            return cname.records.first().and_then(|r| match &r.data {
-                RData::CNAME(target) => Some(target.0.clone()),
-                _ => None,
-            });
-        }
-        self.negative();
-        None
     }
 
+    /// The RRset (and with DNSSEC its RRSIGs) in the answer, owned by `owner`.
     fn push_answer(&mut self, set: &RRset, owner: &Name) {
         self.answer
             .answers
             .extend(set.records.iter().map(|r| with_owner(r, owner)));
+        if self.dnssec {
+            self.answer
+                .answers
+                .extend(set.rrsigs.iter().map(|r| with_owner(r, owner)));
+        }
+    }
+
+    /// The RRset and its RRSIGs in the authority section, once.
+    fn push_authority(&mut self, set: &RRset) {
+        let first = set.records.first();
+        let present = first.is_some_and(|f| {
+            self.answer
+                .authorities
+                .iter()
+                .any(|r| r.record_type() == f.record_type() && r.name.eq_ignore_root(&f.name))
+        });
+        if present {
+            return;
+        }
+        self.answer.authorities.extend(set.records.iter().cloned());
+        if self.dnssec {
+            self.answer.authorities.extend(set.rrsigs.iter().cloned());
+        }
     }
 
     /// The SOA in authority for NXDOMAIN and NODATA, with the negative TTL of
-    /// RFC 2308 section 3: the smaller of the SOA's TTL and its MINIMUM.
-    fn negative(&mut self) {
-        if let Some(soa) = self.zone.soa_rrset() {
-            let ttl = soa.ttl.min(self.zone.soa().minimum);
-            self.answer.authorities.extend(soa.records.iter().map(|r| {
+    /// RFC 2308 section 3: the smaller of the SOA's TTL and its MINIMUM
+    /// (RRSIGs keep their TTL: their original TTL field must stay valid).
+    fn negative_soa(&mut self) {
+        let Some(soa) = self.zone.soa_rrset() else {
+            return;
+        };
+        let ttl = soa.ttl.min(self.zone.soa().minimum);
+        self.answer.authorities.extend(soa.records.iter().map(|r| {
+            let mut r = r.clone();
+            r.ttl = ttl;
+            r
+        }));
+        if self.dnssec {
+            self.answer.authorities.extend(soa.rrsigs.iter().map(|r| {
                 let mut r = r.clone();
                 r.ttl = ttl;
                 r
@@ -261,16 +379,21 @@ impl<'z> ZoneAnswer<'z, '_> {
 
     /// A referral to the zone below `cut`. If the chain already produced an
     /// answer, the referral is part of an authoritative response (AA stays set).
-    fn referral(&mut self, cut: &Node) {
+    /// With DNSSEC: the DS RRset, or the proof that the child is unsigned.
+    fn referral(&mut self, cut: &'z Node, key: &[u8]) {
         if self.answer.answers.is_empty() {
             self.answer.authoritative = false;
         }
         self.answer.referral = true;
         if let Some(ns) = cut.rrset(RecordType::NS) {
+            // The NS set at a cut is the child's: never signed by the parent.
             self.answer.authorities.extend(ns.records.iter().cloned());
         }
-        if let Some(ds) = cut.rrset(RecordType::DS) {
-            let _ = ds; // DS is only added with DNSSEC (DO); see the dnssec issue.
+        if self.dnssec {
+            match cut.rrset(RecordType::DS) {
+                Some(ds) => self.push_authority(ds),
+                None => self.no_ds_proof(cut, key),
+            }
         }
     }
 }

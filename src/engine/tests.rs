@@ -396,7 +396,11 @@ fn the_most_specific_zone_answers() {
 fn a_zone_without_usable_data_answers_servfail() {
     let zones = zones().with_unavailable(&Name::from_ascii("sub.example.org.").unwrap());
     let a = ask(&zones, "ns1.sub.example.org.", RecordType::A);
-    assert_eq!(a.rcode, ResponseCode::ServFail, "not the parent's referral or NXDOMAIN");
+    assert_eq!(
+        a.rcode,
+        ResponseCode::ServFail,
+        "not the parent's referral or NXDOMAIN"
+    );
     assert!(!a.authoritative);
     let parent = ask(&zones, "ns1.example.org.", RecordType::A);
     assert_eq!(parent.rcode, ResponseCode::NoError);
@@ -408,7 +412,11 @@ fn targets_known_through_a_wildcard_or_as_glue_get_their_addresses() {
         + "[[record]]\nname = \"_wild._tcp\"\nSRV = [\"10 0 443 x.wild\"]\n[[record]]\nname = \"_glue._tcp\"\nSRV = [\"10 0 443 ns.child\"]\n";
     let zones = zones_from_toml(&[&zone]);
     let wild = ask(&zones, "_wild._tcp.example.org.", RecordType::SRV);
-    assert_eq!(summary(&wild.additionals), [("x.wild.example.org.".to_string(), RecordType::A)], "synthesised owner");
+    assert_eq!(
+        summary(&wild.additionals),
+        [("x.wild.example.org.".to_string(), RecordType::A)],
+        "synthesised owner"
+    );
     let glue = ask(&zones, "_glue._tcp.example.org.", RecordType::SRV);
     assert_eq!(glue.additionals.len(), 2, "A and AAAA glue of ns.child");
 }

@@ -13,10 +13,12 @@ use hickory_proto::serialize::binary::{BinDecodable, BinDecoder, BinEncodable, B
 
 use super::answer_cache::ServedZones;
 use super::fast_path::{SimpleQuery, personalise};
-use crate::xfr::tsig::{KeyRing, RequestAuth, ResponseSigner, append_unsigned_error, unix_now, verify_request};
-use hickory_proto::rr::rdata::tsig::TsigError;
 use crate::engine::{self, Answer, Transport};
 use crate::snapshot::ZoneSet;
+use crate::xfr::tsig::{
+    KeyRing, RequestAuth, ResponseSigner, append_unsigned_error, unix_now, verify_request,
+};
+use hickory_proto::rr::rdata::tsig::TsigError;
 
 /// The largest UDP payload fedns sends or advertises (the DNS Flag Day 2020
 /// value: fits the IPv6 minimum MTU without fragmentation).
@@ -52,7 +54,12 @@ pub fn respond(served: &ServedZones, request: &[u8], transport: Transport) -> Op
 
 /// [`respond`], with TSIG (RFC 8945) for signed queries: a valid signature
 /// gets a signed answer; a bad one gets NOTAUTH with the TSIG error.
-pub fn respond_with_keys(served: &ServedZones, keys: &KeyRing, request: &[u8], transport: Transport) -> Option<Vec<u8>> {
+pub fn respond_with_keys(
+    served: &ServedZones,
+    keys: &KeyRing,
+    request: &[u8],
+    transport: Transport,
+) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     // The fast-path shape has at most an OPT record: it cannot carry a TSIG.
     let simple = SimpleQuery::parse(request, transport);
@@ -70,10 +77,27 @@ pub fn respond_with_keys(served: &ServedZones, keys: &KeyRing, request: &[u8], t
     }
     let now = unix_now();
     let auth = verify_request(request, keys, now);
-    if let RequestAuth::Failed { error, key_name, key, request_mac } = &auth {
-        return tsig_error_response(request, *error, key_name, key.as_ref(), request_mac, now, transport);
+    if let RequestAuth::Failed {
+        error,
+        key_name,
+        key,
+        request_mac,
+    } = &auth
+    {
+        return tsig_error_response(
+            request,
+            *error,
+            key_name,
+            key.as_ref(),
+            request_mac,
+            now,
+            transport,
+        );
     }
-    let mut response = restore_question_case(respond_uncached(&served.zones, request, transport)?, request);
+    let mut response = restore_question_case(
+        respond_uncached(&served.zones, request, transport)?,
+        request,
+    );
     if let RequestAuth::Signed { key, request_mac } = auth {
         ResponseSigner::new(key, request_mac, now).sign(&mut response);
     }
@@ -94,11 +118,20 @@ fn tsig_error_response(
     let message = Message::from_vec(request).ok()?;
     let question = message.queries.first().map(lowercase_question);
     let mut response = restore_question_case(
-        encode_response(&message.metadata, question.as_ref(), &Answer::empty(ResponseCode::NotAuth), None, transport),
+        encode_response(
+            &message.metadata,
+            question.as_ref(),
+            &Answer::empty(ResponseCode::NotAuth),
+            None,
+            transport,
+        ),
         request,
     );
     match key {
-        Some(key) => ResponseSigner::bad_time(std::sync::Arc::clone(key), request_mac.to_vec(), now).sign(&mut response),
+        Some(key) => {
+            ResponseSigner::bad_time(std::sync::Arc::clone(key), request_mac.to_vec(), now)
+                .sign(&mut response)
+        }
         None => append_unsigned_error(&mut response, key_name, error, now),
     }
     Some(response)
@@ -163,7 +196,13 @@ pub fn respond_uncached(zones: &ZoneSet, request: &[u8], transport: Transport) -
     }
     let answer = match (question.query_class(), question.query_type()) {
         (DNSClass::IN, RecordType::AXFR | RecordType::IXFR) => Answer::empty(ResponseCode::Refused),
-        (DNSClass::IN, qtype) => engine::answer(zones, question.name(), qtype, transport),
+        (DNSClass::IN, qtype) => engine::answer_with_dnssec(
+            zones,
+            question.name(),
+            qtype,
+            transport,
+            edns.is_some_and(|e| e.dnssec_ok),
+        ),
         _ => Answer::empty(ResponseCode::Refused),
     };
     Some(encode_response(
@@ -218,7 +257,9 @@ pub enum RequestKind {
 
 /// Classifies a request (see [`RequestKind`]).
 pub fn request_kind(bytes: &[u8]) -> RequestKind {
-    let Some(&flags) = bytes.get(2) else { return RequestKind::Query };
+    let Some(&flags) = bytes.get(2) else {
+        return RequestKind::Query;
+    };
     if flags & 0x80 != 0 {
         return RequestKind::Query; // a response: respond() drops it
     }

@@ -61,7 +61,10 @@ impl ZoneHistory {
 
     /// The diffs from `serial` to the newest, if the history reaches back to it.
     pub fn since(&self, serial: u32) -> Option<&[Arc<Diff>]> {
-        let start = self.diffs.iter().position(|d| soa_serial(&d.from_soa) == Some(serial))?;
+        let start = self
+            .diffs
+            .iter()
+            .position(|d| soa_serial(&d.from_soa) == Some(serial))?;
         Some(&self.diffs[start..])
     }
 
@@ -101,8 +104,21 @@ pub fn diff(old: &ZoneSnapshot, new: &ZoneSnapshot) -> Option<Diff> {
     let new_soa = new.soa_rrset()?.records.first()?.clone();
     let old_keys: HashSet<Vec<u8>> = old.records_except_soa().map(record_key).collect();
     let new_keys: HashSet<Vec<u8>> = new.records_except_soa().map(record_key).collect();
-    let removed: Vec<Record> = old.records_except_soa().filter(|r| !new_keys.contains(&record_key(r))).cloned().collect();
-    let added: Vec<Record> = new.records_except_soa().filter(|r| !old_keys.contains(&record_key(r))).cloned().collect();
+    let removed: Vec<Record> = old
+        .records_except_soa()
+        .filter(|r| !new_keys.contains(&record_key(r)))
+        .cloned()
+        .collect();
+    let added: Vec<Record> = new
+        .records_except_soa()
+        .filter(|r| !old_keys.contains(&record_key(r)))
+        .cloned()
+        .collect();
     let soa_changed = record_key(&old_soa) != record_key(&new_soa);
-    (soa_changed || !removed.is_empty() || !added.is_empty()).then_some(Diff { from_soa: old_soa, to_soa: new_soa, removed, added })
+    (soa_changed || !removed.is_empty() || !added.is_empty()).then_some(Diff {
+        from_soa: old_soa,
+        to_soa: new_soa,
+        removed,
+        added,
+    })
 }

@@ -10,6 +10,7 @@
 //!
 //! RRSIGs are kept with the RRset they cover, ready for DNSSEC answers.
 
+pub mod denial;
 pub mod history;
 pub mod name_key;
 
@@ -77,6 +78,9 @@ pub struct ZoneSnapshot {
     matrix: Vec<MatrixDelegation>,
     source: Option<PathBuf>,
     history: ZoneHistory,
+    nsec: denial::NsecChain,
+    nsec3: Option<denial::Nsec3Chain>,
+    signed: bool,
 }
 
 impl ZoneSnapshot {
@@ -85,23 +89,32 @@ impl ZoneSnapshot {
     pub fn build(zone: Zone) -> Result<ZoneSnapshot, String> {
         let origin_key = name_key(&zone.origin);
         let mut nodes: HashMap<NameKey, Node> = HashMap::new();
+        // NSEC3 records and their signatures live apart from the name tree:
+        // their owners are hashes, not names of the zone (RFC 5155 7.2.8).
+        let mut nsec3_nodes: HashMap<NameKey, Node> = HashMap::new();
         let mut rrsigs: Vec<Record> = Vec::new();
         let record_count = zone.records.len();
         for sourced in zone.records {
             let record = sourced.record;
-            if let RData::DNSSEC(DNSSECRData::RRSIG(_)) = &record.data {
-                rrsigs.push(record);
-                continue;
+            match &record.data {
+                RData::DNSSEC(DNSSECRData::RRSIG(_)) => rrsigs.push(record),
+                RData::DNSSEC(DNSSECRData::NSEC3(_)) => {
+                    add_to_rrset(node_entry(&mut nsec3_nodes, &record.name), record)
+                }
+                _ => add_to_rrset(node_entry(&mut nodes, &record.name), record),
             }
-            let node = node_entry(&mut nodes, &record.name);
-            add_to_rrset(node, record);
         }
         for sig in rrsigs {
             let covered = match &sig.data {
                 RData::DNSSEC(DNSSECRData::RRSIG(rrsig)) => rrsig.input().type_covered,
                 _ => continue,
             };
-            let node = node_entry(&mut nodes, &sig.name);
+            let tree = if covered == RecordType::NSEC3 {
+                &mut nsec3_nodes
+            } else {
+                &mut nodes
+            };
+            let node = node_entry(tree, &sig.name);
             match node.rrsets.iter_mut().find(|s| s.rtype == covered) {
                 Some(set) => set.rrsigs.push(sig),
                 // A signature without its RRset is still zone data (served on RRSIG queries).
@@ -140,7 +153,39 @@ impl ZoneSnapshot {
                 _ => None,
             })
             .ok_or_else(|| format!("zone {} has no SOA at its apex", zone.origin))?;
+        let nsec = denial::NsecChain::new(
+            nodes
+                .iter()
+                .filter(|(_, n)| n.rrset(RecordType::NSEC).is_some())
+                .map(|(k, _)| k.clone()),
+        );
+        let nsec3_param = nodes
+            .get(&origin_key)
+            .and_then(|n| n.rrset(RecordType::NSEC3PARAM))
+            .and_then(|s| s.records.first())
+            .and_then(|r| match &r.data {
+                RData::DNSSEC(DNSSECRData::NSEC3PARAM(p)) => {
+                    Some((p.salt().to_vec(), p.iterations()))
+                }
+                _ => None,
+            });
+        let nsec3 = match nsec3_param {
+            Some((salt, iterations)) if !nsec3_nodes.is_empty() => {
+                let mut list: Vec<Node> = nsec3_nodes.into_values().collect();
+                for n in &mut list {
+                    n.rrsets.sort_by_key(|s| u16::from(s.rtype));
+                }
+                Some(denial::Nsec3Chain::new(salt, iterations, list))
+            }
+            _ => None,
+        };
+        let signed = nodes
+            .get(&origin_key)
+            .is_some_and(|n| n.rrset(RecordType::DNSKEY).is_some());
         Ok(ZoneSnapshot {
+            nsec,
+            nsec3,
+            signed,
             origin: zone.origin,
             origin_key,
             serial: soa.serial,
@@ -203,6 +248,22 @@ impl ZoneSnapshot {
         self.source.as_ref()
     }
 
+    /// True when the zone is signed (its apex has DNSKEY): DO queries get
+    /// signatures and proofs of non-existence.
+    pub fn is_signed(&self) -> bool {
+        self.signed
+    }
+
+    /// The NSEC chain (empty in NSEC3 and unsigned zones).
+    pub fn nsec_chain(&self) -> &denial::NsecChain {
+        &self.nsec
+    }
+
+    /// The NSEC3 chain, if the zone has NSEC3PARAM and NSEC3 records.
+    pub fn nsec3_chain(&self) -> Option<&denial::Nsec3Chain> {
+        self.nsec3.as_ref()
+    }
+
     /// The diffs that lead to this version (for IXFR).
     pub fn history(&self) -> &ZoneHistory {
         &self.history
@@ -225,7 +286,9 @@ impl ZoneSnapshot {
                 let h = previous.history.clone();
                 (self.with_history(h), true)
             }
-            Some(_) if previous.serial == self.serial => (self.with_history(ZoneHistory::default()), false),
+            Some(_) if previous.serial == self.serial => {
+                (self.with_history(ZoneHistory::default()), false)
+            }
             Some(d) => {
                 let h = ZoneHistory::extended(&previous.history, d);
                 (self.with_history(h), true)
@@ -233,27 +296,44 @@ impl ZoneSnapshot {
         }
     }
 
-    /// Every record but the apex SOA, RRSIGs included, in no particular order.
+    /// Every record but the apex SOA, RRSIGs and NSEC3 included, in no particular order.
     pub fn records_except_soa(&self) -> impl Iterator<Item = &Record> {
         let origin = &self.origin_key;
-        self.nodes.iter().flat_map(move |(key, node)| {
+        let names = self.nodes.iter().flat_map(move |(key, node)| {
             node.rrsets.iter().flat_map(move |set| {
                 // The apex SOA itself is the version marker; its signatures are data.
-                let records: &[Record] = if set.rtype == RecordType::SOA && key == origin { &[] } else { &set.records };
+                let records: &[Record] = if set.rtype == RecordType::SOA && key == origin {
+                    &[]
+                } else {
+                    &set.records
+                };
                 records.iter().chain(set.rrsigs.iter())
             })
-        })
+        });
+        names.chain(self.nsec3_nodes().flat_map(node_records))
     }
 
     /// Every record, in no particular order.
     pub fn records(&self) -> impl Iterator<Item = &Record> {
-        self.nodes.values().flat_map(|node| node.rrsets.iter().flat_map(|set| set.records.iter().chain(set.rrsigs.iter())))
+        self.nodes().flat_map(node_records)
     }
 
-    /// Every node, in no particular order.
-    pub fn nodes(&self) -> impl Iterator<Item = &Node> {
-        self.nodes.values()
+    /// The NSEC3 records' nodes (not names of the zone: see [`denial`]).
+    fn nsec3_nodes(&self) -> impl Iterator<Item = &Node> {
+        self.nsec3.iter().flat_map(|c| c.nodes())
     }
+
+    /// Every node, in no particular order: the names of the zone (empty
+    /// non-terminals included) and the NSEC3 owners.
+    pub fn nodes(&self) -> impl Iterator<Item = &Node> {
+        self.nodes.values().chain(self.nsec3_nodes())
+    }
+}
+
+fn node_records(node: &Node) -> impl Iterator<Item = &Record> {
+    node.rrsets
+        .iter()
+        .flat_map(|set| set.records.iter().chain(set.rrsigs.iter()))
 }
 
 fn node_entry<'a>(nodes: &'a mut HashMap<NameKey, Node>, name: &Name) -> &'a mut Node {
@@ -317,7 +397,13 @@ pub enum ZoneMatch<'a> {
 impl ZoneSet {
     /// A set holding `zones` (a later zone with the same apex replaces an earlier one).
     pub fn new(zones: impl IntoIterator<Item = Arc<ZoneSnapshot>>) -> ZoneSet {
-        ZoneSet { zones: zones.into_iter().map(|z| (z.origin_key.clone(), z)).collect(), unavailable: HashMap::new() }
+        ZoneSet {
+            zones: zones
+                .into_iter()
+                .map(|z| (z.origin_key.clone(), z))
+                .collect(),
+            unavailable: HashMap::new(),
+        }
     }
 
     /// The zone that is authoritative for the name keyed `qname`: the one with
