@@ -227,41 +227,81 @@ impl Config {
             let k = key.get_ref();
             crate::xfr::tsig::TsigKey::new(&k.name, &k.algorithm, &k.secret)
                 .map_err(|e| invalid(key.span().start, format!("tsig_key {:?}: {e}", k.name)))?;
-            if tsig_keys.iter().any(|t: &TsigKeyConfig| t.name.eq_ignore_ascii_case(&k.name)) {
-                return Err(invalid(key.span().start, format!("tsig_key {:?} is defined twice", k.name)));
+            if tsig_keys
+                .iter()
+                .any(|t: &TsigKeyConfig| t.name.eq_ignore_ascii_case(&k.name))
+            {
+                return Err(invalid(
+                    key.span().start,
+                    format!("tsig_key {:?} is defined twice", k.name),
+                ));
             }
-            tsig_keys.push(TsigKeyConfig { name: k.name.clone(), algorithm: k.algorithm.clone(), secret: k.secret.clone() });
+            tsig_keys.push(TsigKeyConfig {
+                name: k.name.clone(),
+                algorithm: k.algorithm.clone(),
+                secret: k.secret.clone(),
+            });
         }
         let known_key = |name: &toml::Spanned<String>| -> Result<String, ConfigError> {
-            if tsig_keys.iter().any(|t| t.name.eq_ignore_ascii_case(name.get_ref())) {
+            if tsig_keys
+                .iter()
+                .any(|t| t.name.eq_ignore_ascii_case(name.get_ref()))
+            {
                 Ok(name.get_ref().clone())
             } else {
-                Err(invalid(name.span().start, format!("no [[tsig_key]] named {:?}", name.get_ref())))
+                Err(invalid(
+                    name.span().start,
+                    format!("no [[tsig_key]] named {:?}", name.get_ref()),
+                ))
             }
         };
         let socket_addr = |addr: &toml::Spanned<String>, what: &str| {
             addr.get_ref().parse::<SocketAddr>().map_err(|_| {
-                invalid(addr.span().start, format!("bad {what} address {:?}: write ADDRESS:PORT, e.g. \"127.0.0.1:53\"", addr.get_ref()))
+                invalid(
+                    addr.span().start,
+                    format!(
+                        "bad {what} address {:?}: write ADDRESS:PORT, e.g. \"127.0.0.1:53\"",
+                        addr.get_ref()
+                    ),
+                )
             })
         };
         let mut secondaries = Vec::new();
         for sec in &raw.secondary {
             let s = sec.get_ref();
-            let mut zone = hickory_proto::rr::Name::from_ascii(&s.zone)
-                .map_err(|e| invalid(sec.span().start, format!("bad secondary zone {:?}: {e}", s.zone)))?;
+            let mut zone = hickory_proto::rr::Name::from_ascii(&s.zone).map_err(|e| {
+                invalid(
+                    sec.span().start,
+                    format!("bad secondary zone {:?}: {e}", s.zone),
+                )
+            })?;
             zone.set_fqdn(true);
             if s.primaries.is_empty() {
-                return Err(invalid(sec.span().start, format!("secondary {zone} needs at least one primary")));
+                return Err(invalid(
+                    sec.span().start,
+                    format!("secondary {zone} needs at least one primary"),
+                ));
             }
-            let primaries = s.primaries.iter().map(|p| socket_addr(p, "primary")).collect::<Result<Vec<_>, _>>()?;
+            let primaries = s
+                .primaries
+                .iter()
+                .map(|p| socket_addr(p, "primary"))
+                .collect::<Result<Vec<_>, _>>()?;
             let tsig_key = s.tsig_key.as_ref().map(known_key).transpose()?;
-            secondaries.push(SecondaryConfig { zone, primaries, tsig_key });
+            secondaries.push(SecondaryConfig {
+                zone,
+                primaries,
+                tsig_key,
+            });
         }
         let mut transfer_allow = Vec::new();
         for rule in &raw.transfer.allow {
             let text = rule.get_ref();
             if let Some(key) = text.strip_prefix("key:") {
-                transfer_allow.push(TransferRule::Key(known_key(&toml::Spanned::new(rule.span(), key.to_string()))?));
+                transfer_allow.push(TransferRule::Key(known_key(&toml::Spanned::new(
+                    rule.span(),
+                    key.to_string(),
+                ))?));
             } else {
                 let net = text
                     .parse::<ipnet::IpNet>()
@@ -270,8 +310,18 @@ impl Config {
                 transfer_allow.push(TransferRule::Network(net));
             }
         }
-        let notify = raw.transfer.notify.iter().map(|a| socket_addr(a, "notify")).collect::<Result<Vec<_>, _>>()?;
-        let notify_key = raw.transfer.notify_key.as_ref().map(known_key).transpose()?;
+        let notify = raw
+            .transfer
+            .notify
+            .iter()
+            .map(|a| socket_addr(a, "notify"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let notify_key = raw
+            .transfer
+            .notify_key
+            .as_ref()
+            .map(known_key)
+            .transpose()?;
         Ok(Config {
             data_dir: raw.data_dir.map(|d| base.join(d)),
             tsig_keys,
@@ -334,16 +384,30 @@ mod tests {
     #[test]
     fn transfer_settings_errors_name_their_place() {
         let undefined = "[[secondary]]\nzone = \"example.org\"\nprimaries = [\"127.0.0.1:53\"]\ntsig_key = \"nope\"\n";
-        let e = Config::parse(undefined, Path::new("f.toml")).unwrap_err().to_string();
-        assert!(e.starts_with("f.toml:4:12: no [[tsig_key]] named \"nope\""), "{e}");
+        let e = Config::parse(undefined, Path::new("f.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("f.toml:4:12: no [[tsig_key]] named \"nope\""),
+            "{e}"
+        );
         let bad_net = "[transfer]\nallow = [\"10.0.0.0/33\"]\n";
-        let e = Config::parse(bad_net, Path::new("f.toml")).unwrap_err().to_string();
-        assert!(e.starts_with("f.toml:2:10: bad transfer.allow entry"), "{e}");
+        let e = Config::parse(bad_net, Path::new("f.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("f.toml:2:10: bad transfer.allow entry"),
+            "{e}"
+        );
         let bad_secret = "[[tsig_key]]\nname = \"k\"\nsecret = \"!!\"\n";
-        let e = Config::parse(bad_secret, Path::new("f.toml")).unwrap_err().to_string();
+        let e = Config::parse(bad_secret, Path::new("f.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("base64"), "{e}");
         let bad_primary = "[[secondary]]\nzone = \"example.org\"\nprimaries = [\"localhost\"]\n";
-        let e = Config::parse(bad_primary, Path::new("f.toml")).unwrap_err().to_string();
+        let e = Config::parse(bad_primary, Path::new("f.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("f.toml:3:14: bad primary address"), "{e}");
     }
 

@@ -13,7 +13,10 @@ use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{ServerProcess, TempDir, find_program, free_port, interop_required, loopback, make_query, query_udp, spawn_on_port};
+use common::{
+    ServerProcess, TempDir, find_program, free_port, interop_required, loopback, make_query,
+    query_udp, spawn_on_port,
+};
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::{Name, RData, RecordType};
 
@@ -38,20 +41,36 @@ fn master_zone(serial: u32, hosts: usize, extra: &str) -> String {
          _matrix-fed._tcp SRV 10 0 443 synapse\n_matrix._tcp SRV 10 0 443 synapse\n{extra}"
     );
     for i in 0..hosts {
-        z.push_str(&format!("host{i} A 198.18.{}.{}\nhost{i} AAAA 2001:db8:1::{:x}\n", (i / 256) % 256, i % 256, i + 1));
+        z.push_str(&format!(
+            "host{i} A 198.18.{}.{}\nhost{i} AAAA 2001:db8:1::{:x}\n",
+            (i / 256) % 256,
+            i % 256,
+            i + 1
+        ));
     }
     z
 }
 
 fn serial_at(port: u16) -> Result<u32, String> {
-    let m = query_udp(loopback(port), &make_query(&Name::from_ascii("example.org.").unwrap(), RecordType::SOA, None), TIMEOUT)?;
+    let m = query_udp(
+        loopback(port),
+        &make_query(
+            &Name::from_ascii("example.org.").unwrap(),
+            RecordType::SOA,
+            None,
+        ),
+        TIMEOUT,
+    )?;
     if m.metadata.response_code != ResponseCode::NoError {
         return Err(format!("rcode {}", m.metadata.response_code));
     }
-    m.answers.iter().find_map(|r| match &r.data {
-        RData::SOA(s) => Some(s.serial),
-        _ => None,
-    }).ok_or_else(|| "no SOA".into())
+    m.answers
+        .iter()
+        .find_map(|r| match &r.data {
+            RData::SOA(s) => Some(s.serial),
+            _ => None,
+        })
+        .ok_or_else(|| "no SOA".into())
 }
 
 /// Waits (bounded) until the server on `port` serves `serial`; returns how long it took.
@@ -66,13 +85,23 @@ fn wait_serial(port: u16, serial: u32, limit: Duration, logs: &[&ServerProcess])
         }
         thread::sleep(Duration::from_millis(50));
     }
-    let tails: Vec<String> = logs.iter().map(|p| format!("--- {} ---\n{}", p.name, p.log_tail(25))).collect();
-    panic!("port {port} did not reach serial {serial} in {limit:?} ({last})\n{}", tails.join("\n"));
+    let tails: Vec<String> = logs
+        .iter()
+        .map(|p| format!("--- {} ---\n{}", p.name, p.log_tail(25)))
+        .collect();
+    panic!(
+        "port {port} did not reach serial {serial} in {limit:?} ({last})\n{}",
+        tails.join("\n")
+    );
 }
 
 fn fedns_secondary(dir: &Path, port: u16, primary: u16, key: bool) -> ServerProcess {
     fs::create_dir_all(dir.join("no-zones")).unwrap();
-    let key_conf = if key { format!("[[tsig_key]]\nname = \"xfr-key\"\nsecret = \"{SECRET}\"\n") } else { String::new() };
+    let key_conf = if key {
+        format!("[[tsig_key]]\nname = \"xfr-key\"\nsecret = \"{SECRET}\"\n")
+    } else {
+        String::new()
+    };
     let key_ref = if key { "tsig_key = \"xfr-key\"\n" } else { "" };
     let conf = dir.join("fedns-secondary.toml");
     fs::write(
@@ -112,7 +141,14 @@ fn fedns_primary(dir: &Path, port: u16, notify: u16, zone: &str) -> (ServerProce
 }
 
 fn serial_of(zone: &str) -> u32 {
-    zone.lines().find_map(|l| l.split_whitespace().nth(4).filter(|_| l.contains(" SOA ")).and_then(|s| s.parse().ok())).unwrap()
+    zone.lines()
+        .find_map(|l| {
+            l.split_whitespace()
+                .nth(4)
+                .filter(|_| l.contains(" SOA "))
+                .and_then(|s| s.parse().ok())
+        })
+        .unwrap()
 }
 
 fn knot_conf(dir: &Path, port: u16, body: &str) -> PathBuf {
@@ -131,7 +167,13 @@ fn knot_conf(dir: &Path, port: u16, body: &str) -> PathBuf {
 }
 
 fn hup(p: &ServerProcess) {
-    assert!(Command::new("kill").args(["-HUP", &p.pid().to_string()]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-HUP", &p.pid().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
 }
 
 #[test]
@@ -162,10 +204,22 @@ fn knot_primary_notifies_a_fedns_secondary_signed_with_tsig() {
     hup(&knot);
     let took = wait_serial(fp, 2, Duration::from_secs(20), &[&knot, &fedns]);
     eprintln!("Knot -> fedns: serial 2 served {took:?} after the change (NOTIFY; refresh is 2 h)");
-    let m = query_udp(loopback(fp), &make_query(&Name::from_ascii("new.example.org.").unwrap(), RecordType::A, None), TIMEOUT).unwrap();
+    let m = query_udp(
+        loopback(fp),
+        &make_query(
+            &Name::from_ascii("new.example.org.").unwrap(),
+            RecordType::A,
+            None,
+        ),
+        TIMEOUT,
+    )
+    .unwrap();
     assert_eq!(m.answers.len(), 1);
     let log = fedns.log_tail(20);
-    assert!(log.contains("IXFR from"), "the incremental change travelled as IXFR:\n{log}");
+    assert!(
+        log.contains("IXFR from"),
+        "the incremental change travelled as IXFR:\n{log}"
+    );
 }
 
 #[test]
@@ -194,7 +248,11 @@ fn nsd_primary_feeds_a_fedns_secondary_by_axfr() {
     let fedns = fedns_secondary(d, fp, np, false);
     wait_serial(fp, 7, Duration::from_secs(30), &[&nsd, &fedns]);
     let copy = fs::read_to_string(d.join("fedns-data/example.org.zone")).unwrap();
-    assert_eq!(copy.lines().filter(|l| l.contains("host1999.")).count(), 2, "the whole zone arrived (A and AAAA of the last host)");
+    assert_eq!(
+        copy.lines().filter(|l| l.contains("host1999.")).count(),
+        2,
+        "the whole zone arrived (A and AAAA of the last host)"
+    );
 }
 
 #[test]
@@ -221,7 +279,10 @@ fn knot_secondary_follows_a_fedns_primary_with_notify() {
     let took = wait_serial(kp, 2, Duration::from_secs(20), &[&fedns, &knot]);
     eprintln!("fedns -> Knot: serial 2 served {took:?} after SIGHUP (NOTIFY)");
     let log = fedns.log_tail(20);
-    assert!(log.contains("IXFR of example.org. serial 1 -> 2 sent"), "fedns served the change as IXFR:\n{log}");
+    assert!(
+        log.contains("IXFR of example.org. serial 1 -> 2 sent"),
+        "fedns served the change as IXFR:\n{log}"
+    );
 }
 
 #[test]
@@ -280,24 +341,50 @@ fn a_100k_record_zone_transfers_completely_both_ways() {
     wait_serial(kp, 3, Duration::from_secs(60), &[&knot]);
     let fedns = fedns_secondary(dir.path(), fp, kp, false);
     let took = wait_serial(fp, 3, Duration::from_secs(120), &[&knot, &fedns]);
-    eprintln!("Knot -> fedns, {} records: serving after {took:?}", 2 * hosts + 7);
+    eprintln!(
+        "Knot -> fedns, {} records: serving after {took:?}",
+        2 * hosts + 7
+    );
     let copy = fs::read_to_string(dir.path().join("fedns-data/example.org.zone")).unwrap();
-    assert_eq!(copy.lines().filter(|l| l.contains(" A ") || l.contains("\tA\t") || l.contains(" AAAA ") || l.contains("\tAAAA\t")).count(), 2 * hosts + 4);
+    assert_eq!(
+        copy.lines()
+            .filter(|l| l.contains(" A ")
+                || l.contains("\tA\t")
+                || l.contains(" AAAA ")
+                || l.contains("\tAAAA\t"))
+            .count(),
+        2 * hosts + 4
+    );
 
     // fedns primary (the secondary above, which allows transfers from loopback) -> Knot secondary.
     let kp2 = free_port();
     let conf2 = knot_conf(
         dir.path(),
         kp2,
-        &format!("remote:\n  - id: fedns\n    address: 127.0.0.1@{fp}\n\nzone:\n  - domain: example.org\n    master: fedns\n"),
+        &format!(
+            "remote:\n  - id: fedns\n    address: 127.0.0.1@{fp}\n\nzone:\n  - domain: example.org\n    master: fedns\n"
+        ),
     );
     let mut kc2 = Command::new(&knotd);
     kc2.arg("-c").arg(&conf2);
     let started = Instant::now();
     let knot2 = spawn_on_port("knot-secondary", dir.path(), kp2, kc2).unwrap();
     wait_serial(kp2, 3, Duration::from_secs(120), &[&fedns, &knot2]);
-    eprintln!("fedns -> Knot, {} records: serving after {:?} (including knotd start)", 2 * hosts + 7, started.elapsed());
-    let last = query_udp(loopback(kp2), &make_query(&Name::from_ascii(&format!("host{}.example.org.", hosts - 1)).unwrap(), RecordType::AAAA, None), TIMEOUT).unwrap();
+    eprintln!(
+        "fedns -> Knot, {} records: serving after {:?} (including knotd start)",
+        2 * hosts + 7,
+        started.elapsed()
+    );
+    let last = query_udp(
+        loopback(kp2),
+        &make_query(
+            &Name::from_ascii(&format!("host{}.example.org.", hosts - 1)).unwrap(),
+            RecordType::AAAA,
+            None,
+        ),
+        TIMEOUT,
+    )
+    .unwrap();
     assert_eq!(last.answers.len(), 1, "the last record made it to Knot");
 
     // The reference: Knot primary -> Knot secondary, same zone, same machine.
@@ -305,12 +392,18 @@ fn a_100k_record_zone_transfers_completely_both_ways() {
     let conf3 = knot_conf(
         dir.path(),
         kp3,
-        &format!("remote:\n  - id: knot\n    address: 127.0.0.1@{kp}\n\nzone:\n  - domain: example.org\n    master: knot\n"),
+        &format!(
+            "remote:\n  - id: knot\n    address: 127.0.0.1@{kp}\n\nzone:\n  - domain: example.org\n    master: knot\n"
+        ),
     );
     let mut kc3 = Command::new(&knotd);
     kc3.arg("-c").arg(&conf3);
     let started = Instant::now();
     let knot3 = spawn_on_port("knot-knot", dir.path(), kp3, kc3).unwrap();
     wait_serial(kp3, 3, Duration::from_secs(120), &[&knot, &knot3]);
-    eprintln!("Knot -> Knot, {} records: serving after {:?} (including knotd start)", 2 * hosts + 7, started.elapsed());
+    eprintln!(
+        "Knot -> Knot, {} records: serving after {:?} (including knotd start)",
+        2 * hosts + 7,
+        started.elapsed()
+    );
 }

@@ -11,7 +11,9 @@ use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{ServerProcess, TempDir, free_port, loopback, make_query, query_tcp, query_udp, spawn_on_port};
+use common::{
+    ServerProcess, TempDir, free_port, loopback, make_query, query_tcp, query_udp, spawn_on_port,
+};
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{Name, RData, RecordType};
 
@@ -38,7 +40,11 @@ fn fedns(config: &Path) -> Command {
 }
 
 fn serial_at(port: u16) -> Result<u32, String> {
-    let m = query_udp(loopback(port), &make_query(&name("example.org."), RecordType::SOA, None), TIMEOUT)?;
+    let m = query_udp(
+        loopback(port),
+        &make_query(&name("example.org."), RecordType::SOA, None),
+        TIMEOUT,
+    )?;
     if m.metadata.response_code != ResponseCode::NoError {
         return Err(format!("rcode {}", m.metadata.response_code));
     }
@@ -52,7 +58,10 @@ fn serial_at(port: u16) -> Result<u32, String> {
 }
 
 /// Polls until `check` holds (bounded by `limit`); the last error if it never does.
-fn wait_until(limit: Duration, mut check: impl FnMut() -> Result<bool, String>) -> Result<(), String> {
+fn wait_until(
+    limit: Duration,
+    mut check: impl FnMut() -> Result<bool, String>,
+) -> Result<(), String> {
     let deadline = Instant::now() + limit;
     let mut last = String::new();
     while Instant::now() < deadline {
@@ -101,70 +110,162 @@ impl Pair {
             ),
         )
         .unwrap();
-        Pair { dir, primary_port, secondary_port, primary_zone }
+        Pair {
+            dir,
+            primary_port,
+            secondary_port,
+            primary_zone,
+        }
     }
 
     fn start_primary(&self) -> ServerProcess {
-        let p = spawn_on_port("primary", self.dir.path(), self.primary_port, fedns(&self.dir.path().join("primary.toml"))).unwrap();
-        wait_until(Duration::from_secs(20), || serial_at(self.primary_port).map(|_| true)).unwrap_or_else(|e| panic!("primary: {e}\n{}", p.log_tail(20)));
+        let p = spawn_on_port(
+            "primary",
+            self.dir.path(),
+            self.primary_port,
+            fedns(&self.dir.path().join("primary.toml")),
+        )
+        .unwrap();
+        wait_until(Duration::from_secs(20), || {
+            serial_at(self.primary_port).map(|_| true)
+        })
+        .unwrap_or_else(|e| panic!("primary: {e}\n{}", p.log_tail(20)));
         p
     }
 
     fn start_secondary(&self, n: usize) -> ServerProcess {
-        spawn_on_port(&format!("secondary-{n}"), self.dir.path(), self.secondary_port, fedns(&self.dir.path().join("secondary.toml"))).unwrap()
+        spawn_on_port(
+            &format!("secondary-{n}"),
+            self.dir.path(),
+            self.secondary_port,
+            fedns(&self.dir.path().join("secondary.toml")),
+        )
+        .unwrap()
     }
 }
 
 fn hup(p: &ServerProcess) {
-    assert!(Command::new("kill").args(["-HUP", &p.pid().to_string()]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-HUP", &p.pid().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
 }
 
 fn answer_summary(port: u16, qname: &str, qtype: RecordType) -> (ResponseCode, Vec<String>) {
-    let m: Message = query_udp(loopback(port), &make_query(&name(qname), qtype, Some(1232)), TIMEOUT).unwrap();
-    let mut records: Vec<String> = m.answers.iter().chain(m.additionals.iter()).map(|r| r.to_string()).collect();
+    let m: Message = query_udp(
+        loopback(port),
+        &make_query(&name(qname), qtype, Some(1232)),
+        TIMEOUT,
+    )
+    .unwrap();
+    let mut records: Vec<String> = m
+        .answers
+        .iter()
+        .chain(m.additionals.iter())
+        .map(|r| r.to_string())
+        .collect();
     records.sort();
     (m.metadata.response_code, records)
 }
 
 #[test]
 fn secondary_follows_its_primary_with_tsig_and_notify_and_survives_a_restart() {
-    let pair = Pair::new("xfr-pair", "refresh = \"2h\"\nretry = \"15m\"\nexpire = \"14d\"\nminimum = 60");
+    let pair = Pair::new(
+        "xfr-pair",
+        "refresh = \"2h\"\nretry = \"15m\"\nexpire = \"14d\"\nminimum = 60",
+    );
     let primary = pair.start_primary();
     let secondary = pair.start_secondary(1);
-    wait_until(Duration::from_secs(20), || serial_at(pair.secondary_port).map(|s| s == 1))
-        .unwrap_or_else(|e| panic!("first transfer: {e}\n{}", secondary.log_tail(20)));
+    wait_until(Duration::from_secs(20), || {
+        serial_at(pair.secondary_port).map(|s| s == 1)
+    })
+    .unwrap_or_else(|e| panic!("first transfer: {e}\n{}", secondary.log_tail(20)));
     // The NOTIFY sent at the primary's start is retried until the secondary is up to answer it.
-    wait_until(Duration::from_secs(10), || Ok(primary.log_tail(30).contains(&format!("acknowledged by 127.0.0.1:{}", pair.secondary_port))))
-        .unwrap_or_else(|e| panic!("NOTIFY retries: {e}\n{}", primary.log_tail(30)));
-    for (q, t) in [("_matrix-fed._tcp.example.org.", RecordType::SRV), ("synapse.example.org.", RecordType::AAAA), ("nope.example.org.", RecordType::A)] {
-        assert_eq!(answer_summary(pair.primary_port, q, t), answer_summary(pair.secondary_port, q, t), "{q} {t}");
+    wait_until(Duration::from_secs(10), || {
+        Ok(primary.log_tail(30).contains(&format!(
+            "acknowledged by 127.0.0.1:{}",
+            pair.secondary_port
+        )))
+    })
+    .unwrap_or_else(|e| panic!("NOTIFY retries: {e}\n{}", primary.log_tail(30)));
+    for (q, t) in [
+        ("_matrix-fed._tcp.example.org.", RecordType::SRV),
+        ("synapse.example.org.", RecordType::AAAA),
+        ("nope.example.org.", RecordType::A),
+    ] {
+        assert_eq!(
+            answer_summary(pair.primary_port, q, t),
+            answer_summary(pair.secondary_port, q, t),
+            "{q} {t}"
+        );
     }
 
     // A change on the primary reaches the secondary by NOTIFY, long before the 2 h refresh.
-    fs::write(&pair.primary_zone, zone_text(2, "[[record]]\nname = \"new\"\nA = [\"192.0.2.99\"]\n", "refresh = \"2h\"")).unwrap();
+    fs::write(
+        &pair.primary_zone,
+        zone_text(
+            2,
+            "[[record]]\nname = \"new\"\nA = [\"192.0.2.99\"]\n",
+            "refresh = \"2h\"",
+        ),
+    )
+    .unwrap();
     hup(&primary);
-    wait_until(Duration::from_secs(15), || serial_at(pair.secondary_port).map(|s| s == 2))
-        .unwrap_or_else(|e| panic!("NOTIFY did not bring serial 2: {e}\n{}\n{}", primary.log_tail(20), secondary.log_tail(20)));
-    assert_eq!(answer_summary(pair.secondary_port, "new.example.org.", RecordType::A).1.len(), 1);
+    wait_until(Duration::from_secs(15), || {
+        serial_at(pair.secondary_port).map(|s| s == 2)
+    })
+    .unwrap_or_else(|e| {
+        panic!(
+            "NOTIFY did not bring serial 2: {e}\n{}\n{}",
+            primary.log_tail(20),
+            secondary.log_tail(20)
+        )
+    });
+    assert_eq!(
+        answer_summary(pair.secondary_port, "new.example.org.", RecordType::A)
+            .1
+            .len(),
+        1
+    );
     let log = secondary.log_tail(40);
-    assert!(log.contains("serial 1 -> 2"), "the refresh is logged with old and new serial:\n{log}");
-    assert!(log.contains("IXFR from"), "the change travelled as IXFR:\n{log}");
+    assert!(
+        log.contains("serial 1 -> 2"),
+        "the refresh is logged with old and new serial:\n{log}"
+    );
+    assert!(
+        log.contains("IXFR from"),
+        "the change travelled as IXFR:\n{log}"
+    );
 
     // The disk copy is a master file holding the new version.
     let copy = fs::read_to_string(pair.dir.path().join("secondary-data/example.org.zone")).unwrap();
     assert!(copy.contains("new.example.org."), "{copy}");
 
     // Transfers need the key: unsigned is REFUSED.
-    let refused = query_tcp(loopback(pair.primary_port), &make_query(&name("example.org."), RecordType::AXFR, None), TIMEOUT).unwrap();
+    let refused = query_tcp(
+        loopback(pair.primary_port),
+        &make_query(&name("example.org."), RecordType::AXFR, None),
+        TIMEOUT,
+    )
+    .unwrap();
     assert_eq!(refused.metadata.response_code, ResponseCode::Refused);
 
     // The primary goes away; a restarted secondary serves its disk copy.
     primary.stop();
     secondary.stop();
     let restarted = pair.start_secondary(2);
-    wait_until(Duration::from_secs(10), || serial_at(pair.secondary_port).map(|s| s == 2))
-        .unwrap_or_else(|e| panic!("restart from disk: {e}\n{}", restarted.log_tail(20)));
-    assert!(restarted.log_tail(40).contains("loaded from"), "{}", restarted.log_tail(40));
+    wait_until(Duration::from_secs(10), || {
+        serial_at(pair.secondary_port).map(|s| s == 2)
+    })
+    .unwrap_or_else(|e| panic!("restart from disk: {e}\n{}", restarted.log_tail(20)));
+    assert!(
+        restarted.log_tail(40).contains("loaded from"),
+        "{}",
+        restarted.log_tail(40)
+    );
 }
 
 #[test]
@@ -173,16 +274,28 @@ fn an_expired_secondary_answers_servfail_until_the_primary_is_back() {
     let pair = Pair::new("xfr-expire", timers);
     let primary = pair.start_primary();
     let secondary = pair.start_secondary(1);
-    wait_until(Duration::from_secs(20), || serial_at(pair.secondary_port).map(|s| s == 1))
-        .unwrap_or_else(|e| panic!("first transfer: {e}\n{}", secondary.log_tail(20)));
+    wait_until(Duration::from_secs(20), || {
+        serial_at(pair.secondary_port).map(|s| s == 1)
+    })
+    .unwrap_or_else(|e| panic!("first transfer: {e}\n{}", secondary.log_tail(20)));
     primary.stop();
     wait_until(Duration::from_secs(30), || {
-        let m = query_udp(loopback(pair.secondary_port), &make_query(&name("example.org."), RecordType::SOA, None), TIMEOUT)?;
+        let m = query_udp(
+            loopback(pair.secondary_port),
+            &make_query(&name("example.org."), RecordType::SOA, None),
+            TIMEOUT,
+        )?;
         Ok(m.metadata.response_code == ResponseCode::ServFail)
     })
     .unwrap_or_else(|e| panic!("expiry: {e}\n{}", secondary.log_tail(30)));
-    assert!(secondary.log_tail(40).contains("expired"), "{}", secondary.log_tail(40));
+    assert!(
+        secondary.log_tail(40).contains("expired"),
+        "{}",
+        secondary.log_tail(40)
+    );
     let _primary = pair.start_primary();
-    wait_until(Duration::from_secs(30), || serial_at(pair.secondary_port).map(|s| s == 1))
-        .unwrap_or_else(|e| panic!("recovery: {e}\n{}", secondary.log_tail(30)));
+    wait_until(Duration::from_secs(30), || {
+        serial_at(pair.secondary_port).map(|s| s == 1)
+    })
+    .unwrap_or_else(|e| panic!("recovery: {e}\n{}", secondary.log_tail(30)));
 }

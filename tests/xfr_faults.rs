@@ -45,16 +45,47 @@ fn origin() -> Name {
 
 fn soa(serial: u32) -> Record {
     let n = origin();
-    Record::from_rdata(n.clone(), 300, RData::SOA(SOA::new(Name::from_ascii("ns1.example.org.").unwrap(), n, serial, 3600, 600, 86400, 60)))
+    Record::from_rdata(
+        n.clone(),
+        300,
+        RData::SOA(SOA::new(
+            Name::from_ascii("ns1.example.org.").unwrap(),
+            n,
+            serial,
+            3600,
+            600,
+            86400,
+            60,
+        )),
+    )
 }
 
 fn zone_records(serial: u32, hosts: usize) -> Vec<Record> {
-    let mut r = vec![soa(serial), Record::from_rdata(origin(), 300, RData::NS(NS(Name::from_ascii("ns1.example.org.").unwrap())))];
-    r.push(Record::from_rdata(Name::from_ascii("ns1.example.org.").unwrap(), 300, RData::A(A::new(192, 0, 2, 53))));
+    let mut r = vec![
+        soa(serial),
+        Record::from_rdata(
+            origin(),
+            300,
+            RData::NS(NS(Name::from_ascii("ns1.example.org.").unwrap())),
+        ),
+    ];
+    r.push(Record::from_rdata(
+        Name::from_ascii("ns1.example.org.").unwrap(),
+        300,
+        RData::A(A::new(192, 0, 2, 53)),
+    ));
     for i in 0..hosts {
-        r.push(Record::from_rdata(Name::from_ascii(&format!("h{i}.example.org.")).unwrap(), 300, RData::A(A::new(198, 18, (i / 256) as u8, (i % 256) as u8))));
+        r.push(Record::from_rdata(
+            Name::from_ascii(&format!("h{i}.example.org.")).unwrap(),
+            300,
+            RData::A(A::new(198, 18, (i / 256) as u8, (i % 256) as u8)),
+        ));
     }
-    r.push(Record::from_rdata(Name::from_ascii(&format!("serial{serial}.example.org.")).unwrap(), 300, RData::A(A::new(192, 0, 2, 7))));
+    r.push(Record::from_rdata(
+        Name::from_ascii(&format!("serial{serial}.example.org.")).unwrap(),
+        300,
+        RData::A(A::new(192, 0, 2, 7)),
+    ));
     r
 }
 
@@ -80,7 +111,8 @@ fn start_fake_primary(hosts: usize) -> FakePrimary {
     let mode = Arc::new(AtomicU8::new(GOOD));
     let stop = Arc::new(AtomicBool::new(false));
     let udp = UdpSocket::bind(addr).unwrap();
-    udp.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    udp.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
     let tcp = TcpListener::bind(addr).unwrap();
     tcp.set_nonblocking(true).unwrap();
     {
@@ -88,9 +120,20 @@ fn start_fake_primary(hosts: usize) -> FakePrimary {
         thread::spawn(move || {
             let mut buf = [0u8; 1500];
             while !stop.load(Ordering::SeqCst) {
-                let Ok((len, peer)) = udp.recv_from(&mut buf) else { continue };
-                let Ok(q) = Message::from_vec(&buf[..len]) else { continue };
-                let _ = udp.send_to(&response(&q, vec![soa(serial.load(Ordering::SeqCst))], ResponseCode::NoError), peer);
+                let Ok((len, peer)) = udp.recv_from(&mut buf) else {
+                    continue;
+                };
+                let Ok(q) = Message::from_vec(&buf[..len]) else {
+                    continue;
+                };
+                let _ = udp.send_to(
+                    &response(
+                        &q,
+                        vec![soa(serial.load(Ordering::SeqCst))],
+                        ResponseCode::NoError,
+                    ),
+                    peer,
+                );
             }
         });
     }
@@ -101,7 +144,11 @@ fn start_fake_primary(hosts: usize) -> FakePrimary {
             while !stop.load(Ordering::SeqCst) && Instant::now() < deadline {
                 match tcp.accept() {
                     Ok((stream, _)) => {
-                        let (serial, mode, stop) = (serial.load(Ordering::SeqCst), mode.load(Ordering::SeqCst), Arc::clone(&stop));
+                        let (serial, mode, stop) = (
+                            serial.load(Ordering::SeqCst),
+                            mode.load(Ordering::SeqCst),
+                            Arc::clone(&stop),
+                        );
                         thread::spawn(move || serve_tcp(stream, serial, mode, hosts, &stop));
                     }
                     Err(_) => thread::sleep(Duration::from_millis(20)),
@@ -109,12 +156,19 @@ fn start_fake_primary(hosts: usize) -> FakePrimary {
             }
         });
     }
-    FakePrimary { addr, serial, mode, stop }
+    FakePrimary {
+        addr,
+        serial,
+        mode,
+        stop,
+    }
 }
 
 fn serve_tcp(mut stream: TcpStream, serial: u32, mode: u8, hosts: usize, stop: &AtomicBool) {
     stream.set_nonblocking(false).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
     let mut len = [0u8; 2];
     if stream.read_exact(&mut len).is_err() {
         return;
@@ -123,10 +177,16 @@ fn serve_tcp(mut stream: TcpStream, serial: u32, mode: u8, hosts: usize, stop: &
     if stream.read_exact(&mut body).is_err() {
         return;
     }
-    let Ok(q) = Message::from_vec(&body) else { return };
+    let Ok(q) = Message::from_vec(&body) else {
+        return;
+    };
     let qtype = q.queries.first().map(|q| q.query_type());
     if qtype == Some(RecordType::SOA) {
-        let _ = stream.write_all(&frame(&response(&q, vec![soa(serial)], ResponseCode::NoError)));
+        let _ = stream.write_all(&frame(&response(
+            &q,
+            vec![soa(serial)],
+            ResponseCode::NoError,
+        )));
         return;
     }
     let mut records = zone_records(serial, hosts);
@@ -147,7 +207,10 @@ fn serve_tcp(mut stream: TcpStream, serial: u32, mode: u8, hosts: usize, stop: &
                 if mode == CUT_OFF && i == chunks.len() / 2 {
                     return; // the connection closes midway
                 }
-                if stream.write_all(&frame(&response(&q, chunk.clone(), ResponseCode::NoError))).is_err() {
+                if stream
+                    .write_all(&frame(&response(&q, chunk.clone(), ResponseCode::NoError)))
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -156,15 +219,26 @@ fn serve_tcp(mut stream: TcpStream, serial: u32, mode: u8, hosts: usize, stop: &
 }
 
 fn limits(total: Duration) -> TransferLimits {
-    TransferLimits { connect_timeout: Duration::from_secs(2), message_timeout: Duration::from_secs(2), total_timeout: total, ..TransferLimits::default() }
+    TransferLimits {
+        connect_timeout: Duration::from_secs(2),
+        message_timeout: Duration::from_secs(2),
+        total_timeout: total,
+        ..TransferLimits::default()
+    }
 }
 
 #[tokio::test]
 async fn a_transfer_cut_off_midway_is_an_error() {
     let fake = start_fake_primary(1000);
     fake.mode.store(CUT_OFF, Ordering::SeqCst);
-    let e = axfr(fake.addr, &origin(), None, limits(Duration::from_secs(10))).await.unwrap_err();
-    assert!(e.to_string().contains("closed the connection before the transfer was complete"), "{e}");
+    let e = axfr(fake.addr, &origin(), None, limits(Duration::from_secs(10)))
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("closed the connection before the transfer was complete"),
+        "{e}"
+    );
 }
 
 #[tokio::test]
@@ -172,15 +246,23 @@ async fn a_stalled_primary_is_given_up_within_the_message_timeout() {
     let fake = start_fake_primary(10);
     fake.mode.store(STALL, Ordering::SeqCst);
     let started = Instant::now();
-    let e = axfr(fake.addr, &origin(), None, limits(Duration::from_secs(10))).await.unwrap_err();
+    let e = axfr(fake.addr, &origin(), None, limits(Duration::from_secs(10)))
+        .await
+        .unwrap_err();
     assert!(matches!(e, TransferError::Timeout { .. }), "{e}");
-    assert!(started.elapsed() < Duration::from_secs(10), "bounded by the 2 s message timeout");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "bounded by the 2 s message timeout"
+    );
 }
 
 #[tokio::test]
 async fn a_transfer_over_the_size_limit_is_refused() {
     let fake = start_fake_primary(3000);
-    let small = TransferLimits { max_bytes: 20_000, ..limits(Duration::from_secs(10)) };
+    let small = TransferLimits {
+        max_bytes: 20_000,
+        ..limits(Duration::from_secs(10))
+    };
     let e = axfr(fake.addr, &origin(), None, small).await.unwrap_err();
     assert!(e.to_string().contains("size limit"), "{e}");
 }
@@ -189,12 +271,23 @@ async fn a_transfer_over_the_size_limit_is_refused() {
 async fn a_refused_transfer_names_the_primary_and_the_rcode() {
     let fake = start_fake_primary(10);
     fake.mode.store(REFUSE, Ordering::SeqCst);
-    let e = axfr(fake.addr, &origin(), None, limits(Duration::from_secs(10))).await.unwrap_err().to_string();
-    assert!(e.contains(&fake.addr.to_string()) && e.contains("Refused"), "{e}");
+    let e = axfr(fake.addr, &origin(), None, limits(Duration::from_secs(10)))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains(&fake.addr.to_string()) && e.contains("Refused"),
+        "{e}"
+    );
 }
 
 fn serial_at(port: u16) -> Option<u32> {
-    let m = query_udp(loopback(port), &make_query(&origin(), RecordType::SOA, None), Duration::from_secs(2)).ok()?;
+    let m = query_udp(
+        loopback(port),
+        &make_query(&origin(), RecordType::SOA, None),
+        Duration::from_secs(2),
+    )
+    .ok()?;
     m.answers.iter().find_map(|r| match &r.data {
         RData::SOA(s) => Some(s.serial),
         _ => None,
@@ -206,12 +299,18 @@ fn send_notify(to: u16) {
     m.metadata.authoritative = true;
     m.add_query(Query::query(origin(), RecordType::SOA));
     let socket = UdpSocket::bind(loopback(0)).unwrap();
-    socket.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
     socket.send_to(&m.to_vec().unwrap(), loopback(to)).unwrap();
     let mut buf = [0u8; 512];
     let (len, _) = socket.recv_from(&mut buf).unwrap();
     let r = Message::from_vec(&buf[..len]).unwrap();
-    assert_eq!(r.metadata.response_code, ResponseCode::NoError, "NOTIFY from the primary's address is accepted");
+    assert_eq!(
+        r.metadata.response_code,
+        ResponseCode::NoError,
+        "NOTIFY from the primary's address is accepted"
+    );
 }
 
 #[test]
@@ -250,12 +349,27 @@ fn a_secondary_keeps_serving_its_version_when_a_transfer_breaks_off() {
         thread::sleep(Duration::from_millis(100));
     }
     let log = secondary.log_tail(20);
-    assert!(log.contains("refresh failed") && log.contains("closed the connection"), "{log}");
+    assert!(
+        log.contains("refresh failed") && log.contains("closed the connection"),
+        "{log}"
+    );
     assert_eq!(serial_at(port), Some(1), "still serving serial 1");
-    let kept = query_udp(loopback(port), &make_query(&Name::from_ascii("h999.example.org.").unwrap(), RecordType::A, None), Duration::from_secs(2)).unwrap();
+    let kept = query_udp(
+        loopback(port),
+        &make_query(
+            &Name::from_ascii("h999.example.org.").unwrap(),
+            RecordType::A,
+            None,
+        ),
+        Duration::from_secs(2),
+    )
+    .unwrap();
     assert_eq!(kept.answers.len(), 1, "the old data is intact");
     let copy = fs::read_to_string(dir.path().join("data/example.org.zone")).unwrap();
-    assert!(copy.contains("serial1.example.org.") && !copy.contains("serial2."), "the disk copy is the old version");
+    assert!(
+        copy.contains("serial1.example.org.") && !copy.contains("serial2."),
+        "the disk copy is the old version"
+    );
 
     // The primary recovers: the next NOTIFY brings serial 2.
     fake.mode.store(GOOD, Ordering::SeqCst);

@@ -45,29 +45,50 @@ pub struct ServeSettings {
 
 /// Runs the server until SIGTERM or Ctrl-C.
 pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
-    let ServeSettings { sources, listen, config, on_load } = settings;
+    let ServeSettings {
+        sources,
+        listen,
+        config,
+        on_load,
+    } = settings;
     let xfr = Arc::new(xfr_context(&config)?);
     let (zones, report) = load(&sources, &ZoneSet::default());
     log_report(&report);
     on_load(&report, &zones);
     if !report.failed.is_empty() {
-        bail!("{} zone file(s) failed to load; fix the errors above", report.failed.len());
+        bail!(
+            "{} zone file(s) failed to load; fix the errors above",
+            report.failed.len()
+        );
     }
     for zone in xfr.secondaries.iter() {
         if zones.contains(&zone.zone) {
-            bail!("zone {} is both a [[secondary]] and loaded from a zone file: remove one", zone.zone);
+            bail!(
+                "zone {} is both a [[secondary]] and loaded from a zone file: remove one",
+                zone.zone
+            );
         }
     }
     if zones.is_empty() && xfr.secondaries.iter().next().is_none() {
-        bail!("no zones to serve in {}: add NAME.toml or NAME.zone files", describe_sources(&sources));
+        bail!(
+            "no zones to serve in {}: add NAME.toml or NAME.zone files",
+            describe_sources(&sources)
+        );
     }
     let mut initial = zones;
     for zone in xfr.secondaries.iter() {
         initial = initial.with_unavailable(&zone.zone);
     }
-    let primary_zones: Vec<(Name, u32)> = initial.zones().iter().map(|z| (z.origin().clone(), z.serial())).collect();
+    let primary_zones: Vec<(Name, u32)> = initial
+        .zones()
+        .iter()
+        .map(|z| (z.origin().clone(), z.serial()))
+        .collect();
     let shared: SharedZones = Arc::new(ArcSwap::from_pointee(ServedZones::new(initial)));
-    let front = Arc::new(FrontEnd { zones: Arc::clone(&shared), xfr: Arc::clone(&xfr) });
+    let front = Arc::new(FrontEnd {
+        zones: Arc::clone(&shared),
+        xfr: Arc::clone(&xfr),
+    });
     let server = RunningServer::start(&listen, front)
         .await
         .with_context(|| format!("cannot listen on {}", join(&listen.listen)))?;
@@ -77,10 +98,19 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
 
     let (stop, stopped) = watch::channel(false);
     let mut background = JoinSet::new();
-    let data_dir = config.data_dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+    let data_dir = config
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
     for zone in xfr.secondaries.iter() {
         let notify = (!xfr.notify.is_empty()).then(|| (xfr.notify.clone(), xfr.notify_key.clone()));
-        background.spawn(secondary::run(Arc::clone(zone), Arc::clone(&shared), data_dir.clone(), notify, stopped.clone()));
+        background.spawn(secondary::run(
+            Arc::clone(zone),
+            Arc::clone(&shared),
+            data_dir.clone(),
+            notify,
+            stopped.clone(),
+        ));
     }
     for (zone, serial) in primary_zones {
         notify_changed(&xfr, &mut background, zone, serial);
@@ -90,7 +120,12 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
     info!("shutting down");
     let _ = stop.send(true);
     server.shutdown(SHUTDOWN_GRACE).await;
-    if tokio::time::timeout(SHUTDOWN_GRACE, async { while background.join_next().await.is_some() {} }).await.is_err() {
+    if tokio::time::timeout(SHUTDOWN_GRACE, async {
+        while background.join_next().await.is_some() {}
+    })
+    .await
+    .is_err()
+    {
         background.abort_all();
     }
     Ok(())
@@ -100,7 +135,10 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
 pub fn xfr_context(config: &Config) -> anyhow::Result<XfrContext> {
     let mut keys = Vec::new();
     for k in &config.tsig_keys {
-        keys.push(TsigKey::new(&k.name, &k.algorithm, &k.secret).map_err(|e| anyhow::anyhow!("tsig_key {:?}: {e}", k.name))?);
+        keys.push(
+            TsigKey::new(&k.name, &k.algorithm, &k.secret)
+                .map_err(|e| anyhow::anyhow!("tsig_key {:?}: {e}", k.name))?,
+        );
     }
     let keys = KeyRing::new(keys);
     let key_named = |name: &Option<String>| -> anyhow::Result<Option<Arc<TsigKey>>> {
@@ -108,7 +146,10 @@ pub fn xfr_context(config: &Config) -> anyhow::Result<XfrContext> {
             None => Ok(None),
             Some(n) => {
                 let name = Name::from_ascii(n).with_context(|| format!("bad key name {n:?}"))?;
-                keys.get(&name).cloned().map(Some).with_context(|| format!("no [[tsig_key]] named {n:?}"))
+                keys.get(&name)
+                    .cloned()
+                    .map(Some)
+                    .with_context(|| format!("no [[tsig_key]] named {n:?}"))
             }
         }
     };
@@ -135,7 +176,12 @@ fn notify_changed(xfr: &XfrContext, tasks: &mut JoinSet<()>, zone: Name, serial:
     if xfr.notify.is_empty() {
         return;
     }
-    tasks.spawn(crate::xfr::notify::notify_secondaries(zone, serial, xfr.notify.clone(), xfr.notify_key.clone()));
+    tasks.spawn(crate::xfr::notify::notify_secondaries(
+        zone,
+        serial,
+        xfr.notify.clone(),
+        xfr.notify_key.clone(),
+    ));
 }
 
 /// Reloads on SIGHUP; returns on SIGTERM or SIGINT.
@@ -196,36 +242,63 @@ async fn wait_for_signals(
     _: &mut JoinSet<()>,
     _: fn(&LoadReport, &ZoneSet),
 ) -> anyhow::Result<()> {
-    tokio::signal::ctrl_c().await.context("cannot wait for Ctrl-C")
+    tokio::signal::ctrl_c()
+        .await
+        .context("cannot wait for Ctrl-C")
 }
 
 /// Logs what a load did: each zone with its serial, each error with its place.
 pub fn log_report(report: &LoadReport) {
     for z in &report.loaded {
-        let from = z.source.as_ref().map(|p| format!(" from {}", p.display())).unwrap_or_default();
-        info!("loaded zone {} serial {} ({} records){from}", z.origin, z.serial, z.records);
+        let from = z
+            .source
+            .as_ref()
+            .map(|p| format!(" from {}", p.display()))
+            .unwrap_or_default();
+        info!(
+            "loaded zone {} serial {} ({} records){from}",
+            z.origin, z.serial, z.records
+        );
     }
     for (path, errors) in &report.failed {
         for e in errors.iter() {
             error!("{e}");
         }
-        error!("{}: not loaded ({} error(s))", path.display(), errors.0.len());
+        error!(
+            "{}: not loaded ({} error(s))",
+            path.display(),
+            errors.0.len()
+        );
     }
     for z in &report.kept {
-        warn!("zone {} keeps serving serial {} (its file failed to load)", z.origin, z.serial);
+        warn!(
+            "zone {} keeps serving serial {} (its file failed to load)",
+            z.origin, z.serial
+        );
     }
     for z in &report.serial_not_increased {
-        warn!("zone {} changed but its serial {} did not: increase it, or secondaries keep the old data", z.origin, z.serial);
+        warn!(
+            "zone {} changed but its serial {} did not: increase it, or secondaries keep the old data",
+            z.origin, z.serial
+        );
     }
 }
 
 fn describe_sources(sources: &ZoneSources) -> String {
     match sources {
         ZoneSources::Dir(d) => d.display().to_string(),
-        ZoneSources::Files(f) => f.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+        ZoneSources::Files(f) => f
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
     }
 }
 
 fn join(addrs: &[SocketAddr]) -> String {
-    addrs.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    addrs
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -84,7 +84,10 @@ impl RunningServer {
     ///
     /// Port 0 binds an ephemeral port; the TCP listener then uses the port
     /// the UDP socket got, so one address serves both.
-    pub async fn start(config: &ListenConfig, front: Arc<FrontEnd>) -> std::io::Result<RunningServer> {
+    pub async fn start(
+        config: &ListenConfig,
+        front: Arc<FrontEnd>,
+    ) -> std::io::Result<RunningServer> {
         let (shutdown, shutdown_rx) = watch::channel(false);
         let mut tasks = JoinSet::new();
         let mut local_addrs = Vec::new();

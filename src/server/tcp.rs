@@ -92,26 +92,41 @@ async fn connection(
             Err(_) => return Ok(()),
         }
         let responses = match request_kind(&message) {
-            RequestKind::Query => respond_with_keys(&front.zones.load(), &front.xfr.keys, &message, Transport::Tcp).into_iter().collect(),
-            RequestKind::Notify => crate::xfr::notify::handle_notify(&front.xfr, &message, peer).into_iter().collect(),
+            RequestKind::Query => respond_with_keys(
+                &front.zones.load(),
+                &front.xfr.keys,
+                &message,
+                Transport::Tcp,
+            )
+            .into_iter()
+            .collect(),
+            RequestKind::Notify => crate::xfr::notify::handle_notify(&front.xfr, &message, peer)
+                .into_iter()
+                .collect(),
             RequestKind::Transfer => {
                 let served = front.zones.load_full();
                 let xfr = Arc::clone(&front.xfr);
                 let request = message.clone();
                 // Encoding a large zone is CPU work: keep it off the async workers.
-                tokio::task::spawn_blocking(move || crate::xfr::primary::transfer_response(&xfr, &served.zones, &request, peer))
-                    .await
-                    .unwrap_or_default()
+                tokio::task::spawn_blocking(move || {
+                    crate::xfr::primary::transfer_response(&xfr, &served.zones, &request, peer)
+                })
+                .await
+                .unwrap_or_default()
             }
         };
         for response in responses {
-            let Ok(len) = u16::try_from(response.len()) else { continue };
+            let Ok(len) = u16::try_from(response.len()) else {
+                continue;
+            };
             let mut framed = Vec::with_capacity(response.len() + 2);
             framed.extend_from_slice(&len.to_be_bytes());
             framed.extend_from_slice(&response);
             tokio::time::timeout(idle_timeout, stream.write_all(&framed))
                 .await
-                .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "write timed out"))??;
+                .map_err(|_| {
+                    std::io::Error::new(std::io::ErrorKind::TimedOut, "write timed out")
+                })??;
         }
     }
 }

@@ -37,7 +37,12 @@ pub(super) async fn serve(
         let request = &buf[..len];
         let response = match request_kind(request) {
             RequestKind::Notify => crate::xfr::notify::handle_notify(&front.xfr, request, peer),
-            RequestKind::Query | RequestKind::Transfer => respond_with_keys(&front.zones.load(), &front.xfr.keys, request, Transport::Udp),
+            RequestKind::Query | RequestKind::Transfer => respond_with_keys(
+                &front.zones.load(),
+                &front.xfr.keys,
+                request,
+                Transport::Udp,
+            ),
         };
         if let Some(response) = response
             && let Err(e) = socket.send_to(&response, peer).await

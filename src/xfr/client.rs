@@ -87,7 +87,10 @@ pub enum TransferError {
 }
 
 fn protocol(primary: SocketAddr, message: impl Into<String>) -> TransferError {
-    TransferError::Protocol { primary, message: message.into() }
+    TransferError::Protocol {
+        primary,
+        message: message.into(),
+    }
 }
 
 fn query_message(zone: &Name, qtype: RecordType) -> Message {
@@ -100,7 +103,9 @@ fn query_message(zone: &Name, qtype: RecordType) -> Message {
 fn rand_id() -> u16 {
     let mut b = [0u8; 2];
     if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b).is_err() {
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
         return nanos as u16;
     }
     u16::from_be_bytes(b)
@@ -108,22 +113,50 @@ fn rand_id() -> u16 {
 
 /// Asks `primary` for the zone's SOA serial, over UDP, falling back to TCP
 /// when the answer is truncated or UDP gets no answer.
-pub async fn soa_serial(primary: SocketAddr, zone: &Name, key: Option<&Arc<TsigKey>>, timeout: Duration) -> Result<u32, TransferError> {
+pub async fn soa_serial(
+    primary: SocketAddr,
+    zone: &Name,
+    key: Option<&Arc<TsigKey>>,
+    timeout: Duration,
+) -> Result<u32, TransferError> {
     match soa_serial_udp(primary, zone, key, timeout).await {
         Ok(Some(serial)) => Ok(serial),
-        Ok(None) | Err(TransferError::Timeout { .. }) => soa_serial_tcp(primary, zone, key, timeout).await,
+        Ok(None) | Err(TransferError::Timeout { .. }) => {
+            soa_serial_tcp(primary, zone, key, timeout).await
+        }
         Err(e) => Err(e),
     }
 }
 
-async fn soa_serial_udp(primary: SocketAddr, zone: &Name, key: Option<&Arc<TsigKey>>, timeout: Duration) -> Result<Option<u32>, TransferError> {
-    let io = |what, source| TransferError::Io { primary, what, cause: source };
-    let bind: SocketAddr = if primary.is_ipv4() { ([0, 0, 0, 0], 0).into() } else { (std::net::Ipv6Addr::UNSPECIFIED, 0).into() };
-    let socket = UdpSocket::bind(bind).await.map_err(|e| io("binding a UDP socket", e))?;
-    socket.connect(primary).await.map_err(|e| io("connecting UDP", e))?;
+async fn soa_serial_udp(
+    primary: SocketAddr,
+    zone: &Name,
+    key: Option<&Arc<TsigKey>>,
+    timeout: Duration,
+) -> Result<Option<u32>, TransferError> {
+    let io = |what, source| TransferError::Io {
+        primary,
+        what,
+        cause: source,
+    };
+    let bind: SocketAddr = if primary.is_ipv4() {
+        ([0, 0, 0, 0], 0).into()
+    } else {
+        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+    };
+    let socket = UdpSocket::bind(bind)
+        .await
+        .map_err(|e| io("binding a UDP socket", e))?;
+    socket
+        .connect(primary)
+        .await
+        .map_err(|e| io("connecting UDP", e))?;
     let query = query_message(zone, RecordType::SOA);
     let (bytes, mut verifier) = encode_signed(&query, key, primary)?;
-    socket.send(&bytes).await.map_err(|e| io("sending the SOA query", e))?;
+    socket
+        .send(&bytes)
+        .await
+        .map_err(|e| io("sending the SOA query", e))?;
     let mut buf = vec![0u8; 4096];
     let deadline = Instant::now() + timeout;
     // Datagrams with another ID are ignored (at most a few, within the deadline).
@@ -131,42 +164,76 @@ async fn soa_serial_udp(primary: SocketAddr, zone: &Name, key: Option<&Arc<TsigK
         let left = deadline.saturating_duration_since(Instant::now());
         let len = match tokio::time::timeout(left, socket.recv(&mut buf)).await {
             Ok(r) => r.map_err(|e| io("reading the SOA answer", e))?,
-            Err(_) => return Err(TransferError::Timeout { primary, what: "waiting for the SOA answer" }),
+            Err(_) => {
+                return Err(TransferError::Timeout {
+                    primary,
+                    what: "waiting for the SOA answer",
+                });
+            }
         };
-        let Ok(response) = Message::from_vec(&buf[..len]) else { continue };
-        if response.metadata.id != query.metadata.id || response.metadata.message_type != MessageType::Response {
+        let Ok(response) = Message::from_vec(&buf[..len]) else {
+            continue;
+        };
+        if response.metadata.id != query.metadata.id
+            || response.metadata.message_type != MessageType::Response
+        {
             continue;
         }
         if response.metadata.truncation {
             return Ok(None);
         }
         if let Some(v) = verifier.as_mut() {
-            v.verify(&buf[..len]).map_err(|source| TransferError::Tsig { primary, cause: source })?;
+            v.verify(&buf[..len])
+                .map_err(|source| TransferError::Tsig {
+                    primary,
+                    cause: source,
+                })?;
         }
         return soa_from(&response, zone, primary).map(Some);
     }
-    Err(TransferError::Timeout { primary, what: "waiting for a SOA answer with our ID" })
+    Err(TransferError::Timeout {
+        primary,
+        what: "waiting for a SOA answer with our ID",
+    })
 }
 
-async fn soa_serial_tcp(primary: SocketAddr, zone: &Name, key: Option<&Arc<TsigKey>>, timeout: Duration) -> Result<u32, TransferError> {
+async fn soa_serial_tcp(
+    primary: SocketAddr,
+    zone: &Name,
+    key: Option<&Arc<TsigKey>>,
+    timeout: Duration,
+) -> Result<u32, TransferError> {
     let query = query_message(zone, RecordType::SOA);
     let (bytes, mut verifier) = encode_signed(&query, key, primary)?;
     let mut stream = connect(primary, timeout).await?;
     write_framed(&mut stream, &bytes, primary, timeout).await?;
     let message = read_framed(&mut stream, primary, timeout, 65_535).await?;
-    let response = Message::from_vec(&message).map_err(|e| protocol(primary, format!("undecodable SOA answer: {e}")))?;
+    let response = Message::from_vec(&message)
+        .map_err(|e| protocol(primary, format!("undecodable SOA answer: {e}")))?;
     if let Some(v) = verifier.as_mut() {
-        v.verify(&message).map_err(|source| TransferError::Tsig { primary, cause: source })?;
+        v.verify(&message).map_err(|source| TransferError::Tsig {
+            primary,
+            cause: source,
+        })?;
     }
     soa_from(&response, zone, primary)
 }
 
 fn soa_from(response: &Message, zone: &Name, primary: SocketAddr) -> Result<u32, TransferError> {
     if response.metadata.response_code != ResponseCode::NoError {
-        return Err(protocol(primary, format!("answered {} to the SOA query for {zone}", response.metadata.response_code)));
+        return Err(protocol(
+            primary,
+            format!(
+                "answered {} to the SOA query for {zone}",
+                response.metadata.response_code
+            ),
+        ));
     }
     if !response.metadata.authoritative {
-        return Err(protocol(primary, format!("is not authoritative for {zone} (AA clear)")));
+        return Err(protocol(
+            primary,
+            format!("is not authoritative for {zone} (AA clear)"),
+        ));
     }
     response
         .answers
@@ -178,8 +245,14 @@ fn soa_from(response: &Message, zone: &Name, primary: SocketAddr) -> Result<u32,
         .ok_or_else(|| protocol(primary, format!("no SOA for {zone} in its answer")))
 }
 
-fn encode_signed(query: &Message, key: Option<&Arc<TsigKey>>, primary: SocketAddr) -> Result<(Vec<u8>, Option<ResponseVerifier>), TransferError> {
-    let mut bytes = query.to_vec().map_err(|e| protocol(primary, format!("cannot encode the query: {e}")))?;
+fn encode_signed(
+    query: &Message,
+    key: Option<&Arc<TsigKey>>,
+    primary: SocketAddr,
+) -> Result<(Vec<u8>, Option<ResponseVerifier>), TransferError> {
+    let mut bytes = query
+        .to_vec()
+        .map_err(|e| protocol(primary, format!("cannot encode the query: {e}")))?;
     let verifier = key.map(|key| {
         let now = unix_now();
         let mac = sign_request(&mut bytes, key, now);
@@ -191,24 +264,48 @@ fn encode_signed(query: &Message, key: Option<&Arc<TsigKey>>, primary: SocketAdd
 async fn connect(primary: SocketAddr, timeout: Duration) -> Result<TcpStream, TransferError> {
     match tokio::time::timeout(timeout, TcpStream::connect(primary)).await {
         Ok(Ok(stream)) => Ok(stream),
-        Ok(Err(source)) => Err(TransferError::Io { primary, what: "connecting", cause: source }),
-        Err(_) => Err(TransferError::Timeout { primary, what: "connecting" }),
+        Ok(Err(source)) => Err(TransferError::Io {
+            primary,
+            what: "connecting",
+            cause: source,
+        }),
+        Err(_) => Err(TransferError::Timeout {
+            primary,
+            what: "connecting",
+        }),
     }
 }
 
-async fn write_framed(stream: &mut TcpStream, bytes: &[u8], primary: SocketAddr, timeout: Duration) -> Result<(), TransferError> {
+async fn write_framed(
+    stream: &mut TcpStream,
+    bytes: &[u8],
+    primary: SocketAddr,
+    timeout: Duration,
+) -> Result<(), TransferError> {
     let len = u16::try_from(bytes.len()).map_err(|_| protocol(primary, "query too large"))?;
     let mut framed = Vec::with_capacity(bytes.len() + 2);
     framed.extend_from_slice(&len.to_be_bytes());
     framed.extend_from_slice(bytes);
     match tokio::time::timeout(timeout, stream.write_all(&framed)).await {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(source)) => Err(TransferError::Io { primary, what: "sending the query", cause: source }),
-        Err(_) => Err(TransferError::Timeout { primary, what: "sending the query" }),
+        Ok(Err(source)) => Err(TransferError::Io {
+            primary,
+            what: "sending the query",
+            cause: source,
+        }),
+        Err(_) => Err(TransferError::Timeout {
+            primary,
+            what: "sending the query",
+        }),
     }
 }
 
-async fn read_framed(stream: &mut TcpStream, primary: SocketAddr, timeout: Duration, budget: usize) -> Result<Vec<u8>, TransferError> {
+async fn read_framed(
+    stream: &mut TcpStream,
+    primary: SocketAddr,
+    timeout: Duration,
+    budget: usize,
+) -> Result<Vec<u8>, TransferError> {
     let read = async {
         let mut len = [0u8; 2];
         stream.read_exact(&mut len).await?;
@@ -218,13 +315,23 @@ async fn read_framed(stream: &mut TcpStream, primary: SocketAddr, timeout: Durat
         Ok::<_, std::io::Error>(body)
     };
     match tokio::time::timeout(timeout, read).await {
-        Ok(Ok(body)) if body.len() > budget => Err(protocol(primary, "transfer exceeds the size limit")),
-        Ok(Ok(body)) => Ok(body),
-        Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-            Err(protocol(primary, "closed the connection before the transfer was complete"))
+        Ok(Ok(body)) if body.len() > budget => {
+            Err(protocol(primary, "transfer exceeds the size limit"))
         }
-        Ok(Err(source)) => Err(TransferError::Io { primary, what: "reading the transfer", cause: source }),
-        Err(_) => Err(TransferError::Timeout { primary, what: "waiting for the next transfer message" }),
+        Ok(Ok(body)) => Ok(body),
+        Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => Err(protocol(
+            primary,
+            "closed the connection before the transfer was complete",
+        )),
+        Ok(Err(source)) => Err(TransferError::Io {
+            primary,
+            what: "reading the transfer",
+            cause: source,
+        }),
+        Err(_) => Err(TransferError::Timeout {
+            primary,
+            what: "waiting for the next transfer message",
+        }),
     }
 }
 
@@ -241,7 +348,12 @@ pub struct Transferred {
 }
 
 /// Transfers `zone` from `primary` by AXFR over TCP.
-pub async fn axfr(primary: SocketAddr, zone: &Name, key: Option<&Arc<TsigKey>>, limits: TransferLimits) -> Result<Transferred, TransferError> {
+pub async fn axfr(
+    primary: SocketAddr,
+    zone: &Name,
+    key: Option<&Arc<TsigKey>>,
+    limits: TransferLimits,
+) -> Result<Transferred, TransferError> {
     let started = Instant::now();
     let query = query_message(zone, RecordType::AXFR);
     let (bytes, mut verifier) = encode_signed(&query, key, primary)?;
@@ -253,25 +365,47 @@ pub async fn axfr(primary: SocketAddr, zone: &Name, key: Option<&Arc<TsigKey>>, 
     loop {
         let left = limits.total_timeout.saturating_sub(started.elapsed());
         if left.is_zero() {
-            return Err(TransferError::Timeout { primary, what: "for the whole transfer" });
+            return Err(TransferError::Timeout {
+                primary,
+                what: "for the whole transfer",
+            });
         }
-        let message = read_framed(&mut stream, primary, left.min(limits.message_timeout), limits.max_bytes - received).await?;
+        let message = read_framed(
+            &mut stream,
+            primary,
+            left.min(limits.message_timeout),
+            limits.max_bytes - received,
+        )
+        .await?;
         received += message.len() + 2;
         messages += 1;
         if let Some(v) = verifier.as_mut() {
-            v.verify(&message).map_err(|source| TransferError::Tsig { primary, cause: source })?;
+            v.verify(&message).map_err(|source| TransferError::Tsig {
+                primary,
+                cause: source,
+            })?;
         }
         if reader.push(&message)? {
             break;
         }
         if reader.records.len() > limits.max_records {
-            return Err(protocol(primary, format!("transfer exceeds {} records", limits.max_records)));
+            return Err(protocol(
+                primary,
+                format!("transfer exceeds {} records", limits.max_records),
+            ));
         }
     }
     if let Some(v) = &verifier {
-        v.finish().map_err(|source| TransferError::Tsig { primary, cause: source })?;
+        v.finish().map_err(|source| TransferError::Tsig {
+            primary,
+            cause: source,
+        })?;
     }
-    Ok(Transferred { records: reader.records, messages, bytes: received })
+    Ok(Transferred {
+        records: reader.records,
+        messages,
+        bytes: received,
+    })
 }
 
 /// Checks and collects the records of an AXFR stream, message by message.
@@ -285,26 +419,48 @@ struct AxfrReader {
 
 impl AxfrReader {
     fn new(zone: Name, id: u16, primary: SocketAddr) -> AxfrReader {
-        AxfrReader { zone, id, primary, records: Vec::new(), serial: None }
+        AxfrReader {
+            zone,
+            id,
+            primary,
+            records: Vec::new(),
+            serial: None,
+        }
     }
 
     /// Takes one message; `Ok(true)` when the closing SOA was in it.
     fn push(&mut self, bytes: &[u8]) -> Result<bool, TransferError> {
         let p = self.primary;
-        let m = Message::from_vec(bytes).map_err(|e| protocol(p, format!("undecodable transfer message: {e}")))?;
+        let m = Message::from_vec(bytes)
+            .map_err(|e| protocol(p, format!("undecodable transfer message: {e}")))?;
         if m.metadata.id != self.id || m.metadata.message_type != MessageType::Response {
-            return Err(protocol(p, "a transfer message with the wrong ID or not a response"));
+            return Err(protocol(
+                p,
+                "a transfer message with the wrong ID or not a response",
+            ));
         }
         if m.metadata.response_code != ResponseCode::NoError {
-            return Err(protocol(p, format!("refused the transfer of {} ({})", self.zone, m.metadata.response_code)));
+            return Err(protocol(
+                p,
+                format!(
+                    "refused the transfer of {} ({})",
+                    self.zone, m.metadata.response_code
+                ),
+            ));
         }
         let mut answers = m.answers.into_iter();
         while let Some(record) = answers.next() {
             if record.dns_class != DNSClass::IN {
-                return Err(protocol(p, format!("record of class {} in the transfer", record.dns_class)));
+                return Err(protocol(
+                    p,
+                    format!("record of class {} in the transfer", record.dns_class),
+                ));
             }
             if !self.zone.zone_of(&record.name) {
-                return Err(protocol(p, format!("{} is outside the zone {}", record.name, self.zone)));
+                return Err(protocol(
+                    p,
+                    format!("{} is outside the zone {}", record.name, self.zone),
+                ));
             }
             let soa_serial = match &record.data {
                 RData::SOA(soa) if record.name.eq_ignore_root(&self.zone) => Some(soa.serial),
@@ -312,7 +468,12 @@ impl AxfrReader {
             };
             match (self.serial, soa_serial) {
                 (None, Some(serial)) => self.serial = Some(serial),
-                (None, None) => return Err(protocol(p, "the transfer does not start with the zone's SOA")),
+                (None, None) => {
+                    return Err(protocol(
+                        p,
+                        "the transfer does not start with the zone's SOA",
+                    ));
+                }
                 (Some(first), Some(last)) if first == last => {
                     if answers.next().is_some() {
                         return Err(protocol(p, "records after the closing SOA"));
@@ -320,7 +481,12 @@ impl AxfrReader {
                     return Ok(true);
                 }
                 (Some(first), Some(other)) => {
-                    return Err(protocol(p, format!("a SOA with serial {other} inside a transfer of serial {first} (IXFR-style answer to AXFR?)")));
+                    return Err(protocol(
+                        p,
+                        format!(
+                            "a SOA with serial {other} inside a transfer of serial {first} (IXFR-style answer to AXFR?)"
+                        ),
+                    ));
                 }
                 (Some(_), None) => {}
             }
@@ -337,11 +503,19 @@ mod tests {
 
     fn soa(serial: u32) -> Record {
         let n = Name::from_ascii("example.org.").unwrap();
-        Record::from_rdata(n.clone(), 300, RData::SOA(SOA::new(n.clone(), n, serial, 1, 1, 1, 1)))
+        Record::from_rdata(
+            n.clone(),
+            300,
+            RData::SOA(SOA::new(n.clone(), n, serial, 1, 1, 1, 1)),
+        )
     }
 
     fn a(name: &str) -> Record {
-        Record::from_rdata(Name::from_ascii(name).unwrap(), 300, RData::A(A::new(192, 0, 2, 1)))
+        Record::from_rdata(
+            Name::from_ascii(name).unwrap(),
+            300,
+            RData::A(A::new(192, 0, 2, 1)),
+        )
     }
 
     fn message(id: u16, records: Vec<Record>) -> Vec<u8> {
@@ -352,32 +526,67 @@ mod tests {
     }
 
     fn reader() -> AxfrReader {
-        AxfrReader::new(Name::from_ascii("example.org.").unwrap(), 7, "127.0.0.1:53".parse().unwrap())
+        AxfrReader::new(
+            Name::from_ascii("example.org.").unwrap(),
+            7,
+            "127.0.0.1:53".parse().unwrap(),
+        )
     }
 
     #[test]
     fn reads_a_stream_split_over_messages() {
         let mut r = reader();
-        assert!(!r.push(&message(7, vec![soa(5), a("a.example.org.")])).unwrap());
-        assert!(r.push(&message(7, vec![a("b.example.org."), soa(5)])).unwrap());
-        assert_eq!(r.records.len(), 3, "SOA, a, b: the closing SOA is not repeated");
+        assert!(
+            !r.push(&message(7, vec![soa(5), a("a.example.org.")]))
+                .unwrap()
+        );
+        assert!(
+            r.push(&message(7, vec![a("b.example.org."), soa(5)]))
+                .unwrap()
+        );
+        assert_eq!(
+            r.records.len(),
+            3,
+            "SOA, a, b: the closing SOA is not repeated"
+        );
     }
 
     #[test]
     fn rejects_bad_streams() {
-        let e = reader().push(&message(7, vec![a("a.example.org.")])).unwrap_err().to_string();
+        let e = reader()
+            .push(&message(7, vec![a("a.example.org.")]))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("does not start with the zone's SOA"), "{e}");
-        let e = reader().push(&message(8, vec![soa(5)])).unwrap_err().to_string();
+        let e = reader()
+            .push(&message(8, vec![soa(5)]))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("wrong ID"), "{e}");
-        let e = reader().push(&message(7, vec![soa(5), a("www.example.net.")])).unwrap_err().to_string();
+        let e = reader()
+            .push(&message(7, vec![soa(5), a("www.example.net.")]))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("outside the zone"), "{e}");
-        let e = reader().push(&message(7, vec![soa(5), soa(4)])).unwrap_err().to_string();
+        let e = reader()
+            .push(&message(7, vec![soa(5), soa(4)]))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("serial 4 inside a transfer of serial 5"), "{e}");
-        let e = reader().push(&message(7, vec![soa(5), a("a.example.org."), soa(5), a("b.example.org.")])).unwrap_err().to_string();
+        let e = reader()
+            .push(&message(
+                7,
+                vec![soa(5), a("a.example.org."), soa(5), a("b.example.org.")],
+            ))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("after the closing SOA"), "{e}");
         let mut refused = Message::new(7, MessageType::Response, OpCode::Query);
         refused.metadata.response_code = ResponseCode::Refused;
-        let e = reader().push(&refused.to_vec().unwrap()).unwrap_err().to_string();
+        let e = reader()
+            .push(&refused.to_vec().unwrap())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("refused the transfer"), "{e}");
     }
 }
@@ -434,22 +643,40 @@ pub async fn ixfr(
     loop {
         let left = limits.total_timeout.saturating_sub(started.elapsed());
         if left.is_zero() {
-            return Err(TransferError::Timeout { primary, what: "for the whole transfer" });
+            return Err(TransferError::Timeout {
+                primary,
+                what: "for the whole transfer",
+            });
         }
-        let message = read_framed(&mut stream, primary, left.min(limits.message_timeout), limits.max_bytes - received).await?;
+        let message = read_framed(
+            &mut stream,
+            primary,
+            left.min(limits.message_timeout),
+            limits.max_bytes - received,
+        )
+        .await?;
         received += message.len() + 2;
         messages += 1;
         if let Some(v) = verifier.as_mut() {
-            v.verify(&message).map_err(|source| TransferError::Tsig { primary, cause: source })?;
+            v.verify(&message).map_err(|source| TransferError::Tsig {
+                primary,
+                cause: source,
+            })?;
         }
         if let Some(outcome) = reader.push(&message)? {
             if let Some(v) = &verifier {
-                v.finish().map_err(|source| TransferError::Tsig { primary, cause: source })?;
+                v.finish().map_err(|source| TransferError::Tsig {
+                    primary,
+                    cause: source,
+                })?;
             }
             return Ok((outcome, messages, received));
         }
         if reader.record_count > limits.max_records {
-            return Err(protocol(primary, format!("transfer exceeds {} records", limits.max_records)));
+            return Err(protocol(
+                primary,
+                format!("transfer exceeds {} records", limits.max_records),
+            ));
         }
     }
 }
@@ -501,19 +728,35 @@ impl IxfrReader {
     /// Takes one message; `Some` when the stream is complete.
     fn push(&mut self, bytes: &[u8]) -> Result<Option<IxfrOutcome>, TransferError> {
         let p = self.primary;
-        let m = Message::from_vec(bytes).map_err(|e| protocol(p, format!("undecodable transfer message: {e}")))?;
+        let m = Message::from_vec(bytes)
+            .map_err(|e| protocol(p, format!("undecodable transfer message: {e}")))?;
         if m.metadata.id != self.id || m.metadata.message_type != MessageType::Response {
-            return Err(protocol(p, "a transfer message with the wrong ID or not a response"));
+            return Err(protocol(
+                p,
+                "a transfer message with the wrong ID or not a response",
+            ));
         }
         if m.metadata.response_code != ResponseCode::NoError {
-            return Err(protocol(p, format!("refused the IXFR of {} ({})", self.zone, m.metadata.response_code)));
+            return Err(protocol(
+                p,
+                format!(
+                    "refused the IXFR of {} ({})",
+                    self.zone, m.metadata.response_code
+                ),
+            ));
         }
         let count = m.answers.len();
         for (i, record) in m.answers.into_iter().enumerate() {
             let last_in_message = i + 1 == count;
             self.record_count += 1;
             if record.dns_class != DNSClass::IN || !self.zone.zone_of(&record.name) {
-                return Err(protocol(p, format!("{} (class {}) does not belong in zone {}", record.name, record.dns_class, self.zone)));
+                return Err(protocol(
+                    p,
+                    format!(
+                        "{} (class {}) does not belong in zone {}",
+                        record.name, record.dns_class, self.zone
+                    ),
+                ));
             }
             let soa = match &record.data {
                 RData::SOA(s) if record.name.eq_ignore_root(&self.zone) => Some(s.serial),
@@ -528,17 +771,30 @@ impl IxfrReader {
                         return Ok(Some(IxfrOutcome::UpToDate));
                     }
                 }
-                (IxfrState::Start, None) => return Err(protocol(p, "the IXFR answer does not start with the zone's SOA")),
+                (IxfrState::Start, None) => {
+                    return Err(protocol(
+                        p,
+                        "the IXFR answer does not start with the zone's SOA",
+                    ));
+                }
                 (IxfrState::AfterFirst, Some(serial)) if serial == self.ours => {
-                    self.diffs.push(IncomingDiff { from_serial: serial, ..Default::default() });
+                    self.diffs.push(IncomingDiff {
+                        from_serial: serial,
+                        ..Default::default()
+                    });
                     self.state = IxfrState::Removing;
                 }
                 (IxfrState::AfterFirst, Some(serial)) if serial == self.new_serial => {
                     // AXFR-style answer of a zone holding only its SOA.
-                    return Ok(Some(IxfrOutcome::Full(self.new_soa.iter().cloned().collect())));
+                    return Ok(Some(IxfrOutcome::Full(
+                        self.new_soa.iter().cloned().collect(),
+                    )));
                 }
                 (IxfrState::AfterFirst, Some(serial)) => {
-                    return Err(protocol(p, format!("IXFR starts from serial {serial}, we hold {}", self.ours)));
+                    return Err(protocol(
+                        p,
+                        format!("IXFR starts from serial {serial}, we hold {}", self.ours),
+                    ));
                 }
                 (IxfrState::AfterFirst, None) => {
                     self.full.extend(self.new_soa.iter().cloned());
@@ -551,7 +807,12 @@ impl IxfrReader {
                     }
                     return Ok(Some(IxfrOutcome::Full(std::mem::take(&mut self.full))));
                 }
-                (IxfrState::Full, Some(serial)) => return Err(protocol(p, format!("a SOA with serial {serial} inside an AXFR-style answer"))),
+                (IxfrState::Full, Some(serial)) => {
+                    return Err(protocol(
+                        p,
+                        format!("a SOA with serial {serial} inside an AXFR-style answer"),
+                    ));
+                }
                 (IxfrState::Full, None) => self.full.push(record),
                 (IxfrState::Removing, Some(serial)) => {
                     if let Some(d) = self.diffs.last_mut() {
@@ -576,12 +837,21 @@ impl IxfrReader {
                             return Err(protocol(p, "records after the closing SOA"));
                         }
                         let soa = self.new_soa.clone().ok_or_else(|| protocol(p, "no SOA"))?;
-                        return Ok(Some(IxfrOutcome::Incremental { diffs: std::mem::take(&mut self.diffs), soa }));
+                        return Ok(Some(IxfrOutcome::Incremental {
+                            diffs: std::mem::take(&mut self.diffs),
+                            soa,
+                        }));
                     }
                     if serial != current_to {
-                        return Err(protocol(p, format!("IXFR sequences do not chain: {current_to} then {serial}")));
+                        return Err(protocol(
+                            p,
+                            format!("IXFR sequences do not chain: {current_to} then {serial}"),
+                        ));
                     }
-                    self.diffs.push(IncomingDiff { from_serial: serial, ..Default::default() });
+                    self.diffs.push(IncomingDiff {
+                        from_serial: serial,
+                        ..Default::default()
+                    });
                     self.state = IxfrState::Removing;
                 }
             }
@@ -597,11 +867,19 @@ mod ixfr_tests {
 
     fn soa(serial: u32) -> Record {
         let n = Name::from_ascii("example.org.").unwrap();
-        Record::from_rdata(n.clone(), 300, RData::SOA(SOA::new(n.clone(), n, serial, 1, 1, 1, 1)))
+        Record::from_rdata(
+            n.clone(),
+            300,
+            RData::SOA(SOA::new(n.clone(), n, serial, 1, 1, 1, 1)),
+        )
     }
 
     fn a(name: &str) -> Record {
-        Record::from_rdata(Name::from_ascii(name).unwrap(), 300, RData::A(A::new(192, 0, 2, 1)))
+        Record::from_rdata(
+            Name::from_ascii(name).unwrap(),
+            300,
+            RData::A(A::new(192, 0, 2, 1)),
+        )
     }
 
     fn message(records: Vec<Record>) -> Vec<u8> {
@@ -611,19 +889,57 @@ mod ixfr_tests {
     }
 
     fn reader(ours: u32) -> IxfrReader {
-        IxfrReader::new(Name::from_ascii("example.org.").unwrap(), 9, "127.0.0.1:53".parse().unwrap(), ours)
+        IxfrReader::new(
+            Name::from_ascii("example.org.").unwrap(),
+            9,
+            "127.0.0.1:53".parse().unwrap(),
+            ours,
+        )
     }
 
     #[test]
     fn reads_incremental_sequences_across_messages() {
         let mut r = reader(1);
-        assert!(r.push(&message(vec![soa(3), soa(1), a("old.example.org."), soa(2)])).unwrap().is_none());
-        let outcome = r.push(&message(vec![a("mid.example.org."), soa(2), soa(3), a("new.example.org."), soa(3)])).unwrap();
+        assert!(
+            r.push(&message(vec![
+                soa(3),
+                soa(1),
+                a("old.example.org."),
+                soa(2)
+            ]))
+            .unwrap()
+            .is_none()
+        );
+        let outcome = r
+            .push(&message(vec![
+                a("mid.example.org."),
+                soa(2),
+                soa(3),
+                a("new.example.org."),
+                soa(3),
+            ]))
+            .unwrap();
         match outcome {
             Some(IxfrOutcome::Incremental { diffs, soa }) => {
                 assert_eq!(diffs.len(), 2);
-                assert_eq!((diffs[0].from_serial, diffs[0].to_serial, diffs[0].removed.len(), diffs[0].added.len()), (1, 2, 1, 1));
-                assert_eq!((diffs[1].from_serial, diffs[1].to_serial, diffs[1].removed.len(), diffs[1].added.len()), (2, 3, 0, 1));
+                assert_eq!(
+                    (
+                        diffs[0].from_serial,
+                        diffs[0].to_serial,
+                        diffs[0].removed.len(),
+                        diffs[0].added.len()
+                    ),
+                    (1, 2, 1, 1)
+                );
+                assert_eq!(
+                    (
+                        diffs[1].from_serial,
+                        diffs[1].to_serial,
+                        diffs[1].removed.len(),
+                        diffs[1].added.len()
+                    ),
+                    (2, 3, 0, 1)
+                );
                 assert_eq!(soa.record_type(), RecordType::SOA);
             }
             other => panic!("{other:?}"),
@@ -632,16 +948,39 @@ mod ixfr_tests {
 
     #[test]
     fn reads_a_single_soa_as_up_to_date_and_axfr_style_as_full() {
-        assert!(matches!(reader(5).push(&message(vec![soa(5)])).unwrap(), Some(IxfrOutcome::UpToDate)));
-        let full = reader(1).push(&message(vec![soa(2), a("a.example.org."), a("b.example.org."), soa(2)])).unwrap();
+        assert!(matches!(
+            reader(5).push(&message(vec![soa(5)])).unwrap(),
+            Some(IxfrOutcome::UpToDate)
+        ));
+        let full = reader(1)
+            .push(&message(vec![
+                soa(2),
+                a("a.example.org."),
+                a("b.example.org."),
+                soa(2),
+            ]))
+            .unwrap();
         assert!(matches!(full, Some(IxfrOutcome::Full(records)) if records.len() == 3));
     }
 
     #[test]
     fn rejects_sequences_that_do_not_start_at_our_serial_or_do_not_chain() {
-        let e = reader(1).push(&message(vec![soa(3), soa(2), soa(3), soa(3)])).unwrap_err().to_string();
+        let e = reader(1)
+            .push(&message(vec![soa(3), soa(2), soa(3), soa(3)]))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("starts from serial 2, we hold 1"), "{e}");
-        let e = reader(1).push(&message(vec![soa(4), soa(1), soa(2), soa(3), soa(4), soa(4)])).unwrap_err().to_string();
+        let e = reader(1)
+            .push(&message(vec![
+                soa(4),
+                soa(1),
+                soa(2),
+                soa(3),
+                soa(4),
+                soa(4),
+            ]))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("do not chain"), "{e}");
     }
 }

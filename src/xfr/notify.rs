@@ -20,7 +20,10 @@ use tracing::{debug, info, warn};
 
 use super::XfrContext;
 use super::primary::error_message;
-use super::tsig::{RequestAuth, ResponseSigner, ResponseVerifier, TsigKey, append_unsigned_error, sign_request, unix_now, verify_request};
+use super::tsig::{
+    RequestAuth, ResponseSigner, ResponseVerifier, TsigKey, append_unsigned_error, sign_request,
+    unix_now, verify_request,
+};
 
 /// How many times a NOTIFY is sent before giving up.
 pub const NOTIFY_ATTEMPTS: u32 = 5;
@@ -35,7 +38,11 @@ pub fn handle_notify(ctx: &XfrContext, request: &[u8], peer: SocketAddr) -> Opti
     }
     let now = unix_now();
     let auth = verify_request(request, &ctx.keys, now);
-    let Some(question) = message.queries.first().filter(|_| message.queries.len() == 1) else {
+    let Some(question) = message
+        .queries
+        .first()
+        .filter(|_| message.queries.len() == 1)
+    else {
         return Some(error_message(&message, ResponseCode::FormErr));
     };
     let zone_name = question.name();
@@ -52,7 +59,12 @@ pub fn handle_notify(ctx: &XfrContext, request: &[u8], peer: SocketAddr) -> Opti
         (Some(want), RequestAuth::Signed { key, request_mac }) if key.name() == want.name() => {
             Some(ResponseSigner::new(key, request_mac, now))
         }
-        (_, RequestAuth::Failed { error, key_name, .. }) => {
+        (
+            _,
+            RequestAuth::Failed {
+                error, key_name, ..
+            },
+        ) => {
             warn!(%peer, "NOTIFY for {zone_name}: TSIG {error:?} (key {key_name})");
             let mut response = notify_answer(&message, ResponseCode::NotAuth);
             append_unsigned_error(&mut response, &key_name, error, now);
@@ -83,7 +95,12 @@ fn notify_answer(request: &Message, rcode: ResponseCode) -> Vec<u8> {
 
 /// Sends NOTIFY for `zone` (now at `serial`) to each target, in parallel,
 /// each retried until acknowledged or given up.
-pub async fn notify_secondaries(zone: Name, serial: u32, targets: Vec<SocketAddr>, key: Option<Arc<TsigKey>>) {
+pub async fn notify_secondaries(
+    zone: Name,
+    serial: u32,
+    targets: Vec<SocketAddr>,
+    key: Option<Arc<TsigKey>>,
+) {
     let mut tasks = tokio::task::JoinSet::new();
     for target in targets {
         let zone = zone.clone();
@@ -99,10 +116,23 @@ pub async fn notify_secondaries(zone: Name, serial: u32, targets: Vec<SocketAddr
 }
 
 /// Sends one NOTIFY until answered; returns the attempt that was answered.
-pub async fn notify_one(zone: &Name, target: SocketAddr, key: Option<&Arc<TsigKey>>) -> Result<u32, String> {
-    let bind: SocketAddr = if target.is_ipv4() { ([0, 0, 0, 0], 0).into() } else { (std::net::Ipv6Addr::UNSPECIFIED, 0).into() };
-    let socket = UdpSocket::bind(bind).await.map_err(|e| format!("cannot bind: {e}"))?;
-    socket.connect(target).await.map_err(|e| format!("cannot connect: {e}"))?;
+pub async fn notify_one(
+    zone: &Name,
+    target: SocketAddr,
+    key: Option<&Arc<TsigKey>>,
+) -> Result<u32, String> {
+    let bind: SocketAddr = if target.is_ipv4() {
+        ([0, 0, 0, 0], 0).into()
+    } else {
+        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+    };
+    let socket = UdpSocket::bind(bind)
+        .await
+        .map_err(|e| format!("cannot bind: {e}"))?;
+    socket
+        .connect(target)
+        .await
+        .map_err(|e| format!("cannot connect: {e}"))?;
     let mut timeout = NOTIFY_FIRST_TIMEOUT;
     let mut last = String::from("no answer");
     for attempt in 1..=NOTIFY_ATTEMPTS {
@@ -122,8 +152,12 @@ pub async fn notify_one(zone: &Name, target: SocketAddr, key: Option<&Arc<TsigKe
             let deadline = tokio::time::Instant::now() + timeout;
             last = format!("no answer within {} s", timeout.as_secs());
             while let Ok(Ok(len)) = tokio::time::timeout_at(deadline, socket.recv(&mut buf)).await {
-                let Ok(response) = Message::from_vec(&buf[..len]) else { continue };
-                if response.metadata.id != id || response.metadata.message_type != MessageType::Response {
+                let Ok(response) = Message::from_vec(&buf[..len]) else {
+                    continue;
+                };
+                if response.metadata.id != id
+                    || response.metadata.message_type != MessageType::Response
+                {
                     continue;
                 }
                 if let Some(v) = verifier.as_mut()

@@ -9,7 +9,9 @@
 
 use std::net::IpAddr;
 
-use hickory_proto::op::{Header, HeaderCounts, Message, MessageType, Metadata, OpCode, ResponseCode};
+use hickory_proto::op::{
+    Header, HeaderCounts, Message, MessageType, Metadata, OpCode, ResponseCode,
+};
 use hickory_proto::rr::{Record, RecordType};
 use hickory_proto::serialize::binary::{BinEncodable, BinEncoder};
 
@@ -62,8 +64,14 @@ pub fn full_zone_messages(
             .filter(|set| set.rtype != RecordType::SOA || !node.name.eq_ignore_root(zone.origin()))
             .flat_map(|set| set.records.iter().chain(set.rrsigs.iter()))
     });
-    let apex_soa_sigs = zone.soa_rrset().map(|s| s.rrsigs.as_slice()).unwrap_or_default();
-    let records = std::iter::once(soa).chain(apex_soa_sigs).chain(body).chain(std::iter::once(soa));
+    let apex_soa_sigs = zone
+        .soa_rrset()
+        .map(|s| s.rrsigs.as_slice())
+        .unwrap_or_default();
+    let records = std::iter::once(soa)
+        .chain(apex_soa_sigs)
+        .chain(body)
+        .chain(std::iter::once(soa));
     stream_messages(records, request, signer.as_deref_mut())
 }
 
@@ -80,20 +88,35 @@ pub fn incremental_messages(
         return Vec::new();
     };
     let body = diffs.iter().flat_map(|d| {
-        std::iter::once(&d.from_soa).chain(d.removed.iter()).chain(std::iter::once(&d.to_soa)).chain(d.added.iter())
+        std::iter::once(&d.from_soa)
+            .chain(d.removed.iter())
+            .chain(std::iter::once(&d.to_soa))
+            .chain(d.added.iter())
     });
     let records = std::iter::once(soa).chain(body).chain(std::iter::once(soa));
     stream_messages(records, request, signer)
 }
 
 /// Splits `records` into response messages and signs each when asked.
-fn stream_messages<'r>(records: impl Iterator<Item = &'r Record>, request: &Message, signer: Option<&mut ResponseSigner>) -> Vec<Vec<u8>> {
+fn stream_messages<'r>(
+    records: impl Iterator<Item = &'r Record>,
+    request: &Message,
+    signer: Option<&mut ResponseSigner>,
+) -> Vec<Vec<u8>> {
     let mut records = records.peekable();
     let mut messages = Vec::new();
     while records.peek().is_some() {
         let before = messages.len();
-        messages.push(encode_message(request, messages.is_empty(), ResponseCode::NoError, &mut records));
-        if records.peek().is_some() && messages.len() == before + 1 && count_answers(&messages[before]) == 0 {
+        messages.push(encode_message(
+            request,
+            messages.is_empty(),
+            ResponseCode::NoError,
+            &mut records,
+        ));
+        if records.peek().is_some()
+            && messages.len() == before + 1
+            && count_answers(&messages[before]) == 0
+        {
             // A record too large for any message: skip it rather than loop.
             records.next();
         }
@@ -123,7 +146,12 @@ fn encode_message<'r>(
     let mut metadata = Metadata::new(request.metadata.id, MessageType::Response, OpCode::Query);
     metadata.authoritative = rcode == ResponseCode::NoError;
     metadata.response_code = rcode;
-    let mut counts = HeaderCounts { queries: 0, answers: 0, authorities: 0, additionals: 0 };
+    let mut counts = HeaderCounts {
+        queries: 0,
+        answers: 0,
+        authorities: 0,
+        additionals: 0,
+    };
     let mut buffer = Vec::with_capacity(AXFR_MESSAGE_TARGET + 512);
     let mut encoder = BinEncoder::new(&mut buffer);
     let _ = Header { metadata, counts }.emit(&mut encoder);
@@ -135,7 +163,8 @@ fn encode_message<'r>(
     }
     while let Some(record) = records.peek() {
         let mark = encoder.offset();
-        let fits = record.emit(&mut encoder).is_ok() && (encoder.offset() <= AXFR_MESSAGE_TARGET || counts.answers == 0);
+        let fits = record.emit(&mut encoder).is_ok()
+            && (encoder.offset() <= AXFR_MESSAGE_TARGET || counts.answers == 0);
         if !fits || counts.answers == u16::MAX {
             encoder.set_offset(mark);
             encoder.trim();
@@ -153,9 +182,18 @@ fn encode_message<'r>(
 }
 
 /// A response carrying only the zone's SOA (IXFR when the client is current).
-pub fn soa_only_message(zone: &ZoneSnapshot, request: &Message, signer: Option<&mut ResponseSigner>) -> Vec<u8> {
+pub fn soa_only_message(
+    zone: &ZoneSnapshot,
+    request: &Message,
+    signer: Option<&mut ResponseSigner>,
+) -> Vec<u8> {
     let soa = zone.soa_rrset().and_then(|s| s.records.first());
-    let mut m = encode_message(request, true, ResponseCode::NoError, &mut soa.into_iter().peekable());
+    let mut m = encode_message(
+        request,
+        true,
+        ResponseCode::NoError,
+        &mut soa.into_iter().peekable(),
+    );
     if let Some(signer) = signer {
         signer.sign(&mut m);
     }
@@ -169,14 +207,23 @@ pub fn error_message(request: &Message, rcode: ResponseCode) -> Vec<u8> {
 
 /// Answers an AXFR or IXFR request (over TCP) from `peer`: the messages to
 /// send, in order.
-pub fn transfer_response(ctx: &super::XfrContext, zones: &crate::snapshot::ZoneSet, request: &[u8], peer: std::net::SocketAddr) -> Vec<Vec<u8>> {
+pub fn transfer_response(
+    ctx: &super::XfrContext,
+    zones: &crate::snapshot::ZoneSet,
+    request: &[u8],
+    peer: std::net::SocketAddr,
+) -> Vec<Vec<u8>> {
     use super::tsig::{append_unsigned_error, unix_now, verify_request};
     use tracing::{info, warn};
 
     let Ok(message) = Message::from_vec(request) else {
         return Vec::new();
     };
-    let Some(question) = message.queries.first().filter(|_| message.queries.len() == 1) else {
+    let Some(question) = message
+        .queries
+        .first()
+        .filter(|_| message.queries.len() == 1)
+    else {
         return vec![error_message(&message, ResponseCode::FormErr)];
     };
     let now = unix_now();
@@ -186,16 +233,28 @@ pub fn transfer_response(ctx: &super::XfrContext, zones: &crate::snapshot::ZoneS
             warn!(%peer, "transfer request with a malformed TSIG: {e}");
             return vec![error_message(&message, ResponseCode::FormErr)];
         }
-        RequestAuth::Failed { error, key_name, key, request_mac } => {
+        RequestAuth::Failed {
+            error,
+            key_name,
+            key,
+            request_mac,
+        } => {
             warn!(%peer, "transfer of {} refused: TSIG {error:?} with key {key_name}", question.name());
             let mut response = error_message(&message, ResponseCode::NotAuth);
             match key {
-                Some(key) => ResponseSigner::bad_time(std::sync::Arc::clone(key), request_mac.clone(), now).sign(&mut response),
+                Some(key) => {
+                    ResponseSigner::bad_time(std::sync::Arc::clone(key), request_mac.clone(), now)
+                        .sign(&mut response)
+                }
                 None => append_unsigned_error(&mut response, key_name, *error, now),
             }
             return vec![response];
         }
-        RequestAuth::Signed { key, request_mac } => Some(ResponseSigner::new(std::sync::Arc::clone(key), request_mac.clone(), now)),
+        RequestAuth::Signed { key, request_mac } => Some(ResponseSigner::new(
+            std::sync::Arc::clone(key),
+            request_mac.clone(),
+            now,
+        )),
         RequestAuth::Unsigned => None,
     };
     let sign = |mut m: Vec<u8>, signer: &mut Option<ResponseSigner>| {
@@ -206,11 +265,17 @@ pub fn transfer_response(ctx: &super::XfrContext, zones: &crate::snapshot::ZoneS
     };
     let Some(zone) = zones.zone(question.name()) else {
         info!(%peer, "transfer of {} refused: not a zone served here", question.name());
-        return vec![sign(error_message(&message, ResponseCode::NotAuth), &mut signer)];
+        return vec![sign(
+            error_message(&message, ResponseCode::NotAuth),
+            &mut signer,
+        )];
     };
     if !ctx.policy.permits(peer.ip(), &auth) {
         warn!(%peer, "transfer of {} refused by transfer.allow", zone.origin());
-        return vec![sign(error_message(&message, ResponseCode::Refused), &mut signer)];
+        return vec![sign(
+            error_message(&message, ResponseCode::Refused),
+            &mut signer,
+        )];
     }
     if question.query_type() == RecordType::IXFR {
         let client_serial = message.authorities.iter().find_map(|r| match &r.data {
@@ -252,7 +317,9 @@ mod tests {
     use hickory_proto::rr::Name;
 
     fn zone_with_hosts(n: usize) -> crate::snapshot::ZoneSet {
-        let mut text = String::from("origin = \"example.org.\"\n[soa]\nmname = \"ns1\"\nrname = \"h\"\nserial = 9\n[[record]]\nname = \"@\"\nNS = [\"ns1\"]\n");
+        let mut text = String::from(
+            "origin = \"example.org.\"\n[soa]\nmname = \"ns1\"\nrname = \"h\"\nserial = 9\n[[record]]\nname = \"@\"\nNS = [\"ns1\"]\n",
+        );
         for i in 0..n {
             text.push_str(&format!("[[record]]\nname = \"host{i}\"\nA = [\"192.0.2.{}\"]\nAAAA = [\"2001:db8::{:x}\"]\n", i % 250, i + 1));
         }
@@ -261,14 +328,19 @@ mod tests {
 
     fn axfr_request() -> Message {
         let mut m = Message::new(77, MessageType::Query, OpCode::Query);
-        m.add_query(Query::query(Name::from_ascii("example.org.").unwrap(), RecordType::AXFR));
+        m.add_query(Query::query(
+            Name::from_ascii("example.org.").unwrap(),
+            RecordType::AXFR,
+        ));
         m
     }
 
     #[test]
     fn a_large_zone_is_split_into_messages_with_soa_first_and_last() {
         let zones = zone_with_hosts(3000);
-        let zone = zones.zone(&Name::from_ascii("example.org.").unwrap()).unwrap();
+        let zone = zones
+            .zone(&Name::from_ascii("example.org.").unwrap())
+            .unwrap();
         let messages = full_zone_messages(zone, &axfr_request(), None);
         assert!(messages.len() > 5, "{} messages", messages.len());
         let mut records = Vec::new();
@@ -276,12 +348,20 @@ mod tests {
             assert!(bytes.len() <= AXFR_MESSAGE_TARGET + 512);
             let m = Message::from_vec(bytes).unwrap();
             assert_eq!(m.metadata.id, 77);
-            assert_eq!(m.queries.len(), usize::from(i == 0), "question in the first message only");
+            assert_eq!(
+                m.queries.len(),
+                usize::from(i == 0),
+                "question in the first message only"
+            );
             records.extend(m.answers);
         }
         assert_eq!(records.first().unwrap().record_type(), RecordType::SOA);
         assert_eq!(records.last().unwrap().record_type(), RecordType::SOA);
-        assert_eq!(records.len(), zone.record_count() + 1, "every record once, the SOA twice");
+        assert_eq!(
+            records.len(),
+            zone.record_count() + 1,
+            "every record once, the SOA twice"
+        );
     }
 
     #[test]
@@ -292,13 +372,29 @@ mod tests {
         let zones = zone_with_hosts(3);
         let peer: std::net::SocketAddr = "127.0.0.1:5555".parse().unwrap();
         let request = axfr_request().to_vec().unwrap();
-        let rcode = |messages: &[Vec<u8>]| Message::from_vec(&messages[0]).unwrap().metadata.response_code;
+        let rcode = |messages: &[Vec<u8>]| {
+            Message::from_vec(&messages[0])
+                .unwrap()
+                .metadata
+                .response_code
+        };
 
         let default = XfrContext::default();
-        assert_eq!(rcode(&transfer_response(&default, &zones, &request, peer)), ResponseCode::Refused);
+        assert_eq!(
+            rcode(&transfer_response(&default, &zones, &request, peer)),
+            ResponseCode::Refused
+        );
 
-        let by_address = XfrContext { policy: TransferPolicy::new(vec![TransferRule::Network("127.0.0.0/8".parse().unwrap())]), ..Default::default() };
-        assert_eq!(rcode(&transfer_response(&by_address, &zones, &request, peer)), ResponseCode::NoError);
+        let by_address = XfrContext {
+            policy: TransferPolicy::new(vec![TransferRule::Network(
+                "127.0.0.0/8".parse().unwrap(),
+            )]),
+            ..Default::default()
+        };
+        assert_eq!(
+            rcode(&transfer_response(&by_address, &zones, &request, peer)),
+            ResponseCode::NoError
+        );
 
         let key = TsigKey::new("xfr-key", "hmac-sha256", "c2VjcmV0LWtleQ==").unwrap();
         let by_key = XfrContext {
@@ -306,13 +402,23 @@ mod tests {
             keys: KeyRing::new(vec![key.clone()]),
             ..Default::default()
         };
-        assert_eq!(rcode(&transfer_response(&by_key, &zones, &request, peer)), ResponseCode::Refused, "unsigned");
+        assert_eq!(
+            rcode(&transfer_response(&by_key, &zones, &request, peer)),
+            ResponseCode::Refused,
+            "unsigned"
+        );
         let mut signed = request.clone();
         sign_request(&mut signed, &key, unix_now());
-        assert_eq!(rcode(&transfer_response(&by_key, &zones, &signed, peer)), ResponseCode::NoError);
+        assert_eq!(
+            rcode(&transfer_response(&by_key, &zones, &signed, peer)),
+            ResponseCode::NoError
+        );
         let wrong = TsigKey::new("xfr-key", "hmac-sha256", "d3Jvbmc=").unwrap();
         let mut badly_signed = request.clone();
         sign_request(&mut badly_signed, &wrong, unix_now());
-        assert_eq!(rcode(&transfer_response(&by_key, &zones, &badly_signed, peer)), ResponseCode::NotAuth);
+        assert_eq!(
+            rcode(&transfer_response(&by_key, &zones, &badly_signed, peer)),
+            ResponseCode::NotAuth
+        );
     }
 }

@@ -63,7 +63,10 @@ impl SecondaryZone {
     pub fn disk_path(&self, data_dir: &Path) -> PathBuf {
         let name = self.zone.to_ascii();
         let stem = name.trim_end_matches('.');
-        data_dir.join(format!("{}.zone", if stem.is_empty() { "root" } else { stem }))
+        data_dir.join(format!(
+            "{}.zone",
+            if stem.is_empty() { "root" } else { stem }
+        ))
     }
 }
 
@@ -101,7 +104,12 @@ impl Timers {
     fn of(snapshot: &ZoneSnapshot) -> Timers {
         let soa = snapshot.soa();
         let secs = |v: i32| Duration::from_secs(u64::from(v.max(0).unsigned_abs()));
-        Timers { serial: soa.serial, refresh: secs(soa.refresh), retry: secs(soa.retry), expire: secs(soa.expire) }
+        Timers {
+            serial: soa.serial,
+            refresh: secs(soa.refresh),
+            retry: secs(soa.retry),
+            expire: secs(soa.expire),
+        }
     }
 }
 
@@ -122,11 +130,24 @@ pub async fn run(
         Ok(Some((snapshot, age))) => {
             let timers = Timers::of(&snapshot);
             if age < timers.expire {
-                info!("zone {} serial {} loaded from {} (refreshed {}s ago)", zone.zone, timers.serial, path.display(), age.as_secs());
+                info!(
+                    "zone {} serial {} loaded from {} (refreshed {}s ago)",
+                    zone.zone,
+                    timers.serial,
+                    path.display(),
+                    age.as_secs()
+                );
                 install(&shared, Arc::new(snapshot));
-                confirmed = Some((Instant::now().checked_sub(age).unwrap_or_else(Instant::now), timers));
+                confirmed = Some((
+                    Instant::now().checked_sub(age).unwrap_or_else(Instant::now),
+                    timers,
+                ));
             } else {
-                warn!("zone {}: the copy in {} is older than its expire; waiting for a transfer", zone.zone, path.display());
+                warn!(
+                    "zone {}: the copy in {} is older than its expire; waiting for a transfer",
+                    zone.zone,
+                    path.display()
+                );
             }
         }
         Ok(None) => {}
@@ -140,7 +161,12 @@ pub async fn run(
             Ok(timers) => {
                 let changed = confirmed.is_none_or(|(_, old)| old.serial != timers.serial);
                 if changed && let Some((targets, key)) = &notify {
-                    tokio::spawn(super::notify::notify_secondaries(zone.zone.clone(), timers.serial, targets.clone(), key.clone()));
+                    tokio::spawn(super::notify::notify_secondaries(
+                        zone.zone.clone(),
+                        timers.serial,
+                        targets.clone(),
+                        key.clone(),
+                    ));
                 }
                 confirmed = Some((Instant::now(), timers));
                 timers.refresh
@@ -149,12 +175,18 @@ pub async fn run(
                 warn!("zone {}: refresh failed: {e}", zone.zone);
                 match confirmed {
                     Some((at, timers)) if at.elapsed() >= timers.expire => {
-                        warn!("zone {}: expired (no successful refresh in {}s); answering SERVFAIL", zone.zone, timers.expire.as_secs());
+                        warn!(
+                            "zone {}: expired (no successful refresh in {}s); answering SERVFAIL",
+                            zone.zone,
+                            timers.expire.as_secs()
+                        );
                         mark_unavailable(&shared, &zone.zone);
                         confirmed = None;
                         timers.retry
                     }
-                    Some((at, timers)) => timers.retry.min(timers.expire.saturating_sub(at.elapsed())),
+                    Some((at, timers)) => {
+                        timers.retry.min(timers.expire.saturating_sub(at.elapsed()))
+                    }
                     None => Duration::from_secs(10),
                 }
             }
@@ -170,17 +202,23 @@ pub async fn run(
 /// One refresh: SOA check against each primary in turn, and AXFR when the
 /// primary's serial is newer than `current`. Returns the timers of the
 /// version now served.
-async fn refresh(zone: &SecondaryZone, shared: &SharedZones, path: &Path, current: Option<u32>) -> Result<Timers, String> {
+async fn refresh(
+    zone: &SecondaryZone,
+    shared: &SharedZones,
+    path: &Path,
+    current: Option<u32>,
+) -> Result<Timers, String> {
     let mut errors = Vec::new();
     for &primary in &zone.primaries {
         let key = zone.key.as_ref();
-        let serial = match client::soa_serial(primary, &zone.zone, key, Duration::from_secs(5)).await {
-            Ok(serial) => serial,
-            Err(e) => {
-                errors.push(e.to_string());
-                continue;
-            }
-        };
+        let serial =
+            match client::soa_serial(primary, &zone.zone, key, Duration::from_secs(5)).await {
+                Ok(serial) => serial,
+                Err(e) => {
+                    errors.push(e.to_string());
+                    continue;
+                }
+            };
         if let Some(ours) = current
             && !is_newer(serial, ours)
             && let Some(snapshot) = shared.load().zones.zone(&zone.zone)
@@ -195,17 +233,35 @@ async fn refresh(zone: &SecondaryZone, shared: &SharedZones, path: &Path, curren
         if let Some(current) = held.as_ref()
             && let Some(current_soa) = current.soa_rrset().and_then(|s| s.records.first())
         {
-            match client::ixfr(primary, &zone.zone, current_soa, key, TransferLimits::default()).await {
+            match client::ixfr(
+                primary,
+                &zone.zone,
+                current_soa,
+                key,
+                TransferLimits::default(),
+            )
+            .await
+            {
                 Ok((IxfrOutcome::UpToDate, _, _)) => {
                     touch(path);
                     return Ok(Timers::of(current));
                 }
-                Ok((IxfrOutcome::Incremental { diffs, soa }, messages, bytes)) => match apply_diffs(current, diffs, soa) {
-                    Ok(records) => incoming = Some((records, "IXFR", messages, bytes)),
-                    Err(e) => warn!("zone {}: IXFR from {primary} does not apply ({e}); falling back to AXFR", zone.zone),
-                },
-                Ok((IxfrOutcome::Full(records), messages, bytes)) => incoming = Some((records, "IXFR (full zone)", messages, bytes)),
-                Err(e) => warn!("zone {}: IXFR failed ({e}); falling back to AXFR", zone.zone),
+                Ok((IxfrOutcome::Incremental { diffs, soa }, messages, bytes)) => {
+                    match apply_diffs(current, diffs, soa) {
+                        Ok(records) => incoming = Some((records, "IXFR", messages, bytes)),
+                        Err(e) => warn!(
+                            "zone {}: IXFR from {primary} does not apply ({e}); falling back to AXFR",
+                            zone.zone
+                        ),
+                    }
+                }
+                Ok((IxfrOutcome::Full(records), messages, bytes)) => {
+                    incoming = Some((records, "IXFR (full zone)", messages, bytes))
+                }
+                Err(e) => warn!(
+                    "zone {}: IXFR failed ({e}); falling back to AXFR",
+                    zone.zone
+                ),
             }
         }
         let (records, kind, messages, bytes) = match incoming {
@@ -219,14 +275,29 @@ async fn refresh(zone: &SecondaryZone, shared: &SharedZones, path: &Path, curren
             },
         };
         let source: Arc<str> = Arc::from(format!("<{kind} from {primary}>"));
-        let records: Vec<_> = records.into_iter().map(|record| SourcedRecord { record, place: Place::file(&source) }).collect();
-        let new_zone = Zone { origin: zone.zone.clone(), records, matrix: Vec::new(), source: Some(path.to_path_buf()) };
+        let records: Vec<_> = records
+            .into_iter()
+            .map(|record| SourcedRecord {
+                record,
+                place: Place::file(&source),
+            })
+            .collect();
+        let new_zone = Zone {
+            origin: zone.zone.clone(),
+            records,
+            matrix: Vec::new(),
+            source: Some(path.to_path_buf()),
+        };
         if let Err(e) = validate_zone(&new_zone) {
             errors.push(format!("{primary}: the transferred zone is invalid: {e}"));
             continue;
         }
         if let Err(e) = write_disk_copy(path, &new_zone) {
-            warn!("zone {}: cannot write {}: {e} (serving the new version anyway)", zone.zone, path.display());
+            warn!(
+                "zone {}: cannot write {}: {e} (serving the new version anyway)",
+                zone.zone,
+                path.display()
+            );
         }
         let snapshot = match ZoneSnapshot::build(new_zone) {
             Ok(s) => match held.as_ref() {
@@ -263,7 +334,10 @@ fn mark_unavailable(shared: &SharedZones, zone: &Name) {
 }
 
 /// The disk copy, validated, and how long ago it was last confirmed current.
-fn load_disk_copy(zone: &SecondaryZone, path: &Path) -> Result<Option<(ZoneSnapshot, Duration)>, String> {
+fn load_disk_copy(
+    zone: &SecondaryZone,
+    path: &Path,
+) -> Result<Option<(ZoneSnapshot, Duration)>, String> {
     let modified = match std::fs::metadata(path) {
         Ok(m) => m.modified().map_err(|e| e.to_string())?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -271,9 +345,14 @@ fn load_disk_copy(zone: &SecondaryZone, path: &Path) -> Result<Option<(ZoneSnaps
     };
     let loaded = load_zone_file(path).map_err(|e| e.to_string())?;
     if loaded.origin != zone.zone {
-        return Err(format!("it holds zone {}, not {}", loaded.origin, zone.zone));
+        return Err(format!(
+            "it holds zone {}, not {}",
+            loaded.origin, zone.zone
+        ));
     }
-    let age = SystemTime::now().duration_since(modified).unwrap_or_default();
+    let age = SystemTime::now()
+        .duration_since(modified)
+        .unwrap_or_default();
     ZoneSnapshot::build(loaded).map(|s| Some((s, age)))
 }
 
@@ -310,17 +389,31 @@ fn touch(path: &Path) {
 /// The records of `current` with `diffs` applied (RFC 1995): each diff must
 /// start at the serial the previous one produced, and every deletion must
 /// name a record we hold, or the IXFR is refused (and AXFR used).
-fn apply_diffs(current: &ZoneSnapshot, diffs: Vec<IncomingDiff>, soa: hickory_proto::rr::Record) -> Result<Vec<hickory_proto::rr::Record>, String> {
+fn apply_diffs(
+    current: &ZoneSnapshot,
+    diffs: Vec<IncomingDiff>,
+    soa: hickory_proto::rr::Record,
+) -> Result<Vec<hickory_proto::rr::Record>, String> {
     use crate::snapshot::history::record_key;
-    let mut records: HashMap<Vec<u8>, hickory_proto::rr::Record> = current.records_except_soa().map(|r| (record_key(r), r.clone())).collect();
+    let mut records: HashMap<Vec<u8>, hickory_proto::rr::Record> = current
+        .records_except_soa()
+        .map(|r| (record_key(r), r.clone()))
+        .collect();
     let mut serial = current.serial();
     for diff in diffs {
         if diff.from_serial != serial {
-            return Err(format!("a difference from serial {} while we hold {serial}", diff.from_serial));
+            return Err(format!(
+                "a difference from serial {} while we hold {serial}",
+                diff.from_serial
+            ));
         }
         for r in diff.removed {
             if records.remove(&record_key(&r)).is_none() {
-                return Err(format!("it deletes {} {} which we do not hold", r.name, r.record_type()));
+                return Err(format!(
+                    "it deletes {} {} which we do not hold",
+                    r.name,
+                    r.record_type()
+                ));
             }
         }
         for r in diff.added {

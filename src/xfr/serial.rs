@@ -32,7 +32,11 @@ mod tests {
         assert!(!is_newer(5, 5));
         assert!(is_newer(0, u32::MAX), "wraps around");
         assert!(is_newer(100, 0xFFFF_FF00));
-        assert_eq!(serial_cmp(0, 0x8000_0000), None, "undefined at exactly 2^31");
+        assert_eq!(
+            serial_cmp(0, 0x8000_0000),
+            None,
+            "undefined at exactly 2^31"
+        );
         assert!(!is_newer(0x8000_0001, 1) || serial_cmp(1, 0x8000_0001) == Some(Ordering::Greater));
     }
 }

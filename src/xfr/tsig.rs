@@ -40,7 +40,10 @@ pub struct TsigKey {
 impl std::fmt::Debug for TsigKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never the secret.
-        f.debug_struct("TsigKey").field("name", &self.name).field("algorithm", &self.algorithm).finish()
+        f.debug_struct("TsigKey")
+            .field("name", &self.name)
+            .field("algorithm", &self.algorithm)
+            .finish()
     }
 }
 
@@ -64,7 +67,9 @@ impl TsigKey {
         };
         let secret = data_encoding::BASE64
             .decode(secret_base64.trim().as_bytes())
-            .map_err(|e| format!("the secret is not base64 ({e}); paste it as tsig-keygen prints it"))?;
+            .map_err(|e| {
+                format!("the secret is not base64 ({e}); paste it as tsig-keygen prints it")
+            })?;
         if secret.is_empty() {
             return Err("the secret is empty".into());
         }
@@ -103,7 +108,9 @@ impl KeyRing {
 
     /// The key named `name` (case-insensitive).
     pub fn get(&self, name: &Name) -> Option<&Arc<TsigKey>> {
-        self.0.iter().find(|k| k.name.eq_ignore_root(&name.to_lowercase()))
+        self.0
+            .iter()
+            .find(|k| k.name.eq_ignore_root(&name.to_lowercase()))
     }
 }
 
@@ -126,7 +133,10 @@ fn find_signature(message: &[u8]) -> Result<Option<Signature>, String> {
     for _ in 0..counts.queries {
         Query::read(&mut decoder).map_err(|e| format!("question: {e}"))?;
     }
-    let before_last = usize::from(counts.answers) + usize::from(counts.authorities) + usize::from(counts.additionals) - 1;
+    let before_last = usize::from(counts.answers)
+        + usize::from(counts.authorities)
+        + usize::from(counts.additionals)
+        - 1;
     for _ in 0..before_last {
         Record::read(&mut decoder).map_err(|e| format!("record: {e}"))?;
     }
@@ -136,9 +146,11 @@ fn find_signature(message: &[u8]) -> Result<Option<Signature>, String> {
         return Err("bytes after the last record".into());
     }
     match record.data {
-        RData::TSIG(tsig) if record.dns_class == DNSClass::ANY => {
-            Ok(Some(Signature { offset, key_name: record.name, tsig }))
-        }
+        RData::TSIG(tsig) if record.dns_class == DNSClass::ANY => Ok(Some(Signature {
+            offset,
+            key_name: record.name,
+            tsig,
+        })),
         RData::TSIG(_) => Err("TSIG record not of class ANY".into()),
         _ => Ok(None),
     }
@@ -181,7 +193,8 @@ fn append_tsig(message: &mut Vec<u8>, key_name: &Name, tsig: TSIG) {
     {
         let mut encoder = BinEncoder::new(&mut bytes);
         // Uncompressed: the record must stand alone for the digest layouts.
-        let mut encoder = encoder.with_name_encoding(hickory_proto::serialize::binary::NameEncoding::Uncompressed);
+        let mut encoder = encoder
+            .with_name_encoding(hickory_proto::serialize::binary::NameEncoding::Uncompressed);
         if record.emit(&mut encoder).is_err() {
             return;
         }
@@ -191,7 +204,14 @@ fn append_tsig(message: &mut Vec<u8>, key_name: &Name, tsig: TSIG) {
     message[10..12].copy_from_slice(&arcount.to_be_bytes());
 }
 
-fn new_tsig(key: &TsigKey, oid: u16, time: u64, mac: Vec<u8>, error: Option<TsigError>, other: Vec<u8>) -> TSIG {
+fn new_tsig(
+    key: &TsigKey,
+    oid: u16,
+    time: u64,
+    mac: Vec<u8>,
+    error: Option<TsigError>,
+    other: Vec<u8>,
+) -> TSIG {
     TSIG::new(key.algorithm.clone(), time, FUDGE, mac, oid, error, other)
 }
 
@@ -203,7 +223,11 @@ pub fn sign_request(message: &mut Vec<u8>, key: &TsigKey, now: u64) -> Vec<u8> {
     let mut data = message.clone();
     variables(&key.name, &stub, &mut data);
     let mac = key.mac(&data);
-    append_tsig(message, &key.name, new_tsig(key, oid, now, mac.clone(), None, Vec::new()));
+    append_tsig(
+        message,
+        &key.name,
+        new_tsig(key, oid, now, mac.clone(), None, Vec::new()),
+    );
     mac
 }
 
@@ -247,7 +271,10 @@ pub fn verify_request(message: &[u8], keys: &KeyRing, now: u64) -> RequestAuth {
         key: key.cloned(),
         request_mac: sig.tsig.mac.clone(),
     };
-    let Some(key) = keys.get(&sig.key_name).filter(|k| k.algorithm == sig.tsig.algorithm) else {
+    let Some(key) = keys
+        .get(&sig.key_name)
+        .filter(|k| k.algorithm == sig.tsig.algorithm)
+    else {
         return failed(TsigError::BadKey, None);
     };
     let mut data = unsigned_form(message, &sig);
@@ -258,7 +285,10 @@ pub fn verify_request(message: &[u8], keys: &KeyRing, now: u64) -> RequestAuth {
     if now.abs_diff(sig.tsig.time) > u64::from(sig.tsig.fudge) {
         return failed(TsigError::BadTime, Some(key));
     }
-    RequestAuth::Signed { key: Arc::clone(key), request_mac: sig.tsig.mac }
+    RequestAuth::Signed {
+        key: Arc::clone(key),
+        request_mac: sig.tsig.mac,
+    }
 }
 
 /// Signs the messages of a response in order (one for a query or NOTIFY,
@@ -275,12 +305,22 @@ pub struct ResponseSigner {
 impl ResponseSigner {
     /// A signer answering a request whose MAC was `request_mac`.
     pub fn new(key: Arc<TsigKey>, request_mac: Vec<u8>, now: u64) -> ResponseSigner {
-        ResponseSigner { key, prior_mac: request_mac, first: true, time: now, error: None, unsigned: Vec::new() }
+        ResponseSigner {
+            key,
+            prior_mac: request_mac,
+            first: true,
+            time: now,
+            error: None,
+            unsigned: Vec::new(),
+        }
     }
 
     /// A signer for a BADTIME error response (RFC 8945 5.2.3).
     pub fn bad_time(key: Arc<TsigKey>, request_mac: Vec<u8>, now: u64) -> ResponseSigner {
-        ResponseSigner { error: Some(TsigError::BadTime), ..ResponseSigner::new(key, request_mac, now) }
+        ResponseSigner {
+            error: Some(TsigError::BadTime),
+            ..ResponseSigner::new(key, request_mac, now)
+        }
     }
 
     /// Records a message sent unsigned: the next signature covers it
@@ -297,7 +337,14 @@ impl ResponseSigner {
             Some(TsigError::BadTime) => self.time.to_be_bytes()[2..].to_vec(),
             _ => Vec::new(),
         };
-        let stub = new_tsig(&self.key, oid, self.time, Vec::new(), self.error, other.clone());
+        let stub = new_tsig(
+            &self.key,
+            oid,
+            self.time,
+            Vec::new(),
+            self.error,
+            other.clone(),
+        );
         let mut data = Vec::with_capacity(message.len() + self.unsigned.len() + 128);
         prior_mac(&self.prior_mac, &mut data);
         data.append(&mut self.unsigned);
@@ -308,7 +355,11 @@ impl ResponseSigner {
             timers(&stub, &mut data);
         }
         let mac = self.key.mac(&data);
-        append_tsig(message, &self.key.name, new_tsig(&self.key, oid, self.time, mac.clone(), self.error, other));
+        append_tsig(
+            message,
+            &self.key.name,
+            new_tsig(&self.key, oid, self.time, mac.clone(), self.error, other),
+        );
         self.prior_mac = mac;
         self.first = false;
     }
@@ -317,7 +368,15 @@ impl ResponseSigner {
 /// Appends the unsigned TSIG record of a BADKEY or BADSIG error response.
 pub fn append_unsigned_error(message: &mut Vec<u8>, key_name: &Name, error: TsigError, now: u64) {
     let oid = u16::from_be_bytes([message[0], message[1]]);
-    let tsig = TSIG::new(TsigAlgorithm::HmacSha256, now, FUDGE, Vec::new(), oid, Some(error), Vec::new());
+    let tsig = TSIG::new(
+        TsigAlgorithm::HmacSha256,
+        now,
+        FUDGE,
+        Vec::new(),
+        oid,
+        Some(error),
+        Vec::new(),
+    );
     append_tsig(message, key_name, tsig);
 }
 
@@ -361,7 +420,14 @@ pub struct ResponseVerifier {
 impl ResponseVerifier {
     /// A verifier for the response to a request whose MAC was `request_mac`.
     pub fn new(key: Arc<TsigKey>, request_mac: Vec<u8>, now: u64) -> ResponseVerifier {
-        ResponseVerifier { key, prior_mac: request_mac, first: true, unsigned: Vec::new(), unsigned_count: 0, now }
+        ResponseVerifier {
+            key,
+            prior_mac: request_mac,
+            first: true,
+            unsigned: Vec::new(),
+            unsigned_count: 0,
+            now,
+        }
     }
 
     /// Checks the next message.
@@ -375,8 +441,12 @@ impl ResponseVerifier {
             self.unsigned_count += 1;
             return Ok(());
         };
-        if !sig.key_name.eq_ignore_root(&self.key.name) || sig.tsig.algorithm != self.key.algorithm {
-            return Err(TsigFailure::BadSignature(format!("signed with key {}", sig.key_name)));
+        if !sig.key_name.eq_ignore_root(&self.key.name) || sig.tsig.algorithm != self.key.algorithm
+        {
+            return Err(TsigFailure::BadSignature(format!(
+                "signed with key {}",
+                sig.key_name
+            )));
         }
         if let Some(error) = sig.tsig.error {
             return Err(TsigFailure::PeerError(error));
@@ -394,7 +464,11 @@ impl ResponseVerifier {
             return Err(TsigFailure::BadSignature("MAC mismatch".into()));
         }
         if self.now.abs_diff(sig.tsig.time) > u64::from(sig.tsig.fudge) {
-            return Err(TsigFailure::BadTime { signed: sig.tsig.time, fudge: sig.tsig.fudge, now: self.now });
+            return Err(TsigFailure::BadTime {
+                signed: sig.tsig.time,
+                fudge: sig.tsig.fudge,
+                now: self.now,
+            });
         }
         self.prior_mac = sig.tsig.mac;
         self.first = false;
@@ -404,7 +478,11 @@ impl ResponseVerifier {
 
     /// Call after the last message: it must have been signed.
     pub fn finish(&self) -> Result<(), TsigFailure> {
-        if self.first || self.unsigned_count > 0 { Err(TsigFailure::Unsigned) } else { Ok(()) }
+        if self.first || self.unsigned_count > 0 {
+            Err(TsigFailure::Unsigned)
+        } else {
+            Ok(())
+        }
     }
 }
 
@@ -415,7 +493,9 @@ pub fn is_tsig(rtype: RecordType) -> bool {
 
 /// Seconds since the Unix epoch (TSIG's clock).
 pub fn unix_now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 #[cfg(test)]
@@ -431,7 +511,10 @@ mod tests {
 
     fn query() -> Vec<u8> {
         let mut m = Message::new(4242, MessageType::Query, OpCode::Query);
-        m.add_query(Query::query(Name::from_ascii("example.org.").unwrap(), RecordType::AXFR));
+        m.add_query(Query::query(
+            Name::from_ascii("example.org.").unwrap(),
+            RecordType::AXFR,
+        ));
         m.to_vec().unwrap()
     }
 
@@ -453,9 +536,18 @@ mod tests {
     fn our_request_signature_matches_hickorys_signer() {
         use hickory_proto::rr::TSigner;
         let secret = data_encoding::BASE64.decode(SECRET.as_bytes()).unwrap();
-        let signer = TSigner::new(secret, TsigAlgorithm::HmacSha256, Name::from_ascii("xfr-key.").unwrap(), FUDGE).unwrap();
+        let signer = TSigner::new(
+            secret,
+            TsigAlgorithm::HmacSha256,
+            Name::from_ascii("xfr-key.").unwrap(),
+            FUDGE,
+        )
+        .unwrap();
         let mut m = Message::new(4242, MessageType::Query, OpCode::Query);
-        m.add_query(Query::query(Name::from_ascii("example.org.").unwrap(), RecordType::AXFR));
+        m.add_query(Query::query(
+            Name::from_ascii("example.org.").unwrap(),
+            RecordType::AXFR,
+        ));
         let (record, _) = signer.sign_message(&m, 1_000_000).unwrap();
         let mut ours = m.to_vec().unwrap();
         let mac = sign_request(&mut ours, &key("hmac-sha256"), 1_000_000);
@@ -467,12 +559,33 @@ mod tests {
         let mut m = query();
         sign_request(&mut m, &key("hmac-sha256"), 1_000_000);
         let other = TsigKey::new("xfr-key", "hmac-sha256", "b3RoZXItc2VjcmV0").unwrap();
-        assert!(matches!(verify_request(&m, &KeyRing::new(vec![other]), 1_000_000), RequestAuth::Failed { error: TsigError::BadSig, .. }));
+        assert!(matches!(
+            verify_request(&m, &KeyRing::new(vec![other]), 1_000_000),
+            RequestAuth::Failed {
+                error: TsigError::BadSig,
+                ..
+            }
+        ));
         let renamed = TsigKey::new("another", "hmac-sha256", SECRET).unwrap();
-        assert!(matches!(verify_request(&m, &KeyRing::new(vec![renamed]), 1_000_000), RequestAuth::Failed { error: TsigError::BadKey, .. }));
+        assert!(matches!(
+            verify_request(&m, &KeyRing::new(vec![renamed]), 1_000_000),
+            RequestAuth::Failed {
+                error: TsigError::BadKey,
+                ..
+            }
+        ));
         let ring = KeyRing::new(vec![key("hmac-sha256")]);
-        assert!(matches!(verify_request(&m, &ring, 1_000_000 + 301), RequestAuth::Failed { error: TsigError::BadTime, .. }));
-        assert!(matches!(verify_request(&query(), &ring, 1_000_000), RequestAuth::Unsigned));
+        assert!(matches!(
+            verify_request(&m, &ring, 1_000_000 + 301),
+            RequestAuth::Failed {
+                error: TsigError::BadTime,
+                ..
+            }
+        ));
+        assert!(matches!(
+            verify_request(&query(), &ring, 1_000_000),
+            RequestAuth::Unsigned
+        ));
     }
 
     #[test]
@@ -481,7 +594,13 @@ mod tests {
         sign_request(&mut m, &key("hmac-sha256"), 1_000_000);
         m[13] ^= 0x20; // the question name's case: covered by the MAC
         let ring = KeyRing::new(vec![key("hmac-sha256")]);
-        assert!(matches!(verify_request(&m, &ring, 1_000_000), RequestAuth::Failed { error: TsigError::BadSig, .. }));
+        assert!(matches!(
+            verify_request(&m, &ring, 1_000_000),
+            RequestAuth::Failed {
+                error: TsigError::BadSig,
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -493,7 +612,10 @@ mod tests {
         let mut verifier = ResponseVerifier::new(Arc::clone(&k), request_mac, 1_000_002);
         for i in 0..5u16 {
             let mut m = Message::new(4242, MessageType::Response, OpCode::Query);
-            m.add_query(Query::query(Name::from_ascii("example.org.").unwrap(), RecordType::AXFR));
+            m.add_query(Query::query(
+                Name::from_ascii("example.org.").unwrap(),
+                RecordType::AXFR,
+            ));
             m.metadata.authoritative = i % 2 == 0;
             let mut bytes = m.to_vec().unwrap();
             // Messages 1 and 2 go unsigned: the signer never sees them.
@@ -525,8 +647,20 @@ mod tests {
 
     #[test]
     fn bad_key_configuration_is_reported() {
-        assert!(TsigKey::new("k", "hmac-md5", SECRET).unwrap_err().contains("unsupported"));
-        assert!(TsigKey::new("k", "hmac-sha256", "***").unwrap_err().contains("base64"));
-        assert!(TsigKey::new("k", "hmac-sha256", "").unwrap_err().contains("empty"));
+        assert!(
+            TsigKey::new("k", "hmac-md5", SECRET)
+                .unwrap_err()
+                .contains("unsupported")
+        );
+        assert!(
+            TsigKey::new("k", "hmac-sha256", "***")
+                .unwrap_err()
+                .contains("base64")
+        );
+        assert!(
+            TsigKey::new("k", "hmac-sha256", "")
+                .unwrap_err()
+                .contains("empty")
+        );
     }
 }

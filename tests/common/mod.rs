@@ -487,11 +487,21 @@ pub fn query_udp_retry(
 /// Start a server on a port chosen beforehand (for servers that must know
 /// each other's ports: a primary that notifies a secondary). No readiness
 /// wait: the caller decides what "ready" means.
-pub fn spawn_on_port(name: &str, log_dir: &Path, port: u16, mut cmd: Command) -> Result<ServerProcess, String> {
+pub fn spawn_on_port(
+    name: &str,
+    log_dir: &Path,
+    port: u16,
+    mut cmd: Command,
+) -> Result<ServerProcess, String> {
     let log = log_dir.join(format!("{name}.log"));
     let out = File::create(&log).map_err(|e| format!("create {}: {e}", log.display()))?;
     let err = out.try_clone().map_err(|e| e.to_string())?;
     cmd.stdin(Stdio::null()).stdout(out).stderr(err);
     let child = cmd.spawn().map_err(|e| format!("cannot run {name}: {e}"))?;
-    Ok(ServerProcess { name: name.to_string(), port, log, child })
+    Ok(ServerProcess {
+        name: name.to_string(),
+        port,
+        log,
+        child,
+    })
 }
