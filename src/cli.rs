@@ -44,6 +44,56 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Transfer a zone once by AXFR and write it as a master file (or to stdout).
     Transfer(TransferArgs),
+    /// Zone file tools: import a master file as TOML, export TOML as a
+    /// master file, normalise TOML zones.
+    #[command(subcommand)]
+    Zone(ZoneCommand),
+}
+
+/// `fedns zone ...`.
+#[derive(Debug, Subcommand)]
+pub enum ZoneCommand {
+    /// Write an RFC 1035 master file as the equivalent TOML zone.
+    Import(ZoneImportArgs),
+    /// Write a zone (TOML or master file) as an RFC 1035 master file that
+    /// BIND, NSD and Knot read.
+    Export(ZoneExportArgs),
+    /// Normalise TOML zones in place (the layout `zone import` writes).
+    Fmt(ZoneFmtArgs),
+}
+
+/// `fedns zone import`.
+#[derive(Debug, clap::Args)]
+pub struct ZoneImportArgs {
+    /// The master file, e.g. example.org.zone.
+    pub file: PathBuf,
+    /// The zone's origin (default: the file name without its extension).
+    #[arg(long, value_name = "NAME")]
+    pub origin: Option<String>,
+    /// Write the TOML zone here (default: standard output).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `fedns zone export`.
+#[derive(Debug, clap::Args)]
+pub struct ZoneExportArgs {
+    /// The zone file, e.g. example.org.toml.
+    pub file: PathBuf,
+    /// Write the master file here (default: standard output).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `fedns zone fmt`.
+#[derive(Debug, clap::Args)]
+pub struct ZoneFmtArgs {
+    /// TOML zone files.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Change nothing; exit 1 if a file is not formatted.
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// `fedns transfer`.
@@ -154,7 +204,9 @@ pub enum Deny {
 /// `KEY=VALUE` (split at the first `=`).
 fn parse_pair(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
-        Some((k, v)) if !k.trim().is_empty() && !v.is_empty() => Ok((k.trim().to_owned(), v.to_owned())),
+        Some((k, v)) if !k.trim().is_empty() && !v.is_empty() => {
+            Ok((k.trim().to_owned(), v.to_owned()))
+        }
         _ => Err(format!("expected NAME=VALUE, not {text:?}")),
     }
 }
@@ -162,7 +214,7 @@ fn parse_pair(text: &str) -> Result<(String, String), String> {
 /// `fedns explain`.
 #[derive(Debug, clap::Args)]
 pub struct ExplainArgs {
-    /// The Matrix server name S: example.org, example.org:8448, 192.0.2.1, [2001:db8::1]:8448.
+    /// The Matrix server name S: `example.org`, `example.org:8448`, `192.0.2.1`, `[2001:db8::1]:8448`.
     pub server_name: String,
     /// Resolve offline against the zone files in DIR (default: ./zones).
     #[arg(long, value_name = "DIR", conflicts_with = "dns")]
@@ -204,6 +256,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Check(args) => check(args),
         Command::Explain(args) => explain(args),
         Command::Transfer(args) => transfer(args),
+        Command::Zone(ZoneCommand::Import(args)) => zone_import(args),
+        Command::Zone(ZoneCommand::Export(args)) => zone_export(args),
+        Command::Zone(ZoneCommand::Fmt(args)) => zone_fmt(args),
     }
 }
 
@@ -220,7 +275,12 @@ fn serve_settings(args: &ServeArgs) -> anyhow::Result<ServeSettings> {
     } else if !config.zones.is_empty() {
         ZoneSources::Files(config.zones.clone())
     } else {
-        ZoneSources::Dir(config.zones_dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_ZONES_DIR)))
+        ZoneSources::Dir(
+            config
+                .zones_dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_ZONES_DIR)),
+        )
     };
     let mut listen = ListenConfig::default();
     if !args.listen.is_empty() {
@@ -237,7 +297,12 @@ fn serve_settings(args: &ServeArgs) -> anyhow::Result<ServeSettings> {
     if let Some(n) = config.udp_workers {
         listen.udp_workers = n;
     }
-    Ok(ServeSettings { sources, listen, config, on_load: crate::lint::on_load })
+    Ok(ServeSettings {
+        sources,
+        listen,
+        config,
+        on_load: crate::lint::on_load,
+    })
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
@@ -260,7 +325,11 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
             paths: args.paths,
             server_names: args.server_names,
             well_known: args.well_known,
-            certs: args.certs.into_iter().map(|(name, path)| (name, PathBuf::from(path))).collect(),
+            certs: args
+                .certs
+                .into_iter()
+                .map(|(name, path)| (name, PathBuf::from(path)))
+                .collect(),
             ca: args.ca,
             system_roots: !args.no_system_roots,
             probe: args.probe || args.fetch_well_known,
@@ -271,7 +340,11 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
             deny_warnings: args.deny == Some(Deny::Warnings),
             now: None,
         };
-        let format = if args.format == CheckFormat::Json { Format::Json } else { Format::Human };
+        let format = if args.format == CheckFormat::Json {
+            Format::Json
+        } else {
+            Format::Human
+        };
         run(&options, format, &mut out, &mut err)
     };
     if status != 0 {
@@ -285,14 +358,26 @@ fn explain(args: ExplainArgs) -> anyhow::Result<()> {
     use crate::matrix::explain::{DnsSource, ExplainOptions, WellKnownInput};
     let dns = match args.dns {
         Some(addr) => DnsSource::Server(addr),
-        None => DnsSource::Zones(args.zones.unwrap_or_else(|| PathBuf::from(DEFAULT_ZONES_DIR))),
+        None => DnsSource::Zones(
+            args.zones
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_ZONES_DIR)),
+        ),
     };
     let well_known = match (args.fetch, args.well_known) {
-        (true, _) => WellKnownInput::Fetch { ca: args.ca, connect_to: args.fetch_addr },
+        (true, _) => WellKnownInput::Fetch {
+            ca: args.ca,
+            connect_to: args.fetch_addr,
+        },
         (false, Some(body)) => WellKnownInput::Json(body),
         (false, None) => WellKnownInput::Default,
     };
-    let options = ExplainOptions { server_name: args.server_name, dns, well_known, timeout: args.timeout, format: args.format };
+    let options = ExplainOptions {
+        server_name: args.server_name,
+        dns,
+        well_known,
+        timeout: args.timeout,
+        format: args.format,
+    };
     let explained = crate::matrix::explain::explain(&options)?;
     for warning in &explained.warnings {
         eprintln!("fedns: warning: {warning}");
@@ -301,28 +386,42 @@ fn explain(args: ExplainArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-
 fn transfer(args: TransferArgs) -> anyhow::Result<()> {
     use crate::xfr::client::{TransferLimits, axfr};
     use crate::xfr::tsig::TsigKey;
-    let mut zone = hickory_proto::rr::Name::from_ascii(&args.zone).with_context(|| format!("bad zone name {:?}", args.zone))?;
+    let mut zone = hickory_proto::rr::Name::from_ascii(&args.zone)
+        .with_context(|| format!("bad zone name {:?}", args.zone))?;
     zone.set_fqdn(true);
     let key = match &args.tsig {
         Some(spec) => {
             let mut parts = spec.splitn(3, ':');
-            let (Some(name), Some(alg), Some(secret)) = (parts.next(), parts.next(), parts.next()) else {
-                anyhow::bail!("--tsig takes NAME:ALGORITHM:SECRET, e.g. xfr-key:hmac-sha256:c2VjcmV0");
+            let (Some(name), Some(alg), Some(secret)) = (parts.next(), parts.next(), parts.next())
+            else {
+                anyhow::bail!(
+                    "--tsig takes NAME:ALGORITHM:SECRET, e.g. xfr-key:hmac-sha256:c2VjcmV0"
+                );
             };
-            Some(std::sync::Arc::new(TsigKey::new(name, alg, secret).map_err(|e| anyhow::anyhow!("--tsig: {e}"))?))
+            Some(std::sync::Arc::new(
+                TsigKey::new(name, alg, secret).map_err(|e| anyhow::anyhow!("--tsig: {e}"))?,
+            ))
         }
         None => None,
     };
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
     let started = std::time::Instant::now();
-    let transferred = runtime.block_on(axfr(args.from, &zone, key.as_ref(), TransferLimits::default()))?;
+    let transferred = runtime.block_on(axfr(
+        args.from,
+        &zone,
+        key.as_ref(),
+        TransferLimits::default(),
+    ))?;
     let text = crate::zone::master::write_master(&zone, &transferred.records);
     match &args.output {
-        Some(path) => std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => std::fs::write(path, text)
+            .with_context(|| format!("cannot write {}", path.display()))?,
         None => print!("{text}"),
     }
     eprintln!(
@@ -333,5 +432,158 @@ fn transfer(args: TransferArgs) -> anyhow::Result<()> {
         args.from,
         started.elapsed().as_millis()
     );
+    Ok(())
+}
+
+// ---------------------------------------------------------------- fedns zone --
+
+/// Reads a zone file's text (at most [`crate::zone::load::MAX_ZONE_FILE_BYTES`]).
+fn read_zone_text(path: &std::path::Path) -> anyhow::Result<String> {
+    let size = std::fs::metadata(path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .len();
+    if size > crate::zone::load::MAX_ZONE_FILE_BYTES {
+        anyhow::bail!(
+            "{}: file is {size} bytes, more than a zone file may be",
+            path.display()
+        );
+    }
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// Writes `text` to `path` (through a temporary file and a rename) or to
+/// standard output.
+fn write_output(path: Option<&std::path::Path>, text: &str) -> anyhow::Result<()> {
+    let Some(path) = path else {
+        print!("{text}");
+        return Ok(());
+    };
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".fedns-tmp");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Refuses, with every place, a zone the TOML format cannot hold exactly.
+fn ensure_toml_can_hold(zone: &crate::zone::Zone) -> anyhow::Result<()> {
+    let problems = crate::zone::toml_write::toml_problems(zone);
+    if problems.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!("{}", crate::zone::ZoneErrors(problems))
+}
+
+/// Re-reads written TOML and checks it holds exactly `zone`'s records and
+/// Matrix sections (a guard: a difference is a bug in the writer).
+fn verify_toml(zone: &crate::zone::Zone, text: &str) -> anyhow::Result<()> {
+    use crate::zone::toml_write::record_lines;
+    let file: std::sync::Arc<str> = std::sync::Arc::from("<written TOML>");
+    let back = crate::zone::toml_zone::parse_toml_zone(text, &file, None)
+        .map_err(|e| anyhow::anyhow!("the written TOML does not read back (a fedns bug): {e}"))?;
+    if record_lines(&zone.origin, &zone.records) != record_lines(&back.origin, &back.records)
+        || zone.matrix.len() != back.matrix.len()
+    {
+        anyhow::bail!(
+            "the written TOML reads back to other records (a fedns bug); nothing written"
+        );
+    }
+    Ok(())
+}
+
+fn zone_import(args: ZoneImportArgs) -> anyhow::Result<()> {
+    use crate::zone::{Zone, master::parse_master, validate::validate_zone};
+    let origin = match &args.origin {
+        Some(text) => {
+            let mut name = hickory_proto::rr::Name::from_ascii(text)
+                .with_context(|| format!("bad --origin {text:?}"))?;
+            name.set_fqdn(true);
+            name
+        }
+        None => crate::zone::load::origin_from_file_name(&args.file).with_context(|| {
+            format!(
+                "cannot take a zone name from {}: give --origin",
+                args.file.display()
+            )
+        })?,
+    };
+    let text = read_zone_text(&args.file)?;
+    let file: std::sync::Arc<str> = std::sync::Arc::from(args.file.display().to_string());
+    let records = parse_master(&text, &file, &origin).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let zone = Zone {
+        origin,
+        records,
+        matrix: Vec::new(),
+        source: Some(args.file.clone()),
+    };
+    validate_zone(&zone).map_err(|e| anyhow::anyhow!("{e}"))?;
+    ensure_toml_can_hold(&zone)?;
+    let toml = crate::zone::toml_write::write_toml_zone(&zone);
+    verify_toml(&zone, &toml)?;
+    write_output(args.output.as_deref(), &toml)?;
+    eprintln!(
+        "{}: {} records imported from {}",
+        zone.origin,
+        zone.records.len(),
+        args.file.display()
+    );
+    Ok(())
+}
+
+fn zone_export(args: ZoneExportArgs) -> anyhow::Result<()> {
+    use crate::zone::master::{parse_master, write_master};
+    use crate::zone::toml_write::record_lines;
+    let zone = crate::zone::load_zone_file(&args.file).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let records = crate::zone::toml_write::canonical_order(&zone);
+    let text = write_master(&zone.origin, &records);
+    let file: std::sync::Arc<str> = std::sync::Arc::from("<written master file>");
+    let back = parse_master(&text, &file, &zone.origin).map_err(|e| {
+        anyhow::anyhow!("the written master file does not read back (a fedns bug): {e}")
+    })?;
+    if record_lines(&zone.origin, &zone.records) != record_lines(&zone.origin, &back) {
+        anyhow::bail!(
+            "the written master file reads back to other records (a fedns bug); nothing written"
+        );
+    }
+    write_output(args.output.as_deref(), &text)?;
+    eprintln!(
+        "{}: {} records exported from {}",
+        zone.origin,
+        zone.records.len(),
+        args.file.display()
+    );
+    Ok(())
+}
+
+fn zone_fmt(args: ZoneFmtArgs) -> anyhow::Result<()> {
+    use crate::zone::toml_write::write_toml_zone_with_comments;
+    let mut unformatted = Vec::new();
+    for path in &args.files {
+        let text = read_zone_text(path)?;
+        let file: std::sync::Arc<str> = std::sync::Arc::from(path.display().to_string());
+        let default_origin = crate::zone::load::origin_from_file_name(path);
+        let zone = crate::zone::toml_zone::parse_toml_zone(&text, &file, default_origin.as_ref())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        ensure_toml_can_hold(&zone)?;
+        let formatted = write_toml_zone_with_comments(&zone, &text);
+        verify_toml(&zone, &formatted)?;
+        if formatted == text {
+            continue;
+        }
+        if args.check {
+            eprintln!("{}: not formatted", path.display());
+            unformatted.push(path.display().to_string());
+        } else {
+            write_output(Some(path), &formatted)?;
+            eprintln!("{}: formatted", path.display());
+        }
+    }
+    if !unformatted.is_empty() {
+        anyhow::bail!(
+            "{} file(s) not formatted: run `fedns zone fmt {}`",
+            unformatted.len(),
+            unformatted.join(" ")
+        );
+    }
     Ok(())
 }

@@ -10,11 +10,17 @@
 //! - [`engine`]: the answer function, pure, from a question and the zones to
 //!   the sections of a response;
 //! - [`server`]: the front end (UDP, TCP, EDNS, truncation, reload);
+//! - [`matrix`]: the Matrix spec's server-name resolution, shared by
+//!   `fedns explain` and `fedns check`;
+//! - [`lint`]: `fedns check`, the lint for SRV delegation and its TLS
+//!   certificate pitfalls (also run by `fedns serve` on every load);
 //! - [`config`] and [`cli`]: the configuration file and the command line.
 
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod lint;
+pub mod matrix;
 pub mod server;
 pub mod snapshot;
 pub mod xfr;

@@ -378,7 +378,7 @@ fn a_100k_record_zone_transfers_completely_both_ways() {
     let last = query_udp(
         loopback(kp2),
         &make_query(
-            &Name::from_ascii(&format!("host{}.example.org.", hosts - 1)).unwrap(),
+            &Name::from_ascii(format!("host{}.example.org.", hosts - 1)).unwrap(),
             RecordType::AAAA,
             None,
         ),

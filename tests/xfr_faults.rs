@@ -76,13 +76,13 @@ fn zone_records(serial: u32, hosts: usize) -> Vec<Record> {
     ));
     for i in 0..hosts {
         r.push(Record::from_rdata(
-            Name::from_ascii(&format!("h{i}.example.org.")).unwrap(),
+            Name::from_ascii(format!("h{i}.example.org.")).unwrap(),
             300,
             RData::A(A::new(198, 18, (i / 256) as u8, (i % 256) as u8)),
         ));
     }
     r.push(Record::from_rdata(
-        Name::from_ascii(&format!("serial{serial}.example.org.")).unwrap(),
+        Name::from_ascii(format!("serial{serial}.example.org.")).unwrap(),
         300,
         RData::A(A::new(192, 0, 2, 7)),
     ));

@@ -51,7 +51,7 @@ impl TransferPolicy {
 pub fn full_zone_messages(
     zone: &ZoneSnapshot,
     request: &Message,
-    mut signer: Option<&mut ResponseSigner>,
+    signer: Option<&mut ResponseSigner>,
 ) -> Vec<Vec<u8>> {
     let Some(soa) = zone.soa_rrset().and_then(|s| s.records.first()) else {
         return Vec::new();
@@ -72,7 +72,7 @@ pub fn full_zone_messages(
         .chain(apex_soa_sigs)
         .chain(body)
         .chain(std::iter::once(soa));
-    stream_messages(records, request, signer.as_deref_mut())
+    stream_messages(records, request, signer)
 }
 
 /// The messages of an incremental response (RFC 1995 4): the new SOA, then

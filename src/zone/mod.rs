@@ -13,6 +13,7 @@ pub mod master;
 pub mod matrix;
 pub mod place;
 pub mod rdata_text;
+pub mod toml_write;
 pub mod toml_zone;
 pub mod validate;
 

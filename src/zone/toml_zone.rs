@@ -416,17 +416,20 @@ impl<'t> Walker<'t> {
             Some(v) => Some(self.string(v, "well_known")?.to_owned()),
             None => None,
         };
-        if targets.is_empty() && well_known.is_none() {
-            self.error(
-                entry.span(),
-                "[[matrix]] needs a `target` (for SRV records) or a `well_known` delegation",
-            );
-            return None;
-        }
         let certificate = match get(table, "certificate") {
             Some(v) => Some(PathBuf::from(self.string(v, "certificate")?)),
             None => None,
         };
+        // A delegation by A/AAAA alone (peers connect to S:8448) declares
+        // only the certificate served there; otherwise a target or a
+        // .well-known says where peers go.
+        if targets.is_empty() && well_known.is_none() && certificate.is_none() {
+            self.error(
+                entry.span(),
+                "[[matrix]] needs a `target` (SRV records), a `well_known` delegation, or for a server found by its A/AAAA records the `certificate` it serves",
+            );
+            return None;
+        }
         Some(MatrixDelegation {
             server_name,
             targets,

@@ -1,0 +1,356 @@
+//! A small stub resolver for the live probe: one question at a time over UDP
+//! (TCP when the answer is truncated), to `--dns ADDR:PORT` or the
+//! nameservers of `/etc/resolv.conf`, with bounded timeouts.
+//!
+//! The probe needs more than addresses: the response code of the SRV
+//! question (LIVE012: SERVFAIL, REFUSED or a timeout are fatal for Synapse)
+//! and of the empty non-terminal `_tcp.X` (LIVE013), so it asks the questions
+//! itself, with hickory-proto building and decoding every message.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::io::{Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, UdpSocket};
+use std::time::{Duration, Instant};
+
+use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
+use hickory_proto::rr::rdata::SRV;
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+
+/// How many CNAMEs an address lookup follows.
+pub const MAX_CNAME_HOPS: usize = 8;
+/// The most addresses of one host the probe looks at.
+pub const MAX_ADDRESSES: usize = 8;
+
+/// Why a DNS question got no response.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DnsError {
+    /// No response within the timeout from any server.
+    #[error("no response from {servers} within {timeout:?}")]
+    Timeout {
+        /// The servers asked.
+        servers: String,
+        /// The timeout per server.
+        timeout: Duration,
+    },
+    /// A socket error.
+    #[error("{0}")]
+    Io(String),
+    /// The response does not decode.
+    #[error("undecodable response: {0}")]
+    Decode(String),
+    /// No nameserver to ask.
+    #[error("no nameserver: none in /etc/resolv.conf; use --dns ADDR:PORT")]
+    NoServers,
+    /// A CNAME chain longer than [`MAX_CNAME_HOPS`] or a loop.
+    #[error("CNAME chain too long or looping at {0}")]
+    CnameLoop(String),
+}
+
+/// A response: its code and answer section.
+#[derive(Clone, Debug)]
+pub struct DnsAnswer {
+    /// The response code.
+    pub rcode: ResponseCode,
+    /// The answer section.
+    pub answers: Vec<Record>,
+}
+
+/// A stub resolver.
+#[derive(Clone, Debug)]
+pub struct Resolver {
+    servers: Vec<SocketAddr>,
+    timeout: Duration,
+}
+
+impl Resolver {
+    /// Asks `server` only.
+    pub fn at(server: SocketAddr, timeout: Duration) -> Resolver {
+        Resolver {
+            servers: vec![server],
+            timeout,
+        }
+    }
+
+    /// Asks the nameservers of `/etc/resolv.conf`.
+    pub fn system(timeout: Duration) -> Result<Resolver, DnsError> {
+        let text = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+        let servers = parse_resolv_conf(&text);
+        if servers.is_empty() {
+            return Err(DnsError::NoServers);
+        }
+        Ok(Resolver { servers, timeout })
+    }
+
+    /// The servers this resolver asks.
+    pub fn servers(&self) -> &[SocketAddr] {
+        &self.servers
+    }
+
+    /// Asks (name, rtype, IN) with RD set, trying each server in turn.
+    pub fn query(&self, name: &Name, rtype: RecordType) -> Result<DnsAnswer, DnsError> {
+        let mut last = None;
+        for server in &self.servers {
+            match query_one(*server, name, rtype, self.timeout) {
+                Ok(answer) => return Ok(answer),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(match last {
+            Some(DnsError::Timeout { .. }) | None => DnsError::Timeout {
+                servers: self.describe(),
+                timeout: self.timeout,
+            },
+            Some(e) => e,
+        })
+    }
+
+    fn describe(&self) -> String {
+        self.servers
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The SRV records at `owner` and the response code.
+    pub fn srv(&self, owner: &Name) -> Result<(ResponseCode, Vec<SRV>), DnsError> {
+        let answer = self.query(owner, RecordType::SRV)?;
+        let records = answer
+            .answers
+            .iter()
+            .filter_map(|r| match &r.data {
+                RData::SRV(srv) => Some(srv.clone()),
+                _ => None,
+            })
+            .collect();
+        Ok((answer.rcode, records))
+    }
+
+    /// The A and AAAA addresses of `host`, following CNAMEs; at most
+    /// [`MAX_ADDRESSES`].
+    pub fn addresses(&self, host: &Name) -> Result<Vec<IpAddr>, DnsError> {
+        let mut out = Vec::new();
+        for rtype in [RecordType::A, RecordType::AAAA] {
+            let mut name = host.clone();
+            let mut seen = vec![name.clone()];
+            for hop in 0..=MAX_CNAME_HOPS {
+                let answer = self.query(&name, rtype)?;
+                let found = addresses_for(&answer.answers, &name);
+                if !found.is_empty() {
+                    out.extend(found);
+                    break;
+                }
+                match cname_target(&answer.answers, &name) {
+                    Some(next) if hop < MAX_CNAME_HOPS && !seen.contains(&next) => {
+                        seen.push(next.clone());
+                        name = next;
+                    }
+                    Some(_) => return Err(DnsError::CnameLoop(name.to_string())),
+                    None => break,
+                }
+            }
+        }
+        out.dedup();
+        out.truncate(MAX_ADDRESSES);
+        Ok(out)
+    }
+}
+
+/// The addresses in `answers` for `name`, following the CNAMEs in the same answer.
+pub fn addresses_for(answers: &[Record], name: &Name) -> Vec<IpAddr> {
+    let mut current = name.clone();
+    for _ in 0..=MAX_CNAME_HOPS {
+        let found: Vec<IpAddr> = answers
+            .iter()
+            .filter(|r| r.name == current)
+            .filter_map(|r| match &r.data {
+                RData::A(a) => Some(IpAddr::V4(a.0)),
+                RData::AAAA(a) => Some(IpAddr::V6(a.0)),
+                _ => None,
+            })
+            .collect();
+        if !found.is_empty() {
+            return found;
+        }
+        match cname_target(answers, &current) {
+            Some(next) => current = next,
+            None => return Vec::new(),
+        }
+    }
+    Vec::new()
+}
+
+fn cname_target(answers: &[Record], name: &Name) -> Option<Name> {
+    answers.iter().find_map(|r| match &r.data {
+        RData::CNAME(c) if &r.name == name => Some(c.0.clone()),
+        _ => None,
+    })
+}
+
+/// The `nameserver` lines of resolv.conf text, on port 53.
+pub fn parse_resolv_conf(text: &str) -> Vec<SocketAddr> {
+    text.lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            (words.next() == Some("nameserver"))
+                .then(|| words.next())
+                .flatten()
+        })
+        .filter_map(|addr| {
+            addr.split('%')
+                .next()
+                .and_then(|a| a.parse::<IpAddr>().ok())
+        })
+        .map(|ip| SocketAddr::new(ip, 53))
+        .collect()
+}
+
+fn random_id() -> u16 {
+    let mut h = RandomState::new().build_hasher();
+    h.write_u128(Instant::now().elapsed().as_nanos());
+    (h.finish() & 0xffff) as u16
+}
+
+fn build_query(id: u16, name: &Name, rtype: RecordType) -> Result<Vec<u8>, DnsError> {
+    let mut m = Message::new(id, MessageType::Query, OpCode::Query);
+    m.metadata.recursion_desired = true;
+    m.add_query(Query::query(name.clone(), rtype));
+    let mut edns = Edns::new();
+    edns.set_max_payload(1232);
+    edns.set_version(0);
+    m.set_edns(edns);
+    m.to_vec().map_err(|e| DnsError::Decode(e.to_string()))
+}
+
+fn query_one(
+    server: SocketAddr,
+    name: &Name,
+    rtype: RecordType,
+    timeout: Duration,
+) -> Result<DnsAnswer, DnsError> {
+    let id = random_id();
+    let wire = build_query(id, name, rtype)?;
+    let local = match server.ip() {
+        IpAddr::V4(_) => SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
+        IpAddr::V6(_) => SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0),
+    };
+    let io = |e: std::io::Error| DnsError::Io(format!("{server}: {e}"));
+    let socket = UdpSocket::bind(local).map_err(io)?;
+    socket.connect(server).map_err(io)?;
+    socket.send(&wire).map_err(io)?;
+    let deadline = Instant::now() + timeout;
+    let mut buf = vec![0u8; 65_535];
+    // Bounded: at most 16 stray datagrams are skipped before the deadline.
+    for _ in 0..16 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        socket.set_read_timeout(Some(left)).map_err(io)?;
+        let n = match socket.recv(&mut buf) {
+            Ok(n) => n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                break;
+            }
+            Err(e) => return Err(io(e)),
+        };
+        let Some(bytes) = buf.get(..n) else { continue };
+        let Ok(message) = Message::from_vec(bytes) else {
+            continue;
+        };
+        if message.metadata.id != id {
+            continue;
+        }
+        if message.metadata.truncation {
+            return query_tcp(server, &wire, timeout);
+        }
+        return Ok(DnsAnswer {
+            rcode: message.metadata.response_code,
+            answers: message.answers,
+        });
+    }
+    Err(DnsError::Timeout {
+        servers: server.to_string(),
+        timeout,
+    })
+}
+
+fn query_tcp(server: SocketAddr, wire: &[u8], timeout: Duration) -> Result<DnsAnswer, DnsError> {
+    let io = |e: std::io::Error| DnsError::Io(format!("{server} (TCP): {e}"));
+    let mut stream = TcpStream::connect_timeout(&server, timeout).map_err(io)?;
+    stream.set_read_timeout(Some(timeout)).map_err(io)?;
+    stream.set_write_timeout(Some(timeout)).map_err(io)?;
+    let len = u16::try_from(wire.len()).map_err(|_| DnsError::Decode("query too long".into()))?;
+    let mut framed = len.to_be_bytes().to_vec();
+    framed.extend_from_slice(wire);
+    stream.write_all(&framed).map_err(io)?;
+    let mut len_buf = [0u8; 2];
+    stream.read_exact(&mut len_buf).map_err(io)?;
+    let mut body = vec![0u8; usize::from(u16::from_be_bytes(len_buf))];
+    stream.read_exact(&mut body).map_err(io)?;
+    let message = Message::from_vec(&body).map_err(|e| DnsError::Decode(e.to_string()))?;
+    Ok(DnsAnswer {
+        rcode: message.metadata.response_code,
+        answers: message.answers,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hickory_proto::rr::rdata::{A, CNAME};
+
+    #[test]
+    fn reads_nameservers_from_resolv_conf() {
+        let text = "# comment\nsearch example.org\nnameserver 192.0.2.53\nnameserver fe80::1%eth0\nnameserver bogus\noptions ndots:1\n";
+        let servers = parse_resolv_conf(text);
+        assert_eq!(
+            servers,
+            vec![
+                "192.0.2.53:53".parse().unwrap(),
+                "[fe80::1]:53".parse().unwrap()
+            ]
+        );
+    }
+
+    #[test]
+    fn follows_cnames_inside_one_answer() {
+        let n = |s: &str| Name::from_ascii(s).unwrap();
+        let answers = vec![
+            Record::from_rdata(
+                n("matrix.example.org."),
+                60,
+                RData::CNAME(CNAME(n("synapse.example.org."))),
+            ),
+            Record::from_rdata(
+                n("synapse.example.org."),
+                60,
+                RData::A(A("192.0.2.20".parse().unwrap())),
+            ),
+        ];
+        assert_eq!(
+            addresses_for(&answers, &n("matrix.example.org.")),
+            vec!["192.0.2.20".parse::<IpAddr>().unwrap()]
+        );
+        assert!(addresses_for(&answers, &n("other.example.org.")).is_empty());
+    }
+
+    #[test]
+    fn a_silent_server_times_out_in_bounded_time() {
+        // A bound socket that never answers.
+        let silent = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let resolver = Resolver::at(silent.local_addr().unwrap(), Duration::from_millis(200));
+        let start = Instant::now();
+        let e = resolver
+            .query(&Name::from_ascii("example.org.").unwrap(), RecordType::A)
+            .unwrap_err();
+        assert!(matches!(e, DnsError::Timeout { .. }), "{e}");
+        assert!(start.elapsed() < Duration::from_secs(3));
+    }
+}
