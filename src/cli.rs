@@ -301,16 +301,12 @@ fn serve_settings(args: &ServeArgs) -> anyhow::Result<ServeSettings> {
         sources,
         listen,
         config,
-        on_load: crate::lint::on_load,
+        gate: std::sync::Arc::new(crate::lint::load_gate(args.strict)),
     })
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let settings = serve_settings(&args)?;
-    if args.strict {
-        crate::lint::refuse_lint_errors(&settings.sources)?;
-    }
-    crate::server::daemon::serve(settings).await
+    crate::server::daemon::serve(serve_settings(&args)?).await
 }
 
 fn check(args: CheckArgs) -> anyhow::Result<()> {

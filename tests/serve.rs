@@ -309,3 +309,60 @@ fn check_lists_every_error_and_exits_non_zero() {
     assert!(stdout.contains("outside the zone"), "{stdout}");
     assert!(stdout.contains("no NS record"), "{stdout}");
 }
+
+#[test]
+fn strict_refuses_a_reload_whose_delegation_has_errors() {
+    let dir = TempDir::new("serve-strict");
+    let zones = dir.path().join("zones");
+    copy_shipped_zones(&zones);
+    let server = start_server(
+        "fedns",
+        dir.path(),
+        "example.org.",
+        Duration::from_secs(30),
+        |port| {
+            let mut c = Command::new(common::fedns_bin());
+            c.arg("serve")
+                .arg("--strict")
+                .arg("--zones")
+                .arg(&zones)
+                .arg("--listen")
+                .arg(format!("127.0.0.1:{port}"));
+            c
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let file = zones.join("example.org.toml");
+    let original = fs::read_to_string(&file).unwrap();
+    // Port 0 in the delegation: SRV012, an error.
+    fs::write(
+        &file,
+        original
+            .replace("serial = 2026112601", "serial = 2026112602")
+            .replace("port = 443", "port = 0"),
+    )
+    .unwrap();
+    assert!(
+        Command::new("kill")
+            .args(["-HUP", &server.pid().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !server
+        .log_tail(40)
+        .contains("still serving the previous versions")
+        && Instant::now() < deadline
+    {
+        thread::sleep(Duration::from_millis(50));
+    }
+    let log = server.log_tail(40);
+    assert!(log.contains("SRV012"), "the finding is logged:\n{log}");
+    assert!(log.contains("still serving the previous versions"), "{log}");
+    let soa = make_query(&name("example.org."), RecordType::SOA, None);
+    assert_eq!(
+        soa_serial(&query_udp(server.addr(), &soa, TIMEOUT).unwrap()),
+        Some(2026112601)
+    );
+}

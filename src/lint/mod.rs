@@ -32,7 +32,6 @@ pub mod render;
 pub mod srv;
 
 use std::fmt;
-use std::path::Path;
 
 use serde::Serialize;
 
@@ -311,57 +310,20 @@ pub fn offline_findings(zones: &[&Zone]) -> Vec<Finding> {
     findings
 }
 
-/// Reads the zone files that `fedns serve` just loaded again and runs
-/// [`offline_findings`] on them. Files that fail to read here were reported
-/// by the loader already and are skipped.
-pub fn offline_findings_for_files<'a>(files: impl IntoIterator<Item = &'a Path>) -> Vec<Finding> {
-    let zones: Vec<Zone> = files
-        .into_iter()
-        .filter_map(|path| crate::zone::load_zone_file(path).ok())
-        .collect();
-    let refs: Vec<&Zone> = zones.iter().collect();
-    offline_findings(&refs)
-}
-
-/// The hook `fedns serve` calls after every load and reload: runs the
-/// offline rules on the zone files just loaded and logs the findings.
-pub fn on_load(report: &crate::server::reload::LoadReport, _zones: &crate::snapshot::ZoneSet) {
-    let findings =
-        offline_findings_for_files(report.loaded.iter().filter_map(|z| z.source.as_deref()));
-    let errors = log_findings(&findings);
-    if errors > 0 {
-        tracing::warn!(
-            "fedns check found {errors} error(s) in the Matrix delegation of the zones loaded; serving them anyway (--strict refuses)"
-        );
+/// The load gate `fedns serve` runs on every load and reload: the offline
+/// rules on the zones just loaded, findings logged with their places; with
+/// `strict`, zones with an error are refused (the daemon keeps what it has).
+pub fn load_gate(strict: bool) -> impl Fn(&[&Zone]) -> bool + Send + Sync {
+    move |zones: &[&Zone]| {
+        let findings = offline_findings(zones);
+        let errors = log_findings(&findings);
+        if errors > 0 && !strict {
+            tracing::warn!(
+                "fedns check found {errors} error(s) in the Matrix delegation of the zones loaded; serving them anyway (--strict refuses)"
+            );
+        }
+        !(strict && errors > 0)
     }
-}
-
-/// `fedns serve --strict`: fails when the offline rules find an error in the
-/// zones of `sources`, naming every error.
-pub fn refuse_lint_errors(sources: &crate::server::reload::ZoneSources) -> anyhow::Result<()> {
-    let (_, report) = crate::server::reload::load(sources, &crate::snapshot::ZoneSet::default());
-    let findings =
-        offline_findings_for_files(report.loaded.iter().filter_map(|z| z.source.as_deref()));
-    let errors: Vec<String> = findings
-        .iter()
-        .filter(|f| f.severity == Severity::Error)
-        .map(|f| {
-            let at = f
-                .place
-                .as_ref()
-                .map(|p| format!("{p}: "))
-                .unwrap_or_default();
-            format!("{at}{} {}", f.rule, f.message)
-        })
-        .collect();
-    if errors.is_empty() {
-        return Ok(());
-    }
-    anyhow::bail!(
-        "--strict: fedns check found {} error(s), not serving:\n{}\n(run `fedns check` for explanations)",
-        errors.len(),
-        errors.join("\n")
-    )
 }
 
 /// Logs findings through `tracing` (errors as errors, warnings as warnings,

@@ -16,7 +16,7 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 use tracing::{error, info, warn};
 
-use super::reload::{LoadReport, ZoneSources, load};
+use super::reload::{LoadGate, LoadReport, ZoneSources, load};
 use super::{FrontEnd, ListenConfig, RunningServer, ServedZones, SharedZones};
 use crate::config::Config;
 use crate::snapshot::ZoneSet;
@@ -31,7 +31,6 @@ pub const DEFAULT_DATA_DIR: &str = "data";
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Everything `fedns serve` needs to run.
-#[derive(Debug)]
 pub struct ServeSettings {
     /// The zone files.
     pub sources: ZoneSources,
@@ -39,8 +38,19 @@ pub struct ServeSettings {
     pub listen: ListenConfig,
     /// The configuration file's contents (transfers, keys, secondaries).
     pub config: Config,
-    /// Called with each load report (the lint hooks in here).
-    pub on_load: fn(&LoadReport, &ZoneSet),
+    /// Sees the valid zones of every load and reload before they are served
+    /// (the lint logs its findings here, and refuses them with `--strict`).
+    pub gate: Arc<LoadGate>,
+}
+
+impl std::fmt::Debug for ServeSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeSettings")
+            .field("sources", &self.sources)
+            .field("listen", &self.listen)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Runs the server until SIGTERM or Ctrl-C.
@@ -49,12 +59,16 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
         sources,
         listen,
         config,
-        on_load,
+        gate,
     } = settings;
     let xfr = Arc::new(xfr_context(&config)?);
-    let (zones, report) = load(&sources, &ZoneSet::default());
+    let (zones, report) = load(&sources, &ZoneSet::default(), &*gate);
     log_report(&report);
-    on_load(&report, &zones);
+    if report.refused {
+        bail!(
+            "--strict: the zones have delegation errors (above); not serving. `fedns check` explains them"
+        );
+    }
     if !report.failed.is_empty() {
         bail!(
             "{} zone file(s) failed to load; fix the errors above",
@@ -116,7 +130,7 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
         notify_changed(&xfr, &mut background, zone, serial);
     }
 
-    wait_for_signals(&sources, &shared, &xfr, &mut background, on_load).await?;
+    wait_for_signals(&sources, &shared, &xfr, &mut background, &gate).await?;
     info!("shutting down");
     let _ = stop.send(true);
     server.shutdown(SHUTDOWN_GRACE).await;
@@ -191,7 +205,7 @@ async fn wait_for_signals(
     shared: &SharedZones,
     xfr: &Arc<XfrContext>,
     background: &mut JoinSet<()>,
-    on_load: fn(&LoadReport, &ZoneSet),
+    gate: &Arc<LoadGate>,
 ) -> anyhow::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut hup = signal(SignalKind::hangup()).context("cannot install the SIGHUP handler")?;
@@ -202,11 +216,15 @@ async fn wait_for_signals(
                 info!("SIGHUP: reloading zones");
                 let sources = sources.clone();
                 let current = shared.load_full();
-                let (files, report) = tokio::task::spawn_blocking(move || load(&sources, &current.zones))
+                let gate = Arc::clone(gate);
+                let (files, report) = tokio::task::spawn_blocking(move || load(&sources, &current.zones, &*gate))
                     .await
                     .context("reload task failed")?;
                 log_report(&report);
-                on_load(&report, &files);
+                if report.refused {
+                    error!("--strict: the reloaded zones have delegation errors (above); still serving the previous versions");
+                    continue;
+                }
                 let before: Vec<(Name, u32)> = shared.load().zones.zones().iter().map(|z| (z.origin().clone(), z.serial())).collect();
                 let files = Arc::new(files);
                 // Secondary zones are not in the files: keep their current state.
@@ -240,7 +258,7 @@ async fn wait_for_signals(
     _: &SharedZones,
     _: &Arc<XfrContext>,
     _: &mut JoinSet<()>,
-    _: fn(&LoadReport, &ZoneSet),
+    _: &Arc<LoadGate>,
 ) -> anyhow::Result<()> {
     tokio::signal::ctrl_c()
         .await

@@ -12,7 +12,7 @@ use hickory_proto::rr::Name;
 
 use crate::snapshot::{ZoneSet, ZoneSnapshot};
 use crate::zone::load::{ZoneDirLoad, load_zone_files, load_zones_dir};
-use crate::zone::{Place, ZoneErrors};
+use crate::zone::{Place, Zone, ZoneErrors};
 
 /// Where the served zones come from.
 #[derive(Clone, Debug)]
@@ -46,13 +46,22 @@ pub struct LoadReport {
     pub failed: Vec<(PathBuf, ZoneErrors)>,
     /// Zones whose file failed and that keep serving their previous version.
     pub kept: Vec<LoadedZone>,
+    /// True when the load gate (`fedns serve --strict` and the lint) refused
+    /// the new zones: the set returned is the current one, unchanged.
+    pub refused: bool,
     /// Zones whose records changed but whose serial did not: secondaries
     /// will not see the change (and IXFR history restarts).
     pub serial_not_increased: Vec<LoadedZone>,
 }
 
-/// Loads every zone of `sources`, keeping the zones of `current` whose files fail.
-pub fn load(sources: &ZoneSources, current: &ZoneSet) -> (ZoneSet, LoadReport) {
+/// Decides whether freshly loaded, valid zones may be served (the lint's
+/// `--strict` mode says no when they have delegation errors).
+pub type LoadGate = dyn Fn(&[&Zone]) -> bool + Send + Sync;
+
+/// Loads every zone of `sources`, keeping the zones of `current` whose files
+/// fail. `gate` sees the valid zones first; if it refuses them, nothing
+/// changes and the report says so.
+pub fn load(sources: &ZoneSources, current: &ZoneSet, gate: &LoadGate) -> (ZoneSet, LoadReport) {
     let ZoneDirLoad { zones, failures } = match sources {
         ZoneSources::Dir(dir) => match load_zones_dir(dir) {
             Ok(load) => load,
@@ -73,6 +82,11 @@ pub fn load(sources: &ZoneSources, current: &ZoneSet) -> (ZoneSet, LoadReport) {
         ZoneSources::Files(files) => load_zone_files(files),
     };
     let mut report = LoadReport::default();
+    if !gate(&zones.iter().collect::<Vec<_>>()) {
+        report.refused = true;
+        report.failed = failures;
+        return (current.clone(), report);
+    }
     let mut snapshots = Vec::new();
     for zone in zones {
         match ZoneSnapshot::build(zone) {

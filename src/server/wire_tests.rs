@@ -374,23 +374,54 @@ fn cached_answers_equal_the_full_path_byte_for_byte() {
 /// never the RRset without its RRSIGs.
 #[test]
 fn signed_answers_are_truncated_rather_than_stripped_of_signatures() {
-    let sig = "TXT 13 3 300 20381231000000 20260101000000 12345 example.org. ".to_string() + &"A".repeat(86) + "==";
+    let sig = "TXT 13 3 300 20381231000000 20260101000000 12345 example.org. ".to_string()
+        + &"A".repeat(86)
+        + "==";
     let text = ZONE.to_string()
-        + "[[record]]\nname = \"@\"\nDNSKEY = [\"256 3 13 " + &"B".repeat(86) + "==\"]\n"
-        + "[[record]]\nname = \"signed\"\nttl = 300\nTXT = [\"" + &"s".repeat(200) + "\", \"" + &"t".repeat(200) + "\"]\nRRSIG = [\"" + &sig + "\"]\n";
+        + "[[record]]\nname = \"@\"\nDNSKEY = [\"256 3 13 "
+        + &"B".repeat(86)
+        + "==\"]\n"
+        + "[[record]]\nname = \"signed\"\nttl = 300\nTXT = [\""
+        + &"s".repeat(200)
+        + "\", \""
+        + &"t".repeat(200)
+        + "\"]\nRRSIG = [\""
+        + &sig
+        + "\"]\n";
     let served = ServedZones::new(zones_from_toml(&[&text]));
     let ask_signed = |payload: u16, dnssec_ok: bool| {
-        let bytes = query("signed.example.org.", RecordType::TXT, Some(edns(payload, 0, dnssec_ok))).to_vec().unwrap();
+        let bytes = query(
+            "signed.example.org.",
+            RecordType::TXT,
+            Some(edns(payload, 0, dnssec_ok)),
+        )
+        .to_vec()
+        .unwrap();
         Message::from_vec(&respond(&served, &bytes, Transport::Udp).unwrap()).unwrap()
     };
     let full = ask_signed(1232, true);
     assert!(!full.metadata.truncation);
     let types: Vec<RecordType> = full.answers.iter().map(|r| r.record_type()).collect();
-    assert_eq!(types, [RecordType::TXT, RecordType::TXT, RecordType::RRSIG], "the RRset and its signature");
+    assert_eq!(
+        types,
+        [RecordType::TXT, RecordType::TXT, RecordType::RRSIG],
+        "the RRset and its signature"
+    );
     let small = ask_signed(512, true);
-    assert!(small.metadata.truncation, "does not fit in 512 bytes with its signature");
+    assert!(
+        small.metadata.truncation,
+        "does not fit in 512 bytes with its signature"
+    );
     assert!(small.answers.is_empty(), "no answer without its RRSIG");
     let unsigned = ask_signed(512, false);
-    assert!(!unsigned.metadata.truncation, "without DO the same answer fits");
-    assert!(unsigned.answers.iter().all(|r| r.record_type() == RecordType::TXT));
+    assert!(
+        !unsigned.metadata.truncation,
+        "without DO the same answer fits"
+    );
+    assert!(
+        unsigned
+            .answers
+            .iter()
+            .all(|r| r.record_type() == RecordType::TXT)
+    );
 }

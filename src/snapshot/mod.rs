@@ -379,7 +379,7 @@ fn name_from_key_of(nodes: &HashMap<NameKey, Node>, key: &[u8], offset: usize) -
 /// cannot be answered from (a secondary before its first transfer, or past
 /// its SOA expire): questions for those get SERVFAIL, never another zone's
 /// answer or REFUSED.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct ZoneSet {
     zones: HashMap<NameKey, Arc<ZoneSnapshot>>,
     unavailable: HashMap<NameKey, Name>,
