@@ -26,6 +26,7 @@ pub mod cert;
 pub mod check;
 pub mod delegation;
 pub mod dns;
+pub mod dnssec;
 pub mod http;
 pub mod probe;
 pub mod render;
@@ -306,6 +307,12 @@ fn place_key(f: &Finding) -> (bool, &str, u32, u32) {
 pub fn offline_findings(zones: &[&Zone]) -> Vec<Finding> {
     let declared = delegation::Declared::from_zones(zones);
     let mut findings = srv::srv_findings(zones, &declared);
+    let now = crate::xfr::tsig::unix_now();
+    findings.extend(
+        zones
+            .iter()
+            .flat_map(|z| dnssec::signature_findings(z, now)),
+    );
     sort_findings(&mut findings);
     findings
 }
@@ -854,6 +861,24 @@ catalogue! {
         fix: "Send `Cache-Control: max-age=3600` or leave it out.",
         explanation: "Not an error: homeservers clamp the value. It mostly tells you how long a change takes to reach peers.",
     }
+    Sig001 {
+        id: "SIG001",
+        severity: Error,
+        stage: Offline,
+        title: "an RRSIG in the zone has expired or is not yet valid",
+        why: "Validating resolvers check the signature's validity period against their clock: outside it, the answer is bogus and they return SERVFAIL, so the names it covers disappear for most of the internet.",
+        fix: "Re-sign the zone on the primary (or fix the signer's clock) and transfer it again; fedns serves signatures as it receives them and does not sign.",
+        explanation: "Every RRSIG carries an inception and an expiration time (RFC 4034 3.1.5). A validator (RFC 4035 5.3.1) rejects a signature outside that window. fedns serves pre-signed zones exactly as the primary signed them, so a zone whose signer stopped re-signing, or a copy restored from an old backup, serves expired signatures. The finding names the earliest signature concerned and how many others are in the same state.",
+    }
+    Sig002 {
+        id: "SIG002",
+        severity: Warning,
+        stage: Offline,
+        title: "an RRSIG expires before the zone's SOA expire would run out",
+        why: "A secondary that loses its primary keeps serving its copy until SOA expire; signatures that expire earlier turn the zone bogus for validating resolvers while the secondary still answers.",
+        fix: "Sign with a validity longer than the SOA expire (signers usually re-sign well before expiry), or lower the SOA expire.",
+        explanation: "RFC 1034 4.3.5 lets a secondary answer from its last copy until the SOA expire has passed since the last successful refresh; RFC 6781 4.4.2 recommends signature validity periods that cover it. When the remaining validity is shorter, a primary outage of that length turns correct data into bogus answers on every secondary. The finding names the earliest expiring signature and how long it has left.",
+    }
     Wk005 {
         id: "WK005",
         severity: Warning,
@@ -872,7 +897,7 @@ mod tests {
     #[test]
     fn catalogue_has_every_rule_once_with_texts() {
         let mut ids: Vec<&str> = Rule::ALL.iter().map(|r| r.id()).collect();
-        assert_eq!(ids.len(), 28 + 11 + 13 + 5); // SRV, CRT, LIVE, WK
+        assert_eq!(ids.len(), 28 + 11 + 13 + 5 + 2); // SRV, CRT, LIVE, WK, SIG
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), Rule::ALL.len());
