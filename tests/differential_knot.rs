@@ -1049,6 +1049,79 @@ fn fedns_answers_signed_zones_like_knot() {
     }
 }
 
+/// The signed zones transferred from Knot: fedns is Knot's secondary (AXFR
+/// of every NSEC, NSEC3 and RRSIG record), and answers DO queries as Knot does.
+#[test]
+fn fedns_secondary_of_knot_answers_signed_zones_like_knot() {
+    let Some(knotd) = knotd_or_skip() else {
+        return;
+    };
+    if common::find_program("ldns-signzone").is_none() {
+        assert!(
+            !common::interop_required(),
+            "FEDNS_INTEROP is set but ldns-signzone is not installed (apt-get install ldnsutils)"
+        );
+        return;
+    }
+    for (variant, nsec3) in [("nsec", None), ("nsec3", Some(false))] {
+        let tmp = TempDir::new(&format!("fedns-secondary-signed-{variant}"));
+        let zones_dir = tmp.path().join("zones");
+        fs::create_dir_all(&zones_dir).unwrap();
+        let zones = sign_zones(&zones_dir, nsec3).unwrap_or_else(|| panic!("signing failed"));
+        let queries = generate_queries(&zones);
+        let list = zone_list(&zones);
+        // Knot, allowing transfers from loopback.
+        let mut knot = common::start_server("knot", tmp.path(), &list[0].0, Duration::from_secs(30), |port| {
+            let conf = common::write_knot_conf(tmp.path(), port, &list);
+            let text = fs::read_to_string(&conf).unwrap();
+            let text = text.replace("zone:\n", "acl:\n  - id: xfr\n    address: 127.0.0.1\n    action: transfer\n\nzone:\n")
+                .replace("    file:", "    acl: xfr\n    file:");
+            fs::write(&conf, text).unwrap();
+            let mut c = Command::new(&knotd);
+            c.arg("-c").arg(conf);
+            c
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        // fedns, a secondary of every zone.
+        let secondaries: String = list
+            .iter()
+            .map(|(origin, _)| {
+                format!(
+                    "[[secondary]]\nzone = \"{origin}\"\nprimaries = [\"{}\"]\n",
+                    knot.addr()
+                )
+            })
+            .collect();
+        fs::create_dir_all(tmp.path().join("no-zones")).unwrap();
+        let mut fedns = common::start_server("fedns-secondary", tmp.path(), &list[0].0, Duration::from_secs(30), |port| {
+            let conf = tmp.path().join(format!("fedns-{port}.toml"));
+            fs::write(&conf, format!("listen = [\"127.0.0.1:{port}\"]\nzones_dir = \"no-zones\"\ndata_dir = \"data-{port}\"\n{secondaries}")).unwrap();
+            let mut c = Command::new(common::fedns_bin());
+            c.arg("serve").arg("--config").arg(conf);
+            c
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        for (origin, _) in &list {
+            common::wait_ready(
+                &mut fedns,
+                &Name::from_ascii(origin).unwrap(),
+                Duration::from_secs(30),
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
+        }
+        let report = run_differential_with(&mut fedns, &mut knot, &queries, true);
+        println!("== secondary {variant} ==");
+        report.print("fedns", "knot");
+        assert_eq!(
+            report.failures(),
+            0,
+            "{variant}: the transferred zone answers differently from Knot on {} of {} queries",
+            report.failures(),
+            report.queries
+        );
+    }
+}
+
 /// The harness against itself: two knotd on the same zones must agree on
 /// every query, or the comparison (not the server) is wrong.
 #[test]
