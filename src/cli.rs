@@ -25,9 +25,22 @@ pub struct Cli {
     /// Log filter (error, warn, info, debug, trace, or tracing directives).
     #[arg(long, global = true, default_value = "info")]
     pub log: String,
+    /// Log lines as text or as JSON objects (one per line, for log collectors).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How log lines are written to standard error.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// The subcommands.
@@ -127,6 +140,9 @@ pub struct ServeArgs {
     /// Address to listen on, UDP and TCP (repeatable), e.g. 127.0.0.1:5300 or [::1]:5300.
     #[arg(long, value_name = "ADDR:PORT")]
     pub listen: Vec<SocketAddr>,
+    /// After binding the sockets (e.g. port 53 as root), run as this user.
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
     /// Refuse to start when the offline `fedns check` rules find an error
     /// (findings are logged on every load and reload either way).
     #[arg(long)]
@@ -297,11 +313,13 @@ fn serve_settings(args: &ServeArgs) -> anyhow::Result<ServeSettings> {
     if let Some(n) = config.udp_workers {
         listen.udp_workers = n;
     }
+    let user_from_config = config.user.clone();
     Ok(ServeSettings {
         sources,
         listen,
         config,
         gate: std::sync::Arc::new(crate::lint::load_gate(args.strict)),
+        user: args.user.clone().or(user_from_config),
     })
 }
 

@@ -89,6 +89,10 @@ pub struct Config {
     pub notify: Vec<SocketAddr>,
     /// The key NOTIFY messages are signed with, if any.
     pub notify_key: Option<String>,
+    /// Run as this user after binding (`fedns serve --user`).
+    pub user: Option<String>,
+    /// Response rate limiting, when `[rate_limit]` is present.
+    pub rate_limit: Option<crate::server::rrl::RrlConfig>,
 }
 
 /// A TSIG key as configured.
@@ -140,6 +144,21 @@ struct RawConfig {
     secondary: Vec<toml::Spanned<RawSecondary>>,
     #[serde(default)]
     transfer: RawTransfer,
+    rate_limit: Option<RawRateLimit>,
+    user: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRateLimit {
+    responses_per_second: Option<u32>,
+    window: Option<toml::Spanned<String>>,
+    slip: Option<u32>,
+    ipv4_prefix: Option<u8>,
+    ipv6_prefix: Option<u8>,
+    #[serde(default)]
+    exempt: Vec<toml::Spanned<String>>,
+    limit_loopback: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -322,6 +341,41 @@ impl Config {
             .as_ref()
             .map(known_key)
             .transpose()?;
+        let rate_limit = match &raw.rate_limit {
+            None => None,
+            Some(r) => {
+                let mut rrl = crate::server::rrl::RrlConfig::default();
+                if let Some(n) = r.responses_per_second {
+                    rrl.responses_per_second = n.max(1);
+                }
+                if let Some(w) = &r.window {
+                    let secs = parse_duration(w.get_ref())
+                        .map_err(|e| invalid(w.span().start, format!("rate_limit.window: {e}")))?;
+                    rrl.window = Duration::from_secs(u64::from(secs.max(1)));
+                }
+                if let Some(n) = r.slip {
+                    rrl.slip = n;
+                }
+                if let Some(p) = r.ipv4_prefix {
+                    rrl.ipv4_prefix = p.min(32);
+                }
+                if let Some(p) = r.ipv6_prefix {
+                    rrl.ipv6_prefix = p.min(128);
+                }
+                for e in &r.exempt {
+                    let text = e.get_ref();
+                    let net = text
+                        .parse::<ipnet::IpNet>()
+                        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                        .map_err(|_| invalid(e.span().start, format!("bad rate_limit.exempt entry {text:?}: write an address range such as \"10.0.0.0/8\"")))?;
+                    rrl.exempt.push(net);
+                }
+                if let Some(b) = r.limit_loopback {
+                    rrl.limit_loopback = b;
+                }
+                Some(rrl)
+            }
+        };
         Ok(Config {
             data_dir: raw.data_dir.map(|d| base.join(d)),
             tsig_keys,
@@ -329,6 +383,8 @@ impl Config {
             transfer_allow,
             notify,
             notify_key,
+            rate_limit,
+            user: raw.user,
             listen,
             zones_dir: raw.zones_dir.map(|d| base.join(d)),
             zones: raw.zones.into_iter().map(|z| base.join(z)).collect(),
@@ -379,6 +435,28 @@ mod tests {
         assert_eq!(c.transfer_allow.len(), 3);
         assert_eq!(c.transfer_allow[2], TransferRule::Key("xfr-key".into()));
         assert_eq!(c.notify.len(), 1);
+    }
+
+    #[test]
+    fn parses_rate_limiting() {
+        let text = "[rate_limit]\nresponses_per_second = 10\nwindow = \"5s\"\nslip = 3\nexempt = [\"10.0.0.0/8\"]\n";
+        let c = Config::parse(text, Path::new("f.toml")).unwrap();
+        let r = c.rate_limit.unwrap();
+        assert_eq!(
+            (r.responses_per_second, r.window, r.slip, r.exempt.len()),
+            (10, Duration::from_secs(5), 3, 1)
+        );
+        assert!(
+            Config::parse("", Path::new("f.toml"))
+                .unwrap()
+                .rate_limit
+                .is_none(),
+            "off unless configured"
+        );
+        let e = Config::parse("[rate_limit]\nexempt = [\"nope\"]\n", Path::new("f.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("f.toml:2:11: bad rate_limit.exempt"), "{e}");
     }
 
     #[test]

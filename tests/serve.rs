@@ -366,3 +366,72 @@ fn strict_refuses_a_reload_whose_delegation_has_errors() {
         Some(2026112601)
     );
 }
+
+#[test]
+fn user_drops_root_after_binding_and_keeps_answering() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipping: --user needs root to switch users");
+        return;
+    }
+    let dir = TempDir::new("serve-user");
+    let zones = dir.path().join("zones");
+    copy_shipped_zones(&zones);
+    // The zone files must stay readable for reloads as `nobody`.
+    Command::new("chmod")
+        .args(["-R", "a+rX"])
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    let server = start_server(
+        "fedns",
+        dir.path(),
+        "example.org.",
+        Duration::from_secs(30),
+        |port| {
+            let mut c = Command::new(common::fedns_bin());
+            c.arg("serve")
+                .arg("--user")
+                .arg("nobody")
+                .arg("--zones")
+                .arg(&zones)
+                .arg("--listen")
+                .arg(format!("127.0.0.1:{port}"));
+            c
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let status = fs::read_to_string(format!("/proc/{}/status", server.pid())).unwrap();
+    let uid_line = status
+        .lines()
+        .find(|l| l.starts_with("Uid:"))
+        .unwrap()
+        .to_string();
+    assert!(
+        uid_line.split_whitespace().skip(1).all(|id| id == "65534"),
+        "{uid_line}"
+    );
+    assert!(server.log_tail(20).contains("running as user nobody"));
+    let soa = make_query(&name("example.org."), RecordType::SOA, None);
+    assert!(soa_serial(&query_tcp(server.addr(), &soa, TIMEOUT).unwrap()).is_some());
+}
+
+#[test]
+fn an_unknown_user_is_a_clear_error() {
+    let dir = TempDir::new("serve-user-unknown");
+    let zones = dir.path().join("zones");
+    copy_shipped_zones(&zones);
+    let out = Command::new(common::fedns_bin())
+        .args(["serve", "--user", "no-such-user-fedns"])
+        .arg("--zones")
+        .arg(&zones)
+        .args(["--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("no user named \"no-such-user-fedns\""),
+        "{stderr}"
+    );
+}

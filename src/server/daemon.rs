@@ -38,6 +38,8 @@ pub struct ServeSettings {
     pub listen: ListenConfig,
     /// The configuration file's contents (transfers, keys, secondaries).
     pub config: Config,
+    /// Run as this user once the sockets are bound (`--user`).
+    pub user: Option<String>,
     /// Sees the valid zones of every load and reload before they are served
     /// (the lint logs its findings here, and refuses them with `--strict`).
     pub gate: Arc<LoadGate>,
@@ -60,6 +62,7 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
         listen,
         config,
         gate,
+        user,
     } = settings;
     let xfr = Arc::new(xfr_context(&config)?);
     let (zones, report) = load(&sources, &ZoneSet::default(), &*gate);
@@ -102,12 +105,20 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
     let front = Arc::new(FrontEnd {
         zones: Arc::clone(&shared),
         xfr: Arc::clone(&xfr),
+        rrl: config
+            .rate_limit
+            .clone()
+            .map(super::rrl::ResponseRateLimiter::new),
     });
     let server = RunningServer::start(&listen, front)
         .await
         .with_context(|| format!("cannot listen on {}", join(&listen.listen)))?;
     for addr in server.local_addrs() {
         info!("listening on {addr} (UDP and TCP)");
+    }
+    if let Some(user) = &user {
+        let (uid, gid) = super::privileges::drop_privileges(user)?;
+        info!("running as user {user} (uid {uid}, gid {gid})");
     }
 
     let (stop, stopped) = watch::channel(false);

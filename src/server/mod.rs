@@ -14,7 +14,9 @@
 pub mod answer_cache;
 pub mod daemon;
 pub mod fast_path;
+pub mod privileges;
 pub mod reload;
+pub mod rrl;
 mod tcp;
 mod udp;
 pub mod wire;
@@ -40,6 +42,8 @@ pub struct FrontEnd {
     pub zones: SharedZones,
     /// Transfers out, NOTIFY in.
     pub xfr: Arc<XfrContext>,
+    /// Response rate limiting of UDP answers, when configured.
+    pub rrl: Option<rrl::ResponseRateLimiter>,
 }
 
 /// The zones being served (with their answer cache), swapped atomically on
