@@ -314,11 +314,16 @@ fn serve_settings(args: &ServeArgs) -> anyhow::Result<ServeSettings> {
         listen.udp_workers = n;
     }
     let user_from_config = config.user.clone();
+    let metrics = std::sync::Arc::new(crate::server::metrics::Metrics::default());
     Ok(ServeSettings {
         sources,
         listen,
         config,
-        gate: std::sync::Arc::new(crate::lint::load_gate(args.strict)),
+        gate: std::sync::Arc::new(crate::lint::load_gate(
+            args.strict,
+            Some(std::sync::Arc::clone(&metrics)),
+        )),
+        metrics,
         user: args.user.clone().or(user_from_config),
     })
 }

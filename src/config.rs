@@ -89,6 +89,8 @@ pub struct Config {
     pub notify: Vec<SocketAddr>,
     /// The key NOTIFY messages are signed with, if any.
     pub notify_key: Option<String>,
+    /// Where to serve Prometheus metrics (`GET /metrics`); off when absent.
+    pub metrics_listen: Option<SocketAddr>,
     /// Run as this user after binding (`fedns serve --user`).
     pub user: Option<String>,
     /// Response rate limiting, when `[rate_limit]` is present.
@@ -146,6 +148,7 @@ struct RawConfig {
     transfer: RawTransfer,
     rate_limit: Option<RawRateLimit>,
     user: Option<String>,
+    metrics_listen: Option<toml::Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -385,6 +388,11 @@ impl Config {
             notify_key,
             rate_limit,
             user: raw.user,
+            metrics_listen: raw
+                .metrics_listen
+                .as_ref()
+                .map(|a| socket_addr(a, "metrics_listen"))
+                .transpose()?,
             listen,
             zones_dir: raw.zones_dir.map(|d| base.join(d)),
             zones: raw.zones.into_iter().map(|z| base.join(z)).collect(),

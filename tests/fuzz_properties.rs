@@ -399,6 +399,7 @@ impl LiveServer {
             zones: Arc::new(arc_swap::ArcSwap::from_pointee(served)),
             xfr: Arc::new(fedns::xfr::XfrContext::default()),
             rrl: None,
+            metrics: Arc::new(fedns::server::metrics::Metrics::default()),
         });
         let config = ListenConfig {
             listen: vec![SocketAddr::from(([127, 0, 0, 1], 0))],

@@ -320,10 +320,16 @@ pub fn offline_findings(zones: &[&Zone]) -> Vec<Finding> {
 /// The load gate `fedns serve` runs on every load and reload: the offline
 /// rules on the zones just loaded, findings logged with their places; with
 /// `strict`, zones with an error are refused (the daemon keeps what it has).
-pub fn load_gate(strict: bool) -> impl Fn(&[&Zone]) -> bool + Send + Sync {
+pub fn load_gate(
+    strict: bool,
+    metrics: Option<std::sync::Arc<crate::server::metrics::Metrics>>,
+) -> impl Fn(&[&Zone]) -> bool + Send + Sync {
     move |zones: &[&Zone]| {
         let findings = offline_findings(zones);
         let errors = log_findings(&findings);
+        if let Some(metrics) = &metrics {
+            metrics.set_findings(findings_per_zone(zones, &findings));
+        }
         if errors > 0 && !strict {
             tracing::warn!(
                 "fedns check found {errors} error(s) in the Matrix delegation of the zones loaded; serving them anyway (--strict refuses)"
@@ -331,6 +337,31 @@ pub fn load_gate(strict: bool) -> impl Fn(&[&Zone]) -> bool + Send + Sync {
         }
         !(strict && errors > 0)
     }
+}
+
+/// Counts findings per (zone, severity): a finding belongs to the zone
+/// whose apex is the longest suffix of the name it is about.
+fn findings_per_zone(zones: &[&Zone], findings: &[Finding]) -> Vec<((String, &'static str), u64)> {
+    let mut counts: std::collections::BTreeMap<(String, &'static str), u64> =
+        std::collections::BTreeMap::new();
+    for f in findings {
+        let name = f.name.trim_end_matches('.').to_ascii_lowercase();
+        let zone = zones
+            .iter()
+            .map(|z| {
+                z.origin
+                    .to_ascii()
+                    .trim_end_matches('.')
+                    .to_ascii_lowercase()
+            })
+            .filter(|o| name == *o || name.ends_with(&format!(".{o}")))
+            .max_by_key(|o| o.len())
+            .unwrap_or_default();
+        *counts
+            .entry((format!("{zone}."), f.severity.as_str()))
+            .or_default() += 1;
+    }
+    counts.into_iter().collect()
 }
 
 /// Logs findings through `tracing` (errors as errors, warnings as warnings,

@@ -38,6 +38,8 @@ pub struct ServeSettings {
     pub listen: ListenConfig,
     /// The configuration file's contents (transfers, keys, secondaries).
     pub config: Config,
+    /// The counters the metrics endpoint shows (shared with the load gate).
+    pub metrics: Arc<super::metrics::Metrics>,
     /// Run as this user once the sockets are bound (`--user`).
     pub user: Option<String>,
     /// Sees the valid zones of every load and reload before they are served
@@ -63,6 +65,7 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
         config,
         gate,
         user,
+        metrics,
     } = settings;
     let xfr = Arc::new(xfr_context(&config)?);
     let (zones, report) = load(&sources, &ZoneSet::default(), &*gate);
@@ -109,6 +112,7 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
             .rate_limit
             .clone()
             .map(super::rrl::ResponseRateLimiter::new),
+        metrics: Arc::clone(&metrics),
     });
     let server = RunningServer::start(&listen, front)
         .await
@@ -116,12 +120,20 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
     for addr in server.local_addrs() {
         info!("listening on {addr} (UDP and TCP)");
     }
+    for (zone, serial) in &primary_zones {
+        metrics.set_serial(&zone.to_ascii(), *serial);
+    }
     if let Some(user) = &user {
         let (uid, gid) = super::privileges::drop_privileges(user)?;
         info!("running as user {user} (uid {uid}, gid {gid})");
     }
 
     let (stop, stopped) = watch::channel(false);
+    if let Some(addr) = config.metrics_listen {
+        super::metrics::serve(addr, Arc::clone(&metrics), stopped.clone())
+            .await
+            .with_context(|| format!("cannot serve metrics on {addr}"))?;
+    }
     let mut background = JoinSet::new();
     let data_dir = config
         .data_dir
@@ -134,6 +146,7 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
             Arc::clone(&shared),
             data_dir.clone(),
             notify,
+            Arc::clone(&metrics),
             stopped.clone(),
         ));
     }
@@ -141,7 +154,7 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
         notify_changed(&xfr, &mut background, zone, serial);
     }
 
-    wait_for_signals(&sources, &shared, &xfr, &mut background, &gate).await?;
+    wait_for_signals(&sources, &shared, &xfr, &mut background, &gate, &metrics).await?;
     info!("shutting down");
     let _ = stop.send(true);
     server.shutdown(SHUTDOWN_GRACE).await;
@@ -217,6 +230,7 @@ async fn wait_for_signals(
     xfr: &Arc<XfrContext>,
     background: &mut JoinSet<()>,
     gate: &Arc<LoadGate>,
+    metrics: &Arc<super::metrics::Metrics>,
 ) -> anyhow::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut hup = signal(SignalKind::hangup()).context("cannot install the SIGHUP handler")?;
@@ -234,8 +248,10 @@ async fn wait_for_signals(
                 log_report(&report);
                 if report.refused {
                     error!("--strict: the reloaded zones have delegation errors (above); still serving the previous versions");
+                    metrics.count_reload("refused");
                     continue;
                 }
+                metrics.count_reload(if report.failed.is_empty() { "ok" } else { "partial" });
                 let before: Vec<(Name, u32)> = shared.load().zones.zones().iter().map(|z| (z.origin().clone(), z.serial())).collect();
                 let files = Arc::new(files);
                 // Secondary zones are not in the files: keep their current state.
@@ -250,6 +266,7 @@ async fn wait_for_signals(
                     ServedZones::new(next)
                 });
                 for z in files.zones() {
+                    metrics.set_serial(&z.origin().to_ascii(), z.serial());
                     let changed = before.iter().find(|(o, _)| o == z.origin()).is_none_or(|(_, s)| *s != z.serial());
                     if changed {
                         notify_changed(xfr, background, z.origin().clone(), z.serial());
@@ -270,6 +287,7 @@ async fn wait_for_signals(
     _: &Arc<XfrContext>,
     _: &mut JoinSet<()>,
     _: &Arc<LoadGate>,
+    _: &Arc<super::metrics::Metrics>,
 ) -> anyhow::Result<()> {
     tokio::signal::ctrl_c()
         .await

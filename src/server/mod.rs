@@ -14,6 +14,7 @@
 pub mod answer_cache;
 pub mod daemon;
 pub mod fast_path;
+pub mod metrics;
 pub mod privileges;
 pub mod reload;
 pub mod rrl;
@@ -44,6 +45,8 @@ pub struct FrontEnd {
     pub xfr: Arc<XfrContext>,
     /// Response rate limiting of UDP answers, when configured.
     pub rrl: Option<rrl::ResponseRateLimiter>,
+    /// Counters for the metrics endpoint.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 /// The zones being served (with their answer cache), swapped atomically on

@@ -92,14 +92,18 @@ async fn connection(
             Err(_) => return Ok(()),
         }
         let responses = match request_kind(&message) {
-            RequestKind::Query => respond_with_keys(
-                &front.zones.load(),
-                &front.xfr.keys,
-                &message,
-                Transport::Tcp,
-            )
-            .into_iter()
-            .collect(),
+            RequestKind::Query => {
+                let response = respond_with_keys(
+                    &front.zones.load(),
+                    &front.xfr.keys,
+                    &message,
+                    Transport::Tcp,
+                );
+                if let Some(r) = &response {
+                    front.metrics.count_query(Transport::Tcp, &message, r);
+                }
+                response.into_iter().collect()
+            }
             RequestKind::Notify => crate::xfr::notify::handle_notify(&front.xfr, &message, peer)
                 .into_iter()
                 .collect(),
@@ -108,11 +112,15 @@ async fn connection(
                 let xfr = Arc::clone(&front.xfr);
                 let request = message.clone();
                 // Encoding a large zone is CPU work: keep it off the async workers.
-                tokio::task::spawn_blocking(move || {
+                let messages = tokio::task::spawn_blocking(move || {
                     crate::xfr::primary::transfer_response(&xfr, &served.zones, &request, peer)
                 })
                 .await
-                .unwrap_or_default()
+                .unwrap_or_default();
+                if let Some(key) = crate::xfr::primary::transfer_metric(&message, &messages) {
+                    front.metrics.count_transfer(key);
+                }
+                messages
             }
         };
         for response in responses {

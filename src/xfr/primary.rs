@@ -309,6 +309,26 @@ pub fn transfer_response(
     messages
 }
 
+/// How a transfer out shows in the metrics: zone and kind from the
+/// request, outcome from the first response message's rcode.
+pub fn transfer_metric(
+    request: &[u8],
+    responses: &[Vec<u8>],
+) -> Option<crate::server::metrics::TransferKey> {
+    let message = Message::from_vec(request).ok()?;
+    let question = message.queries.first()?;
+    let ok = responses
+        .first()
+        .and_then(|r| r.get(3))
+        .is_some_and(|b| b & 0x0f == 0);
+    Some(crate::server::metrics::TransferKey {
+        zone: question.name().to_lowercase().to_ascii(),
+        direction: "out",
+        kind: question.query_type().to_string(),
+        outcome: if ok { "ok" } else { "refused" },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

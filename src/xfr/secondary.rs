@@ -121,6 +121,7 @@ pub async fn run(
     shared: SharedZones,
     data_dir: PathBuf,
     notify: Option<(Vec<SocketAddr>, Option<Arc<TsigKey>>)>,
+    metrics: Arc<crate::server::metrics::Metrics>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let path = zone.disk_path(&data_dir);
@@ -158,7 +159,17 @@ pub async fn run(
     }
     loop {
         let wait = match refresh(&zone, &shared, &path, confirmed.map(|(_, t)| t.serial)).await {
-            Ok(timers) => {
+            Ok((timers, transfer)) => {
+                metrics.secondary_refreshed(&zone.zone.to_ascii(), timers.expire);
+                metrics.set_serial(&zone.zone.to_ascii(), timers.serial);
+                if let Some(kind) = transfer {
+                    metrics.count_transfer(crate::server::metrics::TransferKey {
+                        zone: zone.zone.to_ascii(),
+                        direction: "in",
+                        kind: kind.to_string(),
+                        outcome: "ok",
+                    });
+                }
                 let changed = confirmed.is_none_or(|(_, old)| old.serial != timers.serial);
                 if changed && let Some((targets, key)) = &notify {
                     tokio::spawn(super::notify::notify_secondaries(
@@ -173,6 +184,12 @@ pub async fn run(
             }
             Err(e) => {
                 warn!("zone {}: refresh failed: {e}", zone.zone);
+                metrics.count_transfer(crate::server::metrics::TransferKey {
+                    zone: zone.zone.to_ascii(),
+                    direction: "in",
+                    kind: "refresh".into(),
+                    outcome: "failed",
+                });
                 match confirmed {
                     Some((at, timers)) if at.elapsed() >= timers.expire => {
                         warn!(
@@ -207,7 +224,7 @@ async fn refresh(
     shared: &SharedZones,
     path: &Path,
     current: Option<u32>,
-) -> Result<Timers, String> {
+) -> Result<(Timers, Option<&'static str>), String> {
     let mut errors = Vec::new();
     for &primary in &zone.primaries {
         let key = zone.key.as_ref();
@@ -224,7 +241,7 @@ async fn refresh(
             && let Some(snapshot) = shared.load().zones.zone(&zone.zone)
         {
             touch(path);
-            return Ok(Timers::of(snapshot));
+            return Ok((Timers::of(snapshot), None));
         }
         let started = Instant::now();
         // IXFR when we hold a version; any trouble with it falls back to AXFR.
@@ -244,7 +261,7 @@ async fn refresh(
             {
                 Ok((IxfrOutcome::UpToDate, _, _)) => {
                     touch(path);
-                    return Ok(Timers::of(current));
+                    return Ok((Timers::of(current), None));
                 }
                 Ok((IxfrOutcome::Incremental { diffs, soa }, messages, bytes)) => {
                     match apply_diffs(current, diffs, soa) {
@@ -319,7 +336,7 @@ async fn refresh(
             timers.serial,
             started.elapsed().as_millis()
         );
-        return Ok(timers);
+        return Ok((timers, Some(if kind == "AXFR" { "AXFR" } else { "IXFR" })));
     }
     Err(errors.join("; "))
 }
