@@ -50,12 +50,17 @@ fn sign(dir: &Path, nsec3: Option<bool>) -> Option<PathBuf> {
             c.arg("-k");
         }
         let out = c.arg("signed.test").output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         names.push(keys.join(String::from_utf8_lossy(&out.stdout).trim()));
     }
     fs::create_dir_all(dir.join("zones")).unwrap();
     let mut c = Command::new(&signzone);
-    c.args(["-o", "signed.test", "-e", "20381231000000", "-f"]).arg(dir.join("zones/signed.test.zone"));
+    c.args(["-o", "signed.test", "-e", "20381231000000", "-f"])
+        .arg(dir.join("zones/signed.test.zone"));
     if let Some(opt_out) = nsec3 {
         c.args(["-n", "-t", "0"]);
         if opt_out {
@@ -63,36 +68,78 @@ fn sign(dir: &Path, nsec3: Option<bool>) -> Option<PathBuf> {
         }
     }
     let out = c.arg(&unsigned).args(&names).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // The KSK's public key as a delv trust anchor.
     let key = fs::read_to_string(format!("{}.key", names[0].display())).unwrap();
     let f: Vec<&str> = key.split_whitespace().collect();
     let anchor = dir.join("anchor.conf");
-    fs::write(&anchor, format!("trust-anchors {{\n  {} static-key {} {} {} \"{}\";\n}};\n", f[0], f[3], f[4], f[5], f[6])).unwrap();
+    fs::write(
+        &anchor,
+        format!(
+            "trust-anchors {{\n  {} static-key {} {} {} \"{}\";\n}};\n",
+            f[0], f[3], f[4], f[5], f[6]
+        ),
+    )
+    .unwrap();
     Some(anchor)
 }
 
 fn validate(variant: &str, nsec3: Option<bool>) {
     let Some(delv) = tool("delv") else { return };
     let dir = TempDir::new(&format!("dnssec-validate-{variant}"));
-    let Some(anchor) = sign(dir.path(), nsec3) else { return };
+    let Some(anchor) = sign(dir.path(), nsec3) else {
+        return;
+    };
     // With opt-out, the NSEC3 covering a wildcard's next closer name may hide
     // an unsigned delegation, so a validator must call the wildcard answer
     // insecure (RFC 5155 8.8); everything else validates.
-    let wildcard = if nsec3 == Some(true) { "; unsigned answer" } else { "; fully validated" };
+    let wildcard = if nsec3 == Some(true) {
+        "; unsigned answer"
+    } else {
+        "; fully validated"
+    };
     let zones = dir.path().join("zones");
-    let fedns = start_fedns_dir(dir.path(), &zones, &[("signed.test.".into(), zones.join("signed.test.zone"))]).unwrap();
+    let fedns = start_fedns_dir(
+        dir.path(),
+        &zones,
+        &[("signed.test.".into(), zones.join("signed.test.zone"))],
+    )
+    .unwrap();
     let cases = [
         ("signed.test", "SOA", "; fully validated"),
         ("_matrix-fed._tcp.signed.test", "SRV", "; fully validated"),
         ("SYNAPSE.signed.test", "AAAA", "; fully validated"),
-        ("nope.signed.test", "A", "; negative response, fully validated"),
-        ("synapse.signed.test", "TXT", "; negative response, fully validated"),
-        ("_tcp.signed.test", "SRV", "; negative response, fully validated"),
+        (
+            "nope.signed.test",
+            "A",
+            "; negative response, fully validated",
+        ),
+        (
+            "synapse.signed.test",
+            "TXT",
+            "; negative response, fully validated",
+        ),
+        (
+            "_tcp.signed.test",
+            "SRV",
+            "; negative response, fully validated",
+        ),
         ("anything.wild.signed.test", "A", wildcard),
-        ("anything.wild.signed.test", "TXT", "; negative response, fully validated"),
+        (
+            "anything.wild.signed.test",
+            "TXT",
+            "; negative response, fully validated",
+        ),
         ("www.signed.test", "A", "; fully validated"),
-        ("child.signed.test", "DS", "; negative response, fully validated"),
+        (
+            "child.signed.test",
+            "DS",
+            "; negative response, fully validated",
+        ),
     ];
     for (name, qtype, want) in cases {
         let out = Command::new(&delv)
@@ -101,8 +148,15 @@ fn validate(variant: &str, nsec3: Option<bool>) {
             .args(["+root=signed.test", name, qtype])
             .output()
             .unwrap();
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        assert!(text.contains(want), "{variant}: {name} {qtype}: expected {want:?}, delv said:\n{text}");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            text.contains(want),
+            "{variant}: {name} {qtype}: expected {want:?}, delv said:\n{text}"
+        );
     }
 }
 

@@ -184,7 +184,11 @@ fn explain_prints_one_rule_and_rejects_unknown_ones() {
     let out = fedns(&["check", "--explain", "SRV999"], dir.path());
     assert_eq!(out.status.code(), Some(2));
     let out = fedns(&["check", "--list-rules"], dir.path());
-    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 57);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().count(),
+        59,
+        "SRV, CRT, LIVE, WK and SIG rules"
+    );
 }
 
 #[test]

@@ -551,7 +551,12 @@ fn well_known_server(lab: &Lab, body: String, cache_control: &'static str) -> Te
     https(only(lab.leaf(&[S])), handler)
 }
 
-fn fetch_options(lab: &Lab, zone: &std::path::Path, dns: SocketAddr, well_known_port: u16) -> CheckOptions {
+fn fetch_options(
+    lab: &Lab,
+    zone: &std::path::Path,
+    dns: SocketAddr,
+    well_known_port: u16,
+) -> CheckOptions {
     CheckOptions {
         fetch_well_known: true,
         well_known_port,

@@ -65,13 +65,18 @@ pub fn respond_with_keys(
     let simple = SimpleQuery::parse(request, transport);
     if let Some(query) = &simple
         && let Some(cached) = served.answers.get(&query.key)
+        && personalise(&cached, query, request, &mut out)
     {
-        personalise(&cached, query, request, &mut out);
         return Some(out);
     }
     if let Some(query) = simple {
         let normalised = respond_uncached(&served.zones, request, transport)?;
-        personalise(&normalised, &query, request, &mut out);
+        if !personalise(&normalised, &query, request, &mut out) {
+            // The full decoder rejected what the fast parser accepted (an EDNS
+            // option hickory cannot decode, say): its error response has no
+            // question to personalise, and is not cached.
+            return Some(normalised);
+        }
         served.answers.insert(query.key, &normalised);
         return Some(out);
     }

@@ -425,3 +425,27 @@ fn signed_answers_are_truncated_rather_than_stripped_of_signatures() {
             .all(|r| r.record_type() == RecordType::TXT)
     );
 }
+
+/// Regression (found by the packet fuzzer): a query of the fast path's shape
+/// whose EDNS option the full decoder rejects (an empty client-subnet
+/// option) gets FORMERR, never a panic, and nothing is cached.
+#[test]
+fn an_undecodable_edns_option_is_formerr_not_a_panic() {
+    let mut bytes = query("ns1.example.org.", RecordType::A, None)
+        .to_vec()
+        .unwrap();
+    bytes[11] = 1; // ARCOUNT = 1
+    // OPT: root, type 41, payload 1232, TTL 0, RDLENGTH 4: option 8 (ECS), length 0.
+    bytes.extend_from_slice(&[0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 4, 0, 8, 0, 0]);
+    let served = zones();
+    for _ in 0..2 {
+        let response = respond(&served, &bytes, Transport::Udp).expect("an answer");
+        let m = Message::from_vec(&response).unwrap();
+        assert_eq!(m.metadata.response_code, ResponseCode::FormErr);
+        assert_eq!(m.metadata.id, 0x1234);
+    }
+    assert!(
+        served.answers.is_empty(),
+        "error responses without a question are not cached"
+    );
+}

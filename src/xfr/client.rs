@@ -985,3 +985,41 @@ mod ixfr_tests {
         assert!(e.contains("do not chain"), "{e}");
     }
 }
+
+/// Feeds transfer messages to the AXFR and the IXFR reader, as a transfer of
+/// `zone` with query ID `id` from a secondary holding serial `ours` would.
+/// Returns what each reader made of them: `Ok(None)` while incomplete.
+/// An entry point for the fuzz targets (`fuzz/`) and property tests; the
+/// server does not use it.
+#[doc(hidden)]
+#[allow(clippy::type_complexity)]
+pub fn read_transfer_messages(
+    zone: &Name,
+    id: u16,
+    ours: u32,
+    messages: &[&[u8]],
+) -> (
+    Result<Option<Vec<Record>>, TransferError>,
+    Result<Option<IxfrOutcome>, TransferError>,
+) {
+    let primary = SocketAddr::from(([127, 0, 0, 1], 53));
+    let mut axfr = AxfrReader::new(zone.clone(), id, primary);
+    let axfr_result = (|| {
+        for message in messages {
+            if axfr.push(message)? {
+                return Ok(Some(std::mem::take(&mut axfr.records)));
+            }
+        }
+        Ok(None)
+    })();
+    let mut ixfr = IxfrReader::new(zone.clone(), id, primary, ours);
+    let ixfr_result = (|| {
+        for message in messages {
+            if let Some(outcome) = ixfr.push(message)? {
+                return Ok(Some(outcome));
+            }
+        }
+        Ok(None)
+    })();
+    (axfr_result, ixfr_result)
+}

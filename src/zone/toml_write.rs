@@ -106,13 +106,11 @@ pub fn toml_problems(zone: &Zone) -> Vec<ZoneError> {
             problems.push(ZoneError::new(sourced.place.clone(), message));
         };
         match &record.data {
-            RData::TXT(txt) => {
-                if txt.txt_data.iter().any(|s| std::str::from_utf8(s).is_err()) {
-                    problem(format!(
-                        "TXT at {} holds bytes that are not UTF-8 text: the TOML format writes TXT as text, so keep this zone as a master file",
-                        record.name
-                    ));
-                }
+            RData::TXT(txt) if txt.txt_data.iter().any(|s| std::str::from_utf8(s).is_err()) => {
+                problem(format!(
+                    "TXT at {} holds bytes that are not UTF-8 text: the TOML format writes TXT as text, so keep this zone as a master file",
+                    record.name
+                ));
             }
             RData::SOA(soa) if Some(i) == apex_soa => {
                 for (what, value) in [
@@ -368,8 +366,7 @@ fn soa_table(soa: &SourcedRecord, origin: &Name, default_ttl: u32) -> String {
     let RData::SOA(data) = &soa.record.data else {
         return out;
     };
-    // A '@' in RNAME's text would read as "mailbox@domain": write it as \064.
-    let rname = relative_name(&data.rname, origin).replace("\\@", "\\064");
+    let rname = rname_text(&data.rname, origin);
     let _ = writeln!(
         out,
         "mname = {}",
@@ -389,6 +386,33 @@ fn soa_table(soa: &SourcedRecord, origin: &Name, default_ttl: u32) -> String {
         let _ = writeln!(out, "ttl = {}", duration_value(soa.record.ttl));
     }
     out
+}
+
+/// RNAME as a person writes it: relative under the origin, else
+/// `local@domain` when the mailbox's first label is plain, else absolute.
+/// A '@' inside a label is written `\064`, as the loader reads '@' as the
+/// mailbox separator.
+fn rname_text(rname: &Name, origin: &Name) -> String {
+    let relative = relative_name(rname, origin);
+    if !relative.ends_with('.') || rname.num_labels() < 2 {
+        return relative.replace("\\@", "\\064");
+    }
+    let mut labels = rname.iter();
+    let local = labels.next().unwrap_or_default();
+    let plain = local
+        .iter()
+        .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_');
+    match Name::from_labels(labels) {
+        Ok(domain) if plain => {
+            let domain = format_name(&domain).replace("\\@", "\\064");
+            format!(
+                "{}@{}",
+                String::from_utf8_lossy(local),
+                domain.trim_end_matches('.')
+            )
+        }
+        _ => relative.replace("\\@", "\\064"),
+    }
 }
 
 fn matrix_table(
@@ -747,7 +771,10 @@ mod tests {
         let exported = crate::zone::master::write_master(&back.origin, &canonical_order(&back));
         let file: Arc<str> = Arc::from("e.zone");
         let again = parse_master(&exported, &file, &back.origin).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(record_lines(&zone.origin, &zone.records), record_lines(&zone.origin, &again));
+        assert_eq!(
+            record_lines(&zone.origin, &zone.records),
+            record_lines(&zone.origin, &again)
+        );
         toml
     }
 
@@ -862,9 +889,25 @@ mod tests {
 
     #[test]
     fn export_order_puts_the_soa_first_then_owners_canonically() {
-        let zone = from_master(&format!("{HEAD}b A 192.0.2.2\na A 192.0.2.1\n@ SOA ns1 h 2 1 1 1 1\n"));
-        let owners: Vec<String> = canonical_order(&zone).iter().map(|r| format!("{} {}", r.name, r.record_type())).collect();
-        assert_eq!(owners, ["example.org. SOA", "example.org. NS", "example.org. NS", "example.org. SOA", "a.example.org. A", "b.example.org. A", "ns1.example.org. A"]);
+        let zone = from_master(&format!(
+            "{HEAD}b A 192.0.2.2\na A 192.0.2.1\n@ SOA ns1 h 2 1 1 1 1\n"
+        ));
+        let owners: Vec<String> = canonical_order(&zone)
+            .iter()
+            .map(|r| format!("{} {}", r.name, r.record_type()))
+            .collect();
+        assert_eq!(
+            owners,
+            [
+                "example.org. SOA",
+                "example.org. NS",
+                "example.org. NS",
+                "example.org. SOA",
+                "a.example.org. A",
+                "b.example.org. A",
+                "ns1.example.org. A"
+            ]
+        );
     }
 
     #[test]
@@ -886,6 +929,30 @@ mod tests {
     #[test]
     fn an_at_sign_in_rname_is_escaped() {
         assert_round_trip("$TTL 1\n@ SOA ns1 ho\\@st 1 1 1 1 1\n@ NS ns1\nns1 A 192.0.2.1\n");
+    }
+
+    #[test]
+    fn rname_is_written_as_a_mailbox_outside_the_origin() {
+        let origin = name("example.org.");
+        assert_eq!(
+            rname_text(&name("hostmaster.example.org."), &origin),
+            "hostmaster"
+        );
+        assert_eq!(
+            rname_text(&name("Host-Master.example.net."), &origin),
+            "Host-Master@example.net"
+        );
+        assert_eq!(
+            rname_text(&name("a\\.b.example.net."), &origin),
+            "a\\.b.example.net."
+        );
+        let odd = Name::from_labels([&b"a"[..], b"b@c", b"net"]).unwrap();
+        assert_eq!(rname_text(&odd, &origin), "a@b\\064c.net");
+        assert_eq!(rname_text(&name("root."), &origin), "root.");
+        assert_round_trip("$TTL 1\n@ SOA ns1 h.x\\@y.net. 1 1 1 1 1\n@ NS ns1\nns1 A 192.0.2.1\n");
+        assert_round_trip(
+            "$TTL 1\n@ SOA ns1 host.example.net. 1 1 1 1 1\n@ NS ns1\nns1 A 192.0.2.1\n",
+        );
     }
 
     #[test]
@@ -920,7 +987,7 @@ mod tests {
 
     #[test]
     fn owners_sort_canonically_with_the_apex_first() {
-        let mut names = vec![
+        let mut names = [
             name("b.example.org."),
             name("example.org."),
             name("a.b.example.org."),
