@@ -18,19 +18,97 @@ const OPCODE_MASK: u16 = 0x7800;
 const RD: u16 = 0x0100;
 const CD: u16 = 0x0010;
 
+/// The longest question section: a 255-octet QNAME, QTYPE and QCLASS.
+pub const MAX_QUESTION_LEN: usize = 255 + 4;
+
 /// What a cached answer depends on, besides the zones: the lower-cased
 /// question, and the request facts that change the response bytes.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+///
+/// The question is held inline (no allocation per query): a key lives on
+/// the stack for one request, and the cache keeps only its hash and facts
+/// (the question itself is inside the cached response).
+#[derive(Clone)]
 pub struct AnswerKey {
     /// QNAME as lower-cased wire bytes, then QTYPE and QCLASS (the question
-    /// section exactly as the cached response carries it).
-    pub question: Box<[u8]>,
+    /// section exactly as the cached response carries it); `question_len`
+    /// bytes are used.
+    question: [u8; MAX_QUESTION_LEN],
+    question_len: u16,
     /// `None` without EDNS, else the DO bit.
     pub edns_do: Option<bool>,
     /// The response size limit (it decides truncation).
     pub limit: u16,
     /// UDP or TCP (ANY answers differ).
     pub transport: Transport,
+}
+
+impl AnswerKey {
+    /// A key for `question` (wire form, QNAME already lower-cased); `None`
+    /// if it is longer than a question can be.
+    pub fn new(
+        question: &[u8],
+        edns_do: Option<bool>,
+        limit: u16,
+        transport: Transport,
+    ) -> Option<AnswerKey> {
+        let mut key = AnswerKey {
+            question: [0; MAX_QUESTION_LEN],
+            question_len: u16::try_from(question.len()).ok()?,
+            edns_do,
+            limit,
+            transport,
+        };
+        key.question
+            .get_mut(..question.len())?
+            .copy_from_slice(question);
+        Some(key)
+    }
+
+    /// The lower-cased question section (QNAME, QTYPE, QCLASS).
+    pub fn question(&self) -> &[u8] {
+        &self.question[..usize::from(self.question_len)]
+    }
+
+    /// Everything but the question, in 32 bits: the limit, the EDNS state
+    /// and the transport.
+    pub fn facts(&self) -> u32 {
+        let edns = match self.edns_do {
+            None => 0,
+            Some(false) => 1,
+            Some(true) => 2,
+        };
+        let transport = match self.transport {
+            Transport::Udp => 0,
+            Transport::Tcp => 1,
+        };
+        u32::from(self.limit) | (edns << 16) | (transport << 18)
+    }
+}
+
+impl PartialEq for AnswerKey {
+    fn eq(&self, other: &AnswerKey) -> bool {
+        self.question() == other.question() && self.facts() == other.facts()
+    }
+}
+
+impl Eq for AnswerKey {}
+
+impl std::hash::Hash for AnswerKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write(self.question());
+        state.write_u32(self.facts());
+    }
+}
+
+impl std::fmt::Debug for AnswerKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AnswerKey")
+            .field("question", &self.question())
+            .field("edns_do", &self.edns_do)
+            .field("limit", &self.limit)
+            .field("transport", &self.transport)
+            .finish()
+    }
 }
 
 /// A query of the common shape.
@@ -98,18 +176,13 @@ impl SimpleQuery {
                 payload.clamp(CLASSIC_UDP_PAYLOAD, MAX_UDP_PAYLOAD)
             }
         };
-        let mut question: Box<[u8]> = bytes[12..at].into();
-        question[..qname_end - 12].make_ascii_lowercase();
+        let mut key = AnswerKey::new(&bytes[12..at], edns.map(|(_, _, d)| d), limit, transport)?;
+        key.question[..qname_end - 12].make_ascii_lowercase();
         Some(SimpleQuery {
             id,
             flags: flags & (RD | CD),
             question_len,
-            key: AnswerKey {
-                question,
-                edns_do: edns.map(|(_, _, d)| d),
-                limit,
-                transport,
-            },
+            key,
         })
     }
 }
@@ -138,14 +211,28 @@ fn parse_bare_opt(bytes: &[u8], at: usize) -> Option<(u16, u8, bool)> {
 /// Writes the response for `query` from a cached one: its ID, RD and CD,
 /// and the question as the client wrote it (the cached question is
 /// lower-cased and of the same length).
-pub fn personalise(cached: &[u8], query: &SimpleQuery, request: &[u8], out: &mut Vec<u8>) {
+///
+/// Returns `false` (and leaves `out` empty) when `cached` does not carry the
+/// question (an error response to a query the full decoder rejected): such
+/// a response cannot be personalised, and must not be cached.
+pub fn personalise(cached: &[u8], query: &SimpleQuery, request: &[u8], out: &mut Vec<u8>) -> bool {
     out.clear();
+    let question = 12..12 + query.question_len;
+    if !carries_question(cached, query) || request.len() < question.end {
+        return false;
+    }
     out.extend_from_slice(cached);
     out[0..2].copy_from_slice(&query.id.to_be_bytes());
     out[2] = (out[2] & !((RD | CD) >> 8) as u8) | ((query.flags & RD) >> 8) as u8;
     out[3] = (out[3] & !(CD as u8)) | (query.flags & CD) as u8;
-    let question = 12..12 + query.question_len;
     out[question.clone()].copy_from_slice(&request[question]);
+    true
+}
+
+/// True if `response` has one question, the lower-cased one of `query`.
+fn carries_question(response: &[u8], query: &SimpleQuery) -> bool {
+    response.get(4..6) == Some(&[0, 1])
+        && response.get(12..12 + query.question_len) == Some(query.key.question())
 }
 
 #[cfg(test)]
@@ -173,7 +260,7 @@ mod tests {
         assert_eq!(q.id, 0xbeef);
         assert_eq!(q.flags, RD);
         assert_eq!(
-            &q.key.question[..],
+            q.key.question(),
             b"\x03www\x07example\x03org\x00\x00\x01\x00\x01"
         );
         assert_eq!((q.key.edns_do, q.key.limit), (None, 512));
