@@ -310,6 +310,12 @@ fn serve_settings(args: &ServeArgs) -> anyhow::Result<ServeSettings> {
     if let Some(t) = config.tcp_idle_timeout {
         listen.tcp_idle_timeout = t;
     }
+    if let Some(n) = config.tcp_max_per_client {
+        listen.max_tcp_per_client = n;
+    }
+    if let Some(t) = config.tcp_lifetime {
+        listen.tcp_lifetime = t;
+    }
     if let Some(n) = config.udp_workers {
         listen.udp_workers = n;
     }

@@ -75,6 +75,10 @@ pub struct Config {
     pub tcp_max_connections: Option<usize>,
     /// Idle timeout of a TCP connection.
     pub tcp_idle_timeout: Option<Duration>,
+    /// TCP connections per client address.
+    pub tcp_max_per_client: Option<usize>,
+    /// How long a TCP connection may stay open.
+    pub tcp_lifetime: Option<Duration>,
     /// Worker tasks per UDP socket.
     pub udp_workers: Option<usize>,
     /// Where secondary zones are written after each transfer.
@@ -199,6 +203,8 @@ struct RawTransfer {
 #[serde(deny_unknown_fields)]
 struct RawTcp {
     max_connections: Option<usize>,
+    max_connections_per_client: Option<usize>,
+    max_connection_time: Option<toml::Spanned<String>>,
     idle_timeout: Option<toml::Spanned<String>>,
 }
 
@@ -379,6 +385,14 @@ impl Config {
                 Some(rrl)
             }
         };
+        let tcp_lifetime = match &raw.tcp.max_connection_time {
+            Some(t) => Some(Duration::from_secs(u64::from(
+                parse_duration(t.get_ref())
+                    .map_err(|e| invalid(t.span().start, format!("tcp.max_connection_time: {e}")))?
+                    .max(1),
+            ))),
+            None => None,
+        };
         Ok(Config {
             data_dir: raw.data_dir.map(|d| base.join(d)),
             tsig_keys,
@@ -398,6 +412,8 @@ impl Config {
             zones: raw.zones.into_iter().map(|z| base.join(z)).collect(),
             tcp_max_connections: raw.tcp.max_connections,
             tcp_idle_timeout,
+            tcp_max_per_client: raw.tcp.max_connections_per_client,
+            tcp_lifetime,
             udp_workers: raw.udp_workers,
         })
     }

@@ -406,6 +406,7 @@ impl LiveServer {
             udp_workers,
             max_tcp_connections: 8,
             tcp_idle_timeout: Duration::from_millis(400),
+            ..ListenConfig::default()
         };
         let server = runtime
             .block_on(RunningServer::start(&config, front))

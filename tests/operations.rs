@@ -224,3 +224,88 @@ fn rate_limiting_holds_under_a_flood_and_real_clients_still_get_answers() {
         "{text}"
     );
 }
+
+/// Slow and half-open TCP clients hold their slots, the per-client cap
+/// closes what is over it, UDP answers throughout, and a connection that
+/// outlives `max_connection_time` is closed even while it asks questions.
+#[test]
+fn tcp_limits_hold_against_slow_clients_while_udp_answers() {
+    let dir = TempDir::new("ops-tcp-limits");
+    let (server, port) = start(
+        &dir,
+        "[tcp]\nmax_connections_per_client = 3\nmax_connection_time = \"3s\"\nidle_timeout = \"10s\"\n",
+    );
+    // Three half-open clients (a length prefix, then nothing) from 127.0.0.1.
+    let held: Vec<TcpStream> = (0..3)
+        .map(|_| {
+            let mut s = TcpStream::connect(loopback(port)).unwrap();
+            s.write_all(&[0x00]).unwrap();
+            s
+        })
+        .collect();
+    // A fourth from the same address is closed at once.
+    let mut extra = TcpStream::connect(loopback(port)).unwrap();
+    extra.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let mut buf = [0u8; 16];
+    let closed = matches!(extra.read(&mut buf), Ok(0)) || extra.read(&mut buf).is_err();
+    assert!(closed, "the connection over the per-client cap is closed");
+    // UDP answers meanwhile.
+    let m = query_udp(
+        loopback(port),
+        &make_query(&name("example.org."), RecordType::SOA, None),
+        TIMEOUT,
+    )
+    .unwrap();
+    assert_eq!(m.answers.len(), 1);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !server
+        .log_tail(30)
+        .contains("per-client TCP connection limit (3) reached")
+        && Instant::now() < deadline
+    {
+        thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        server
+            .log_tail(30)
+            .contains("per-client TCP connection limit (3) reached"),
+        "logged once:\n{}",
+        server.log_tail(30)
+    );
+    drop(held);
+
+    // A busy connection is closed when its lifetime (3 s) is over.
+    let mut busy = TcpStream::connect(loopback(port)).unwrap();
+    busy.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let started = Instant::now();
+    let query = make_query(&name("example.org."), RecordType::SOA, None)
+        .to_vec()
+        .unwrap();
+    let mut answered = 0;
+    while started.elapsed() < Duration::from_secs(8) {
+        let mut framed = (query.len() as u16).to_be_bytes().to_vec();
+        framed.extend_from_slice(&query);
+        if busy.write_all(&framed).is_err() {
+            break;
+        }
+        let mut len = [0u8; 2];
+        if busy.read_exact(&mut len).is_err() {
+            break;
+        }
+        let mut body = vec![0u8; u16::from_be_bytes(len) as usize];
+        if busy.read_exact(&mut body).is_err() {
+            break;
+        }
+        answered += 1;
+        thread::sleep(Duration::from_millis(200));
+    }
+    let lived = started.elapsed();
+    assert!(
+        answered > 5,
+        "the connection was served while it lived ({answered} answers)"
+    );
+    assert!(
+        lived < Duration::from_secs(6),
+        "closed after its 3 s lifetime, not after {lived:?}"
+    );
+}

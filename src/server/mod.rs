@@ -64,6 +64,10 @@ pub struct ListenConfig {
     pub max_tcp_connections: usize,
     /// A TCP connection idle this long between messages is closed.
     pub tcp_idle_timeout: Duration,
+    /// TCP connections one client address may hold at once.
+    pub max_tcp_per_client: usize,
+    /// How long one TCP connection may stay open, however busy.
+    pub tcp_lifetime: Duration,
 }
 
 impl Default for ListenConfig {
@@ -75,6 +79,8 @@ impl Default for ListenConfig {
                 .clamp(1, 8),
             max_tcp_connections: 512,
             tcp_idle_timeout: Duration::from_secs(10),
+            max_tcp_per_client: 32,
+            tcp_lifetime: Duration::from_secs(300),
         }
     }
 }
@@ -99,6 +105,12 @@ impl RunningServer {
         let mut tasks = JoinSet::new();
         let mut local_addrs = Vec::new();
         let tcp_slots = Arc::new(Semaphore::new(config.max_tcp_connections.max(1)));
+        let tcp_clients = Arc::new(tcp::ClientConnections::default());
+        let tcp_limits = tcp::TcpLimits {
+            idle_timeout: config.tcp_idle_timeout,
+            per_client: config.max_tcp_per_client.max(1),
+            lifetime: config.tcp_lifetime,
+        };
         for addr in &config.listen {
             let (udp, tcp) = bind_pair(*addr).await?;
             let local = udp.local_addr()?;
@@ -115,7 +127,8 @@ impl RunningServer {
                 tcp,
                 Arc::clone(&front),
                 Arc::clone(&tcp_slots),
-                config.tcp_idle_timeout,
+                Arc::clone(&tcp_clients),
+                tcp_limits,
                 shutdown_rx.clone(),
             ));
         }

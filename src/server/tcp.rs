@@ -1,9 +1,16 @@
 //! TCP: RFC 1035 4.2.2 / RFC 7766 length-prefixed messages, several per
-//! connection, answered in order. Connections are capped by a semaphore
-//! shared by all listeners; a connection idle longer than the timeout, or
-//! that stalls mid-message, is closed.
+//! connection, answered in order.
+//!
+//! Limits, each logged once when first hit: connections are capped by a
+//! semaphore shared by all listeners (excess clients wait in the backlog)
+//! and per client address (excess connections are closed at once); a
+//! connection idle longer than the idle timeout, stalled mid-message, or
+//! open longer than its lifetime is closed.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -16,12 +23,68 @@ use super::FrontEnd;
 use super::wire::{RequestKind, request_kind, respond_with_keys};
 use crate::engine::Transport;
 
+/// The per-connection limits.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct TcpLimits {
+    /// Idle time between messages, and time for a started message to arrive.
+    pub idle_timeout: Duration,
+    /// Connections one client address may hold at once.
+    pub per_client: usize,
+    /// How long one connection may stay open, however busy.
+    pub lifetime: Duration,
+}
+
+/// Open connections per client address (the per-client cap).
+#[derive(Debug, Default)]
+pub(super) struct ClientConnections {
+    open: Mutex<HashMap<IpAddr, usize>>,
+    logged: AtomicBool,
+}
+
+/// One counted connection; the count drops with it.
+struct ClientSlot {
+    clients: Arc<ClientConnections>,
+    ip: IpAddr,
+}
+
+impl ClientConnections {
+    fn take(self: &Arc<Self>, ip: IpAddr, limit: usize) -> Option<ClientSlot> {
+        let mut open = self.open.lock().ok()?;
+        let n = open.entry(ip).or_default();
+        if *n >= limit {
+            if !self.logged.swap(true, Ordering::Relaxed) {
+                warn!(%ip, "per-client TCP connection limit ({limit}) reached; closing the excess (logged once)");
+            }
+            return None;
+        }
+        *n += 1;
+        Some(ClientSlot {
+            clients: Arc::clone(self),
+            ip,
+        })
+    }
+}
+
+impl Drop for ClientSlot {
+    fn drop(&mut self) {
+        if let Ok(mut open) = self.clients.open.lock()
+            && let Some(n) = open.get_mut(&self.ip)
+        {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
+}
+
 /// Accepts connections until `shutdown` turns true, then waits for open ones.
 pub(super) async fn serve(
     listener: TcpListener,
     front: Arc<FrontEnd>,
     slots: Arc<Semaphore>,
-    idle_timeout: Duration,
+    clients: Arc<ClientConnections>,
+    limits: TcpLimits,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut connections = JoinSet::new();
@@ -49,12 +112,17 @@ pub(super) async fn serve(
             },
             _ = shutdown.changed() => break,
         };
+        let Some(client_slot) = clients.take(peer.ip(), limits.per_client) else {
+            drop(stream);
+            continue;
+        };
         let front = Arc::clone(&front);
         let shutdown = shutdown.clone();
         connections.spawn(async move {
-            if let Err(e) = connection(stream, peer, front, idle_timeout, shutdown).await {
+            if let Err(e) = connection(stream, peer, front, limits, shutdown).await {
                 debug!(%peer, error = %e, "tcp connection closed");
             }
+            drop(client_slot);
             drop(permit);
         });
         while connections.try_join_next().is_some() {}
@@ -62,20 +130,29 @@ pub(super) async fn serve(
     while connections.join_next().await.is_some() {}
 }
 
+/// The time the next read or write may take: the idle timeout, but never
+/// past the connection's lifetime.
+fn limit(limits: &TcpLimits, closes_at: tokio::time::Instant) -> Duration {
+    limits
+        .idle_timeout
+        .min(closes_at.saturating_duration_since(tokio::time::Instant::now()))
+}
+
 /// Serves one connection: read a length, read the message, answer, repeat.
 async fn connection(
     mut stream: TcpStream,
     peer: std::net::SocketAddr,
     front: Arc<FrontEnd>,
-    idle_timeout: Duration,
+    limits: TcpLimits,
     mut shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let _ = stream.set_nodelay(true);
+    let closes_at = tokio::time::Instant::now() + limits.lifetime;
     let mut message = Vec::with_capacity(512);
     loop {
         let mut len_buf = [0u8; 2];
         tokio::select! {
-            read = tokio::time::timeout(idle_timeout, stream.read_exact(&mut len_buf)) => match read {
+            read = tokio::time::timeout(limit(&limits, closes_at), stream.read_exact(&mut len_buf)) => match read {
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
                 Ok(Err(e)) => return Err(e),
@@ -86,7 +163,8 @@ async fn connection(
         let len = usize::from(u16::from_be_bytes(len_buf));
         message.resize(len, 0);
         // The rest of a started message must arrive within the idle timeout too.
-        match tokio::time::timeout(idle_timeout, stream.read_exact(&mut message)).await {
+        match tokio::time::timeout(limit(&limits, closes_at), stream.read_exact(&mut message)).await
+        {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => return Err(e),
             Err(_) => return Ok(()),
@@ -130,7 +208,7 @@ async fn connection(
             let mut framed = Vec::with_capacity(response.len() + 2);
             framed.extend_from_slice(&len.to_be_bytes());
             framed.extend_from_slice(&response);
-            tokio::time::timeout(idle_timeout, stream.write_all(&framed))
+            tokio::time::timeout(limit(&limits, closes_at), stream.write_all(&framed))
                 .await
                 .map_err(|_| {
                     std::io::Error::new(std::io::ErrorKind::TimedOut, "write timed out")
