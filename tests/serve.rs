@@ -435,3 +435,54 @@ fn an_unknown_user_is_a_clear_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn sigterm_stops_the_server_cleanly_with_exit_status_zero() {
+    let dir = TempDir::new("serve-sigterm");
+    let zones = dir.path().join("zones");
+    copy_shipped_zones(&zones);
+    let port = common::free_port();
+    let mut child = Command::new(common::fedns_bin())
+        .arg("serve")
+        .arg("--zones")
+        .arg(&zones)
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let soa = make_query(&name("example.org."), RecordType::SOA, None);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while query_udp(common::loopback(port), &soa, Duration::from_millis(300)).is_err() {
+        assert!(Instant::now() < deadline, "fedns did not start");
+    }
+    // An idle TCP client must not hold the shutdown up.
+    let _idle = TcpStream::connect(common::loopback(port)).unwrap();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "fedns did not exit within 10 s of SIGTERM"
+        );
+        thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status {status:?}");
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(stderr.contains("shutting down"), "{stderr}");
+}
