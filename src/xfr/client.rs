@@ -335,6 +335,65 @@ async fn read_framed(
     }
 }
 
+/// A reader of a transfer stream, fed one message at a time.
+trait StreamReader {
+    /// What a complete stream yields.
+    type Output;
+    /// Takes one message; `Some` when the stream is complete.
+    fn push(&mut self, message: &[u8]) -> Result<Option<Self::Output>, TransferError>;
+    /// Records taken so far (for the limit).
+    fn record_count(&self) -> usize;
+}
+
+/// Reads a transfer off `stream` into `reader`: every message within the
+/// time, byte and record limits and, when signed, TSIG-verified before the
+/// reader sees it. Returns the reader's output, messages and bytes read.
+async fn read_stream<R: StreamReader>(
+    stream: &mut TcpStream,
+    primary: SocketAddr,
+    limits: TransferLimits,
+    started: Instant,
+    mut verifier: Option<&mut ResponseVerifier>,
+    mut reader: R,
+) -> Result<(R::Output, usize, usize), TransferError> {
+    let (mut received, mut messages) = (0usize, 0usize);
+    loop {
+        let left = limits.total_timeout.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            return Err(TransferError::Timeout {
+                primary,
+                what: "for the whole transfer",
+            });
+        }
+        let message = read_framed(
+            stream,
+            primary,
+            left.min(limits.message_timeout),
+            limits.max_bytes - received,
+        )
+        .await?;
+        received += message.len() + 2;
+        messages += 1;
+        if let Some(v) = verifier.as_deref_mut() {
+            v.verify(&message)
+                .map_err(|cause| TransferError::Tsig { primary, cause })?;
+        }
+        if let Some(output) = reader.push(&message)? {
+            if let Some(v) = verifier.as_deref() {
+                v.finish()
+                    .map_err(|cause| TransferError::Tsig { primary, cause })?;
+            }
+            return Ok((output, messages, received));
+        }
+        if reader.record_count() > limits.max_records {
+            return Err(protocol(
+                primary,
+                format!("transfer exceeds {} records", limits.max_records),
+            ));
+        }
+    }
+}
+
 /// A completed AXFR: the records (the closing SOA not repeated) and how many
 /// messages and bytes it took.
 #[derive(Debug)]
@@ -359,52 +418,20 @@ pub async fn axfr(
     let (bytes, mut verifier) = encode_signed(&query, key, primary)?;
     let mut stream = connect(primary, limits.connect_timeout).await?;
     write_framed(&mut stream, &bytes, primary, limits.message_timeout).await?;
-    let mut reader = AxfrReader::new(zone.clone(), query.metadata.id, primary);
-    let mut received = 0usize;
-    let mut messages = 0usize;
-    loop {
-        let left = limits.total_timeout.saturating_sub(started.elapsed());
-        if left.is_zero() {
-            return Err(TransferError::Timeout {
-                primary,
-                what: "for the whole transfer",
-            });
-        }
-        let message = read_framed(
-            &mut stream,
-            primary,
-            left.min(limits.message_timeout),
-            limits.max_bytes - received,
-        )
-        .await?;
-        received += message.len() + 2;
-        messages += 1;
-        if let Some(v) = verifier.as_mut() {
-            v.verify(&message).map_err(|source| TransferError::Tsig {
-                primary,
-                cause: source,
-            })?;
-        }
-        if reader.push(&message)? {
-            break;
-        }
-        if reader.records.len() > limits.max_records {
-            return Err(protocol(
-                primary,
-                format!("transfer exceeds {} records", limits.max_records),
-            ));
-        }
-    }
-    if let Some(v) = &verifier {
-        v.finish().map_err(|source| TransferError::Tsig {
-            primary,
-            cause: source,
-        })?;
-    }
+    let reader = AxfrReader::new(zone.clone(), query.metadata.id, primary);
+    let (records, messages, bytes) = read_stream(
+        &mut stream,
+        primary,
+        limits,
+        started,
+        verifier.as_mut(),
+        reader,
+    )
+    .await?;
     Ok(Transferred {
-        records: reader.records,
+        records,
         messages,
-        bytes: received,
+        bytes,
     })
 }
 
@@ -429,7 +456,7 @@ impl AxfrReader {
     }
 
     /// Takes one message; `Ok(true)` when the closing SOA was in it.
-    fn push(&mut self, bytes: &[u8]) -> Result<bool, TransferError> {
+    fn push_message(&mut self, bytes: &[u8]) -> Result<bool, TransferError> {
         let p = self.primary;
         let m = Message::from_vec(bytes)
             .map_err(|e| protocol(p, format!("undecodable transfer message: {e}")))?;
@@ -501,7 +528,7 @@ mod tests {
     use super::*;
     use hickory_proto::rr::rdata::{A, SOA};
 
-    fn soa(serial: u32) -> Record {
+    pub(super) fn soa(serial: u32) -> Record {
         let n = Name::from_ascii("example.org.").unwrap();
         Record::from_rdata(
             n.clone(),
@@ -510,7 +537,7 @@ mod tests {
         )
     }
 
-    fn a(name: &str) -> Record {
+    pub(super) fn a(name: &str) -> Record {
         Record::from_rdata(
             Name::from_ascii(name).unwrap(),
             300,
@@ -537,11 +564,11 @@ mod tests {
     fn reads_a_stream_split_over_messages() {
         let mut r = reader();
         assert!(
-            !r.push(&message(7, vec![soa(5), a("a.example.org.")]))
+            !r.push_message(&message(7, vec![soa(5), a("a.example.org.")]))
                 .unwrap()
         );
         assert!(
-            r.push(&message(7, vec![a("b.example.org."), soa(5)]))
+            r.push_message(&message(7, vec![a("b.example.org."), soa(5)]))
                 .unwrap()
         );
         assert_eq!(
@@ -554,27 +581,27 @@ mod tests {
     #[test]
     fn rejects_bad_streams() {
         let e = reader()
-            .push(&message(7, vec![a("a.example.org.")]))
+            .push_message(&message(7, vec![a("a.example.org.")]))
             .unwrap_err()
             .to_string();
         assert!(e.contains("does not start with the zone's SOA"), "{e}");
         let e = reader()
-            .push(&message(8, vec![soa(5)]))
+            .push_message(&message(8, vec![soa(5)]))
             .unwrap_err()
             .to_string();
         assert!(e.contains("wrong ID"), "{e}");
         let e = reader()
-            .push(&message(7, vec![soa(5), a("www.example.net.")]))
+            .push_message(&message(7, vec![soa(5), a("www.example.net.")]))
             .unwrap_err()
             .to_string();
         assert!(e.contains("outside the zone"), "{e}");
         let e = reader()
-            .push(&message(7, vec![soa(5), soa(4)]))
+            .push_message(&message(7, vec![soa(5), soa(4)]))
             .unwrap_err()
             .to_string();
         assert!(e.contains("serial 4 inside a transfer of serial 5"), "{e}");
         let e = reader()
-            .push(&message(
+            .push_message(&message(
                 7,
                 vec![soa(5), a("a.example.org."), soa(5), a("b.example.org.")],
             ))
@@ -584,7 +611,7 @@ mod tests {
         let mut refused = Message::new(7, MessageType::Response, OpCode::Query);
         refused.metadata.response_code = ResponseCode::Refused;
         let e = reader()
-            .push(&refused.to_vec().unwrap())
+            .push_message(&refused.to_vec().unwrap())
             .unwrap_err()
             .to_string();
         assert!(e.contains("refused the transfer"), "{e}");
@@ -639,47 +666,16 @@ pub async fn ixfr(
     let (bytes, mut verifier) = encode_signed(&query, key, primary)?;
     let mut stream = connect(primary, limits.connect_timeout).await?;
     write_framed(&mut stream, &bytes, primary, limits.message_timeout).await?;
-    let mut reader = IxfrReader::new(zone.clone(), query.metadata.id, primary, current_serial);
-    let (mut received, mut messages) = (0usize, 0usize);
-    loop {
-        let left = limits.total_timeout.saturating_sub(started.elapsed());
-        if left.is_zero() {
-            return Err(TransferError::Timeout {
-                primary,
-                what: "for the whole transfer",
-            });
-        }
-        let message = read_framed(
-            &mut stream,
-            primary,
-            left.min(limits.message_timeout),
-            limits.max_bytes - received,
-        )
-        .await?;
-        received += message.len() + 2;
-        messages += 1;
-        if let Some(v) = verifier.as_mut() {
-            v.verify(&message).map_err(|source| TransferError::Tsig {
-                primary,
-                cause: source,
-            })?;
-        }
-        if let Some(outcome) = reader.push(&message)? {
-            if let Some(v) = &verifier {
-                v.finish().map_err(|source| TransferError::Tsig {
-                    primary,
-                    cause: source,
-                })?;
-            }
-            return Ok((outcome, messages, received));
-        }
-        if reader.record_count > limits.max_records {
-            return Err(protocol(
-                primary,
-                format!("transfer exceeds {} records", limits.max_records),
-            ));
-        }
-    }
+    let reader = IxfrReader::new(zone.clone(), query.metadata.id, primary, current_serial);
+    read_stream(
+        &mut stream,
+        primary,
+        limits,
+        started,
+        verifier.as_mut(),
+        reader,
+    )
+    .await
 }
 
 /// Where an IXFR stream is (RFC 1995 4).
@@ -695,6 +691,32 @@ enum IxfrState {
     Adding,
     /// An AXFR-style answer.
     Full,
+}
+
+impl StreamReader for AxfrReader {
+    type Output = Vec<Record>;
+
+    fn push(&mut self, message: &[u8]) -> Result<Option<Vec<Record>>, TransferError> {
+        Ok(self
+            .push_message(message)?
+            .then(|| std::mem::take(&mut self.records)))
+    }
+
+    fn record_count(&self) -> usize {
+        self.records.len()
+    }
+}
+
+impl StreamReader for IxfrReader {
+    type Output = IxfrOutcome;
+
+    fn push(&mut self, message: &[u8]) -> Result<Option<IxfrOutcome>, TransferError> {
+        self.push_message(message)
+    }
+
+    fn record_count(&self) -> usize {
+        self.record_count
+    }
 }
 
 struct IxfrReader {
@@ -727,7 +749,7 @@ impl IxfrReader {
     }
 
     /// Takes one message; `Some` when the stream is complete.
-    fn push(&mut self, bytes: &[u8]) -> Result<Option<IxfrOutcome>, TransferError> {
+    fn push_message(&mut self, bytes: &[u8]) -> Result<Option<IxfrOutcome>, TransferError> {
         let p = self.primary;
         let m = Message::from_vec(bytes)
             .map_err(|e| protocol(p, format!("undecodable transfer message: {e}")))?;
@@ -863,25 +885,8 @@ impl IxfrReader {
 
 #[cfg(test)]
 mod ixfr_tests {
+    use super::tests::{a, soa};
     use super::*;
-    use hickory_proto::rr::rdata::{A, SOA};
-
-    fn soa(serial: u32) -> Record {
-        let n = Name::from_ascii("example.org.").unwrap();
-        Record::from_rdata(
-            n.clone(),
-            300,
-            RData::SOA(SOA::new(n.clone(), n, serial, 1, 1, 1, 1)),
-        )
-    }
-
-    fn a(name: &str) -> Record {
-        Record::from_rdata(
-            Name::from_ascii(name).unwrap(),
-            300,
-            RData::A(A::new(192, 0, 2, 1)),
-        )
-    }
 
     fn message(records: Vec<Record>) -> Vec<u8> {
         let mut m = Message::new(9, MessageType::Response, OpCode::Query);
@@ -1003,23 +1008,21 @@ pub fn read_transfer_messages(
     Result<Option<IxfrOutcome>, TransferError>,
 ) {
     let primary = SocketAddr::from(([127, 0, 0, 1], 53));
-    let mut axfr = AxfrReader::new(zone.clone(), id, primary);
-    let axfr_result = (|| {
-        for message in messages {
-            if axfr.push(message)? {
-                return Ok(Some(std::mem::take(&mut axfr.records)));
-            }
+    (
+        feed(AxfrReader::new(zone.clone(), id, primary), messages),
+        feed(IxfrReader::new(zone.clone(), id, primary, ours), messages),
+    )
+}
+
+/// Feeds `messages` to `reader` until it completes or they run out.
+fn feed<R: StreamReader>(
+    mut reader: R,
+    messages: &[&[u8]],
+) -> Result<Option<R::Output>, TransferError> {
+    for message in messages {
+        if let Some(output) = reader.push(message)? {
+            return Ok(Some(output));
         }
-        Ok(None)
-    })();
-    let mut ixfr = IxfrReader::new(zone.clone(), id, primary, ours);
-    let ixfr_result = (|| {
-        for message in messages {
-            if let Some(outcome) = ixfr.push(message)? {
-                return Ok(Some(outcome));
-            }
-        }
-        Ok(None)
-    })();
-    (axfr_result, ixfr_result)
+    }
+    Ok(None)
 }
