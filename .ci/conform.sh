@@ -35,6 +35,27 @@ export RESULTS=$WORK/results
 export NQUERIES=${NQUERIES:-1000}
 export ONLY=fedns
 export EXTRA_SERVERS_FILE=$ROOT/.ci/conform-servers.sh
+# A free loopback port for fedns (UDP and TCP), so a server left on 5310 by
+# something else (a benchmark) cannot make the check fail.
+FEDNS_CONFORM_PORT=$(python3 - <<'PY'
+import socket
+for _ in range(50):
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind(("127.0.0.1", 0))
+    port = u.getsockname()[1]
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        t.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        t.close()
+        u.close()
+    print(port)
+    break
+PY
+)
+export FEDNS_CONFORM_PORT
 mkdir -p "$SCRATCH" "$RESULTS"
 
 status=0
