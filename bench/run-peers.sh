@@ -62,6 +62,7 @@ FEDNS_BIN=$(cd "$(dirname "$FEDNS_BIN")" && pwd)/$(basename "$FEDNS_BIN")
 # Does this fedns read RFC 1035 master files?  (A one-record zone, checked.)
 probe=$OUT/probe
 mkdir -p "$probe"
+# shellcheck disable=SC2016  # a literal master file
 printf '$ORIGIN probe.test.\n$TTL 60\n@ IN SOA ns hm 1 2 3 4 5\n@ IN NS ns\nns IN A 192.0.2.1\n' \
     > "$probe/probe.test.zone"
 master_ok=0
@@ -77,6 +78,7 @@ echo "run-peers: fedns $FEDNS_BIN serves the .$FORMAT zone (master files support
 # into the file); PORT, DATA and ZONE_FILE are escaped so that they expand in
 # the server's own `bash -c "exec ..."`, where lib.sh exports them.
 EXTRA=$OUT/fedns-server.sh
+# shellcheck disable=SC2016  # expanded by the server's bash -c, not here
 if [[ $FORMAT = zone ]]; then
     zone_arg='\"\$ZONE_FILE\"'
 else
@@ -130,7 +132,7 @@ load_times() {  # hosts
         DATA=$d
         ZONE_FILE=$d/example.test.zone
         LOG_DIR=$OUT/load-logs
-        mkdir -p "$LOG_DIR" "$RUN"
+        mkdir -p "$LOG_DIR" "$RUN"  # RUN: set by lib.sh
         register_peers 2> /dev/null
         ONLY=knot,nsd filter_servers
         [[ $master_ok = 1 ]] && register_server fedns-zone 5311 \

@@ -68,23 +68,40 @@ struct Walker<'t> {
     text: &'t str,
     file: &'t Arc<str>,
     errors: std::cell::RefCell<Vec<ZoneError>>,
+    /// Byte offsets where each line starts: places are a binary search, so
+    /// loading stays linear in the file size (a scan per record was quadratic).
+    line_starts: Vec<usize>,
 }
 
 type Value<'i> = Spanned<DeValue<'i>>;
 
 impl<'t> Walker<'t> {
     fn new(text: &'t str, file: &'t Arc<str>) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         Walker {
             text,
             file,
             errors: Default::default(),
+            line_starts,
         }
     }
 
     /// The place of the first byte of `span`.
     fn place(&self, span: Range<usize>) -> Place {
-        let (line, column) = line_column(self.text, span.start);
-        Place::new(self.file, line, column)
+        let offset = span.start.min(self.text.len());
+        let line = self.line_starts.partition_point(|&start| start <= offset);
+        let line_start = self
+            .line_starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(0);
+        let column = self
+            .text
+            .get(line_start..offset)
+            .map_or(1, |t| t.chars().count() + 1);
+        Place::new(self.file, line as u32, column as u32)
     }
 
     fn error(&self, span: Range<usize>, message: impl Into<String>) {
