@@ -441,23 +441,45 @@ fn sigterm_stops_the_server_cleanly_with_exit_status_zero() {
     let dir = TempDir::new("serve-sigterm");
     let zones = dir.path().join("zones");
     copy_shipped_zones(&zones);
-    let port = common::free_port();
-    let mut child = Command::new(common::fedns_bin())
-        .arg("serve")
-        .arg("--zones")
-        .arg(&zones)
-        .arg("--listen")
-        .arg(format!("127.0.0.1:{port}"))
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let soa = make_query(&name("example.org."), RecordType::SOA, None);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while query_udp(common::loopback(port), &soa, Duration::from_millis(300)).is_err() {
-        assert!(Instant::now() < deadline, "fedns did not start");
+    // Up to three ports: another test's server may take a port between
+    // picking it and binding it; then this child exits and we try again.
+    let mut started_child = None;
+    for _ in 0..3 {
+        let port = common::free_port();
+        let mut child = Command::new(common::fedns_bin())
+            .arg("serve")
+            .arg("--zones")
+            .arg(&zones)
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let soa = make_query(&name("example.org."), RecordType::SOA, None);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut ready = false;
+        while Instant::now() < deadline {
+            if child.try_wait().unwrap().is_some() {
+                break;
+            }
+            if query_udp(common::loopback(port), &soa, Duration::from_millis(300)).is_ok() {
+                ready = true;
+                break;
+            }
+        }
+        match TcpStream::connect(common::loopback(port)) {
+            Ok(idle) if ready && child.try_wait().unwrap().is_none() => {
+                started_child = Some((child, idle));
+                break;
+            }
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
     }
-    // An idle TCP client must not hold the shutdown up.
-    let _idle = TcpStream::connect(common::loopback(port)).unwrap();
+    // An idle TCP client (held below) must not hold the shutdown up.
+    let (mut child, _idle) = started_child.expect("fedns did not start on any of three ports");
     assert!(
         Command::new("kill")
             .args(["-TERM", &child.id().to_string()])
