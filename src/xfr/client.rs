@@ -335,6 +335,36 @@ async fn read_framed(
     }
 }
 
+/// Decodes one message of a transfer stream and checks what every message
+/// must satisfy: our ID, a response, NOERROR (`kind` names the transfer in
+/// the error).
+fn transfer_message(
+    bytes: &[u8],
+    id: u16,
+    primary: SocketAddr,
+    kind: &str,
+    zone: &Name,
+) -> Result<Message, TransferError> {
+    let m = Message::from_vec(bytes)
+        .map_err(|e| protocol(primary, format!("undecodable transfer message: {e}")))?;
+    if m.metadata.id != id || m.metadata.message_type != MessageType::Response {
+        return Err(protocol(
+            primary,
+            "a transfer message with the wrong ID or not a response",
+        ));
+    }
+    if m.metadata.response_code != ResponseCode::NoError {
+        return Err(protocol(
+            primary,
+            format!(
+                "refused the {kind} of {zone} ({})",
+                m.metadata.response_code
+            ),
+        ));
+    }
+    Ok(m)
+}
+
 /// A reader of a transfer stream, fed one message at a time.
 trait StreamReader {
     /// What a complete stream yields.
@@ -458,23 +488,7 @@ impl AxfrReader {
     /// Takes one message; `Ok(true)` when the closing SOA was in it.
     fn push_message(&mut self, bytes: &[u8]) -> Result<bool, TransferError> {
         let p = self.primary;
-        let m = Message::from_vec(bytes)
-            .map_err(|e| protocol(p, format!("undecodable transfer message: {e}")))?;
-        if m.metadata.id != self.id || m.metadata.message_type != MessageType::Response {
-            return Err(protocol(
-                p,
-                "a transfer message with the wrong ID or not a response",
-            ));
-        }
-        if m.metadata.response_code != ResponseCode::NoError {
-            return Err(protocol(
-                p,
-                format!(
-                    "refused the transfer of {} ({})",
-                    self.zone, m.metadata.response_code
-                ),
-            ));
-        }
+        let m = transfer_message(bytes, self.id, p, "transfer", &self.zone)?;
         let mut answers = m.answers.into_iter();
         while let Some(record) = answers.next() {
             if record.dns_class != DNSClass::IN {
@@ -751,23 +765,7 @@ impl IxfrReader {
     /// Takes one message; `Some` when the stream is complete.
     fn push_message(&mut self, bytes: &[u8]) -> Result<Option<IxfrOutcome>, TransferError> {
         let p = self.primary;
-        let m = Message::from_vec(bytes)
-            .map_err(|e| protocol(p, format!("undecodable transfer message: {e}")))?;
-        if m.metadata.id != self.id || m.metadata.message_type != MessageType::Response {
-            return Err(protocol(
-                p,
-                "a transfer message with the wrong ID or not a response",
-            ));
-        }
-        if m.metadata.response_code != ResponseCode::NoError {
-            return Err(protocol(
-                p,
-                format!(
-                    "refused the IXFR of {} ({})",
-                    self.zone, m.metadata.response_code
-                ),
-            ));
-        }
+        let m = transfer_message(bytes, self.id, p, "IXFR", &self.zone)?;
         let count = m.answers.len();
         for (i, record) in m.answers.into_iter().enumerate() {
             let last_in_message = i + 1 == count;
