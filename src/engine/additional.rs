@@ -46,17 +46,15 @@ pub(super) fn add_target_addresses(zone: &ZoneSnapshot, answer: &mut Answer, dns
 fn push_addresses(node: &Node, owner: Option<&Name>, answer: &mut Answer, dnssec: bool) {
     for rtype in [RecordType::A, RecordType::AAAA] {
         if let Some(set) = node.rrset(rtype) {
-            let sigs: &[Record] = if dnssec { &set.rrsigs } else { &[] };
-            answer
-                .additionals
-                .extend(set.records.iter().chain(sigs).map(|r| match owner {
-                    Some(owner) => {
-                        let mut r = r.clone();
-                        r.name = owner.clone();
-                        r
-                    }
-                    None => r.clone(),
+            let owner = owner.unwrap_or(&node.name);
+            answer.additionals.extend(set.records(owner));
+            if dnssec {
+                answer.additionals.extend(set.rrsigs().iter().map(|r| {
+                    let mut r = r.clone();
+                    r.name = owner.clone();
+                    r
                 }));
+            }
         }
     }
 }

@@ -42,7 +42,7 @@ fn next_closer(key: &[u8], closest_encloser: usize) -> Option<usize> {
 impl ZoneAnswer<'_, '_> {
     fn push_denial(&mut self, node: &Node, rtype: RecordType) {
         if let Some(set) = node.rrset(rtype) {
-            self.push_authority(set);
+            self.push_authority(node, set);
         }
     }
 

@@ -295,8 +295,8 @@ impl<'z> ZoneAnswer<'z, '_> {
                 let sigs: Vec<Record> = node
                     .rrsets
                     .iter()
-                    .find(|s| !s.rrsigs.is_empty())
-                    .map(|s| s.rrsigs.iter().map(|r| with_owner(r, owner)).collect())
+                    .find(|s| !s.rrsigs().is_empty())
+                    .map(|s| s.rrsigs().iter().map(|r| with_owner(r, owner)).collect())
                     .unwrap_or_default();
                 if sigs.is_empty() {
                     return Outcome::NoData;
@@ -315,8 +315,8 @@ impl<'z> ZoneAnswer<'z, '_> {
                     && let Some(cname) = node.rrset(RecordType::CNAME)
                 {
                     self.push_answer(cname, owner);
-                    return match cname.records.first().map(|r| &r.data) {
-                        Some(RData::CNAME(target)) => Outcome::Alias(target.0.clone()),
+                    return match cname.first_rdata() {
+                        Some(RData::CNAME(target)) => Outcome::Alias(target.0),
                         _ => Outcome::Positive,
                     };
                 }
@@ -327,31 +327,27 @@ impl<'z> ZoneAnswer<'z, '_> {
 
     /// The RRset (and with DNSSEC its RRSIGs) in the answer, owned by `owner`.
     fn push_answer(&mut self, set: &RRset, owner: &Name) {
-        self.answer
-            .answers
-            .extend(set.records.iter().map(|r| with_owner(r, owner)));
+        self.answer.answers.extend(set.records(owner));
         if self.dnssec {
             self.answer
                 .answers
-                .extend(set.rrsigs.iter().map(|r| with_owner(r, owner)));
+                .extend(set.rrsigs().iter().map(|r| with_owner(r, owner)));
         }
     }
 
-    /// The RRset and its RRSIGs in the authority section, once.
-    fn push_authority(&mut self, set: &RRset) {
-        let first = set.records.first();
-        let present = first.is_some_and(|f| {
-            self.answer
-                .authorities
-                .iter()
-                .any(|r| r.record_type() == f.record_type() && r.name.eq_ignore_root(&f.name))
-        });
-        if present {
+    /// The RRset of `node` and its RRSIGs in the authority section, once.
+    fn push_authority(&mut self, node: &Node, set: &RRset) {
+        let present = self
+            .answer
+            .authorities
+            .iter()
+            .any(|r| r.record_type() == set.rtype && r.name.eq_ignore_root(&node.name));
+        if present || set.is_empty() {
             return;
         }
-        self.answer.authorities.extend(set.records.iter().cloned());
+        self.answer.authorities.extend(set.records(&node.name));
         if self.dnssec {
-            self.answer.authorities.extend(set.rrsigs.iter().cloned());
+            self.answer.authorities.extend(set.rrsigs().iter().cloned());
         }
     }
 
@@ -359,17 +355,21 @@ impl<'z> ZoneAnswer<'z, '_> {
     /// RFC 2308 section 3: the smaller of the SOA's TTL and its MINIMUM
     /// (RRSIGs keep their TTL: their original TTL field must stay valid).
     fn negative_soa(&mut self) {
-        let Some(soa) = self.zone.soa_rrset() else {
+        let Some(apex) = self.zone.apex() else {
+            return;
+        };
+        let Some(soa) = apex.rrset(RecordType::SOA) else {
             return;
         };
         let ttl = soa.ttl.min(self.zone.soa().minimum);
-        self.answer.authorities.extend(soa.records.iter().map(|r| {
-            let mut r = r.clone();
-            r.ttl = ttl;
-            r
-        }));
+        self.answer
+            .authorities
+            .extend(soa.records(&apex.name).map(|mut r| {
+                r.ttl = ttl;
+                r
+            }));
         if self.dnssec {
-            self.answer.authorities.extend(soa.rrsigs.iter().map(|r| {
+            self.answer.authorities.extend(soa.rrsigs().iter().map(|r| {
                 let mut r = r.clone();
                 r.ttl = ttl;
                 r
@@ -387,11 +387,11 @@ impl<'z> ZoneAnswer<'z, '_> {
         self.answer.referral = true;
         if let Some(ns) = cut.rrset(RecordType::NS) {
             // The NS set at a cut is the child's: never signed by the parent.
-            self.answer.authorities.extend(ns.records.iter().cloned());
+            self.answer.authorities.extend(ns.records(&cut.name));
         }
         if self.dnssec {
             match cut.rrset(RecordType::DS) {
-                Some(ds) => self.push_authority(ds),
+                Some(ds) => self.push_authority(cut, ds),
                 None => self.no_ds_proof(cut, key),
             }
         }

@@ -10,8 +10,8 @@ use std::cmp::Ordering;
 use hickory_proto::dnssec::Nsec3HashAlgorithm;
 use hickory_proto::rr::{Name, RecordType};
 
-use super::Node;
 use super::name_key::label_offsets;
+use super::{Node, RRset};
 
 /// A name in RFC 4034 6.1 canonical order: its labels from the root down,
 /// lower-cased; `Vec` ordering of these is canonical DNS name order.
@@ -135,8 +135,8 @@ impl Nsec3Chain {
     /// True if the NSEC3 `node` has the opt-out flag (RFC 5155 3.1.2.1).
     pub fn is_opt_out(node: &Node) -> bool {
         node.rrset(RecordType::NSEC3)
-            .and_then(|s| s.records.first())
-            .is_some_and(|r| match &r.data {
+            .and_then(RRset::first_rdata)
+            .is_some_and(|r| match r {
                 hickory_proto::rr::RData::DNSSEC(
                     hickory_proto::dnssec::rdata::DNSSECRData::NSEC3(n),
                 ) => n.opt_out(),

@@ -100,19 +100,17 @@ pub fn record_key(record: &Record) -> Vec<u8> {
 
 /// The diff from `old` to `new`, or `None` when they hold the same records.
 pub fn diff(old: &ZoneSnapshot, new: &ZoneSnapshot) -> Option<Diff> {
-    let old_soa = old.soa_rrset()?.records.first()?.clone();
-    let new_soa = new.soa_rrset()?.records.first()?.clone();
-    let old_keys: HashSet<Vec<u8>> = old.records_except_soa().map(record_key).collect();
-    let new_keys: HashSet<Vec<u8>> = new.records_except_soa().map(record_key).collect();
+    let old_soa = old.soa_record()?;
+    let new_soa = new.soa_record()?;
+    let old_keys: HashSet<Vec<u8>> = old.records_except_soa().map(|r| record_key(&r)).collect();
+    let new_keys: HashSet<Vec<u8>> = new.records_except_soa().map(|r| record_key(&r)).collect();
     let removed: Vec<Record> = old
         .records_except_soa()
         .filter(|r| !new_keys.contains(&record_key(r)))
-        .cloned()
         .collect();
     let added: Vec<Record> = new
         .records_except_soa()
         .filter(|r| !old_keys.contains(&record_key(r)))
-        .cloned()
         .collect();
     let soa_changed = record_key(&old_soa) != record_key(&new_soa);
     (soa_changed || !removed.is_empty() || !added.is_empty()).then_some(Diff {

@@ -13,6 +13,7 @@
 pub mod denial;
 pub mod history;
 pub mod name_key;
+mod rrset;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -22,23 +23,11 @@ use hickory_proto::dnssec::rdata::DNSSECRData;
 use hickory_proto::rr::rdata::SOA;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 
-use crate::zone::{MatrixDelegation, Zone};
+use crate::zone::{MatrixDelegation, SourcedRecord, Zone};
 use history::ZoneHistory;
 use name_key::label_offsets;
 pub use name_key::{NameKey, name_key};
-
-/// All the records of one owner name and type, with one TTL (RFC 2181 5.2).
-#[derive(Clone, Debug)]
-pub struct RRset {
-    /// The type of every record in `records`.
-    pub rtype: RecordType,
-    /// The TTL of the set (the first record's, as Knot and BIND do when they differ).
-    pub ttl: u32,
-    /// The records, owner as written in the zone, TTL = `ttl`.
-    pub records: Vec<Record>,
-    /// The RRSIGs covering this set (empty in unsigned zones).
-    pub rrsigs: Vec<Record>,
-}
+pub use rrset::RRset;
 
 /// One name of the zone: its RRsets, or none for an empty non-terminal.
 #[derive(Clone, Debug)]
@@ -64,6 +53,49 @@ impl Node {
     pub fn is_empty_non_terminal(&self) -> bool {
         self.rrsets.is_empty()
     }
+
+    /// Every record at this name, RRSIGs included, in type order.
+    pub fn records(&self) -> impl Iterator<Item = Record> + '_ {
+        self.rrsets
+            .iter()
+            .flat_map(move |set| set.records(&self.name).chain(set.rrsigs().iter().cloned()))
+    }
+
+    /// The node of one owner, from its records (zone order, sorted by type;
+    /// at least one). RRSIGs join the RRset they cover; a signature whose
+    /// RRset is absent is still zone data, kept as an RRSIG set (served on
+    /// RRSIG queries).
+    fn build(records: &[&Record], scratch: &mut Vec<u8>) -> Result<Node, String> {
+        let name = records.first().map(|r| r.name.clone()).unwrap_or_else(Name::root);
+        let is_rrsig = |r: &&&Record| r.record_type() == RecordType::RRSIG;
+        let data: Vec<&Record> = records.iter().copied().filter(|r| !is_rrsig(&r)).collect();
+        let types = data.chunk_by(|a, b| a.record_type() == b.record_type());
+        let mut rrsets: Vec<RRset> = Vec::with_capacity(types.clone().count());
+        for set in types {
+            rrsets.push(RRset::from_records(set, scratch)?);
+        }
+        let mut orphans: Vec<&Record> = Vec::new();
+        for sig in records.iter().filter(is_rrsig) {
+            let covered = match &sig.data {
+                RData::DNSSEC(DNSSECRData::RRSIG(rrsig)) => rrsig.input().type_covered,
+                _ => RecordType::RRSIG,
+            };
+            match rrsets.iter_mut().find(|s| s.rtype == covered) {
+                Some(set) => set.push_rrsig((*sig).clone()),
+                None => orphans.push(sig),
+            }
+        }
+        if !orphans.is_empty() {
+            rrsets.push(RRset::from_records(&orphans, scratch)?);
+            rrsets.sort_by_key(|s| u16::from(s.rtype));
+        }
+        rrsets.iter_mut().for_each(RRset::shrink_to_fit);
+        Ok(Node {
+            name,
+            rrsets,
+            is_zone_cut: false,
+        })
+    }
 }
 
 /// One zone, indexed for answering. Immutable once built.
@@ -86,73 +118,95 @@ pub struct ZoneSnapshot {
 impl ZoneSnapshot {
     /// Indexes a validated zone. Fails only if the zone has no SOA at its apex
     /// (which [`crate::zone::validate::validate_zone`] rules out).
+    ///
+    /// Memory: the zone's records are sorted by owner in place, then taken
+    /// off the end of the list owner by owner, each node allocated once at
+    /// its final size; the list gives back its memory as it shrinks. So the
+    /// build never holds the zone twice, and leaves no holes in the heap
+    /// that a long-running server would carry.
     pub fn build(zone: Zone) -> Result<ZoneSnapshot, String> {
-        let origin_key = name_key(&zone.origin);
-        let mut nodes: HashMap<NameKey, Node> = HashMap::new();
+        let Zone {
+            origin,
+            mut records,
+            matrix,
+            source,
+        } = zone;
+        let origin_key = name_key(&origin);
+        let record_count = records.len();
+        let mut keys = sort_by_owner(&mut records);
+        let owners = keys.chunk_by(|a, b| a == b).count();
+        let mut nodes: HashMap<NameKey, Node> = HashMap::with_capacity(owners);
         // NSEC3 records and their signatures live apart from the name tree:
         // their owners are hashes, not names of the zone (RFC 5155 7.2.8).
-        let mut nsec3_nodes: HashMap<NameKey, Node> = HashMap::new();
-        let mut rrsigs: Vec<Record> = Vec::new();
-        let record_count = zone.records.len();
-        for sourced in zone.records {
-            let record = sourced.record;
-            match &record.data {
-                RData::DNSSEC(DNSSECRData::RRSIG(_)) => rrsigs.push(record),
-                RData::DNSSEC(DNSSECRData::NSEC3(_)) => {
-                    add_to_rrset(node_entry(&mut nsec3_nodes, &record.name), record)
+        let mut nsec3_list: Vec<Node> = Vec::new();
+        let mut group: Vec<Record> = Vec::new();
+        let mut scratch = Vec::new();
+        while let Some(key) = keys.pop() {
+            // The owner's records: the run of equal keys at the end of the list.
+            group.clear();
+            group.extend(records.pop().map(|r| r.record));
+            while keys.last() == Some(&key) {
+                keys.pop();
+                group.extend(records.pop().map(|r| r.record));
+            }
+            group.reverse();
+            if records.len() < records.capacity() / 2 {
+                records.shrink_to_fit();
+                keys.shrink_to_fit();
+            }
+            let is_nsec3_side = |r: &Record| match &r.data {
+                RData::DNSSEC(DNSSECRData::NSEC3(_)) => true,
+                RData::DNSSEC(DNSSECRData::RRSIG(sig)) => {
+                    sig.input().type_covered == RecordType::NSEC3
                 }
-                _ => add_to_rrset(node_entry(&mut nodes, &record.name), record),
+                _ => false,
+            };
+            let (nsec3_side, names_side): (Vec<&Record>, Vec<&Record>) =
+                group.iter().partition(|r| is_nsec3_side(r));
+            if !nsec3_side.is_empty() {
+                nsec3_list.push(Node::build(&nsec3_side, &mut scratch)?);
+            }
+            if !names_side.is_empty() {
+                nodes.insert(key, Node::build(&names_side, &mut scratch)?);
             }
         }
-        for sig in rrsigs {
-            let covered = match &sig.data {
-                RData::DNSSEC(DNSSECRData::RRSIG(rrsig)) => rrsig.input().type_covered,
-                _ => continue,
-            };
-            let tree = if covered == RecordType::NSEC3 {
-                &mut nsec3_nodes
-            } else {
-                &mut nodes
-            };
-            let node = node_entry(tree, &sig.name);
-            match node.rrsets.iter_mut().find(|s| s.rtype == covered) {
-                Some(set) => set.rrsigs.push(sig),
-                // A signature without its RRset is still zone data (served on RRSIG queries).
-                None => add_to_rrset(node, sig),
-            }
-        }
+        drop(records);
         // Empty non-terminals: every ancestor between a name and the origin exists.
-        let keys: Vec<NameKey> = nodes.keys().cloned().collect();
-        for key in keys {
-            for offset in label_offsets(&key).skip(1) {
+        let mut empty_non_terminals: HashMap<NameKey, Name> = HashMap::new();
+        for (key, node) in &nodes {
+            for (dropped, offset) in label_offsets(key).enumerate().skip(1) {
                 let ancestor = &key[offset..];
-                if ancestor.len() < origin_key.len() || nodes.contains_key(ancestor) {
+                if ancestor.len() < origin_key.len()
+                    || nodes.contains_key(ancestor)
+                    || empty_non_terminals.contains_key(ancestor)
+                {
                     break;
                 }
-                let name = name_from_key_of(&nodes, &key, offset);
-                nodes.insert(
-                    ancestor.into(),
-                    Node {
-                        name,
-                        rrsets: Vec::new(),
-                        is_zone_cut: false,
-                    },
-                );
+                // The ancestor's name keeps the case the zone author wrote.
+                let keep = (node.name.num_labels() as usize).saturating_sub(dropped);
+                empty_non_terminals.insert(ancestor.into(), node.name.trim_to(keep));
             }
         }
+        nodes.extend(empty_non_terminals.into_iter().map(|(key, name)| {
+            let node = Node {
+                name,
+                rrsets: Vec::new(),
+                is_zone_cut: false,
+            };
+            (key, node)
+        }));
         for (key, node) in nodes.iter_mut() {
-            node.rrsets.sort_by_key(|s| u16::from(s.rtype));
             node.is_zone_cut = **key != *origin_key && node.rrset(RecordType::NS).is_some();
         }
         let soa = nodes
             .get(&origin_key)
             .and_then(|n| n.rrset(RecordType::SOA))
-            .and_then(|s| s.records.first())
-            .and_then(|r| match &r.data {
-                RData::SOA(soa) => Some(soa.clone()),
+            .and_then(RRset::first_rdata)
+            .and_then(|r| match r {
+                RData::SOA(soa) => Some(soa),
                 _ => None,
             })
-            .ok_or_else(|| format!("zone {} has no SOA at its apex", zone.origin))?;
+            .ok_or_else(|| format!("zone {origin} has no SOA at its apex"))?;
         let nsec = denial::NsecChain::new(
             nodes
                 .iter()
@@ -162,20 +216,16 @@ impl ZoneSnapshot {
         let nsec3_param = nodes
             .get(&origin_key)
             .and_then(|n| n.rrset(RecordType::NSEC3PARAM))
-            .and_then(|s| s.records.first())
-            .and_then(|r| match &r.data {
+            .and_then(RRset::first_rdata)
+            .and_then(|r| match r {
                 RData::DNSSEC(DNSSECRData::NSEC3PARAM(p)) => {
                     Some((p.salt().to_vec(), p.iterations()))
                 }
                 _ => None,
             });
         let nsec3 = match nsec3_param {
-            Some((salt, iterations)) if !nsec3_nodes.is_empty() => {
-                let mut list: Vec<Node> = nsec3_nodes.into_values().collect();
-                for n in &mut list {
-                    n.rrsets.sort_by_key(|s| u16::from(s.rtype));
-                }
-                Some(denial::Nsec3Chain::new(salt, iterations, list))
+            Some((salt, iterations)) if !nsec3_list.is_empty() => {
+                Some(denial::Nsec3Chain::new(salt, iterations, nsec3_list))
             }
             _ => None,
         };
@@ -186,14 +236,14 @@ impl ZoneSnapshot {
             nsec,
             nsec3,
             signed,
-            origin: zone.origin,
+            origin,
             origin_key,
             serial: soa.serial,
             soa,
             nodes,
             record_count,
-            matrix: zone.matrix,
-            source: zone.source,
+            matrix,
+            source,
             history: ZoneHistory::default(),
         })
     }
@@ -297,25 +347,30 @@ impl ZoneSnapshot {
     }
 
     /// Every record but the apex SOA, RRSIGs and NSEC3 included, in no particular order.
-    pub fn records_except_soa(&self) -> impl Iterator<Item = &Record> {
+    pub fn records_except_soa(&self) -> impl Iterator<Item = Record> + '_ {
         let origin = &self.origin_key;
         let names = self.nodes.iter().flat_map(move |(key, node)| {
+            // The apex SOA itself is the version marker; its signatures are data.
+            let apex_soa = key == origin;
             node.rrsets.iter().flat_map(move |set| {
-                // The apex SOA itself is the version marker; its signatures are data.
-                let records: &[Record] = if set.rtype == RecordType::SOA && key == origin {
-                    &[]
-                } else {
-                    &set.records
-                };
-                records.iter().chain(set.rrsigs.iter())
+                let skip = apex_soa && set.rtype == RecordType::SOA;
+                set.records(&node.name)
+                    .filter(move |_| !skip)
+                    .chain(set.rrsigs().iter().cloned())
             })
         });
-        names.chain(self.nsec3_nodes().flat_map(node_records))
+        names.chain(self.nsec3_nodes().flat_map(Node::records))
     }
 
     /// Every record, in no particular order.
-    pub fn records(&self) -> impl Iterator<Item = &Record> {
-        self.nodes().flat_map(node_records)
+    pub fn records(&self) -> impl Iterator<Item = Record> + '_ {
+        self.nodes().flat_map(Node::records)
+    }
+
+    /// The apex SOA record, owner as the zone wrote it.
+    pub fn soa_record(&self) -> Option<Record> {
+        let apex = self.apex()?;
+        apex.rrset(RecordType::SOA)?.first_record(&apex.name)
     }
 
     /// The NSEC3 records' nodes (not names of the zone: see [`denial`]).
@@ -330,49 +385,38 @@ impl ZoneSnapshot {
     }
 }
 
-fn node_records(node: &Node) -> impl Iterator<Item = &Record> {
-    node.rrsets
+/// Sorts `records` by owner (lower-cased wire name) and type, keeping zone
+/// order among equals, and returns the owners' keys in the new order.
+fn sort_by_owner(records: &mut [SourcedRecord]) -> Vec<NameKey> {
+    let mut order: Vec<(NameKey, u16, usize)> = records
         .iter()
-        .flat_map(|set| set.records.iter().chain(set.rrsigs.iter()))
+        .enumerate()
+        .map(|(i, r)| (name_key(&r.record.name), u16::from(r.record.record_type()), i))
+        .collect();
+    // The position breaks ties, so the unstable sort keeps zone order.
+    order.sort_unstable();
+    let mut positions: Vec<usize> = order.iter().map(|&(_, _, i)| i).collect();
+    apply_order(records, &mut positions);
+    order.into_iter().map(|(key, _, _)| key).collect()
 }
 
-fn node_entry<'a>(nodes: &'a mut HashMap<NameKey, Node>, name: &Name) -> &'a mut Node {
-    nodes.entry(name_key(name)).or_insert_with(|| Node {
-        name: name.clone(),
-        rrsets: Vec::new(),
-        is_zone_cut: false,
-    })
-}
-
-fn add_to_rrset(node: &mut Node, mut record: Record) {
-    let rtype = record.record_type();
-    match node.rrsets.iter_mut().find(|s| s.rtype == rtype) {
-        Some(set) => {
-            record.ttl = set.ttl;
-            set.records.push(record);
+/// Rearranges `items` so that `items[j]` becomes the old `items[order[j]]`,
+/// in place, following each cycle of the permutation once (`order` is left
+/// as the identity).
+fn apply_order<T>(items: &mut [T], order: &mut [usize]) {
+    for start in 0..items.len() {
+        let mut j = start;
+        loop {
+            let k = order[j];
+            order[j] = j;
+            if k == start || k == j {
+                break;
+            }
+            items.swap(j, k);
+            j = k;
         }
-        None => node.rrsets.push(RRset {
-            rtype,
-            ttl: record.ttl,
-            records: vec![record],
-            rrsigs: Vec::new(),
-        }),
     }
 }
-
-/// The name of the ancestor at `offset` of the node keyed `key`, keeping the
-/// case the zone author wrote.
-fn name_from_key_of(nodes: &HashMap<NameKey, Node>, key: &[u8], offset: usize) -> Name {
-    let labels_to_drop = label_offsets(key).take_while(|&o| o < offset).count();
-    match nodes.get(key) {
-        Some(node) => {
-            let keep = node.name.num_labels() as usize - labels_to_drop;
-            node.name.trim_to(keep)
-        }
-        None => Name::root(),
-    }
-}
-
 /// Every zone fedns serves, keyed by apex. Immutable; replaced as a whole.
 ///
 /// Besides zones with data, the set holds zones that are configured but
@@ -468,5 +512,54 @@ impl ZoneSet {
     /// True when no zone with data is loaded.
     pub fn is_empty(&self) -> bool {
         self.zones.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn apply_order_is_the_permutation_it_is_given(
+            order in (0usize..40).prop_flat_map(|n| Just((0..n).collect::<Vec<_>>()).prop_shuffle())
+        ) {
+            let mut items: Vec<usize> = (0..order.len()).map(|i| i * 10).collect();
+            let expected: Vec<usize> = order.iter().map(|&i| i * 10).collect();
+            let mut positions = order.clone();
+            apply_order(&mut items, &mut positions);
+            prop_assert_eq!(items, expected);
+        }
+    }
+
+    #[test]
+    fn owners_and_rrsets_keep_zone_order_and_the_first_written_case() {
+        let text = "$TTL 300\n@ SOA ns1 hostmaster 1 2 3 4 5\n@ NS ns1\n\
+            Www A 192.0.2.2\nns1 A 192.0.2.53\nwww AAAA 2001:db8::1\n\
+            WWW A 192.0.2.1\na.b.c TXT x\n";
+        let file: std::sync::Arc<str> = std::sync::Arc::from("t.zone");
+        let origin: Name = "example.org.".parse().unwrap();
+        let records = crate::zone::master::parse_master(text, &file, &origin).unwrap();
+        let zone = Zone {
+            origin,
+            records,
+            ..Zone::default()
+        };
+        let count = zone.records.len();
+        let snapshot = ZoneSnapshot::build(zone).unwrap();
+        assert_eq!(snapshot.record_count(), count);
+        let www = snapshot.node(&name_key(&"www.example.org.".parse().unwrap())).unwrap();
+        assert_eq!(www.name.to_string(), "Www.example.org.");
+        let a: Vec<String> = www.rrset(RecordType::A).unwrap().rdatas().map(|r| r.to_string()).collect();
+        assert_eq!(a, ["192.0.2.2", "192.0.2.1"]);
+        assert_eq!(www.rrsets.len(), 2);
+        // b.c and c are empty non-terminals.
+        for ent in ["b.c.example.org.", "c.example.org."] {
+            let node = snapshot.node(&name_key(&ent.parse().unwrap())).unwrap();
+            assert!(node.is_empty_non_terminal(), "{ent}");
+            assert_eq!(node.name.to_string(), ent);
+        }
+        assert_eq!(snapshot.records().count(), count);
     }
 }

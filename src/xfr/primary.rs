@@ -53,7 +53,7 @@ pub fn full_zone_messages(
     request: &Message,
     signer: Option<&mut ResponseSigner>,
 ) -> Vec<Vec<u8>> {
-    let Some(soa) = zone.soa_rrset().and_then(|s| s.records.first()) else {
+    let Some(soa) = zone.soa_record() else {
         return Vec::new();
     };
     let mut nodes: Vec<_> = zone.nodes().collect();
@@ -62,14 +62,11 @@ pub fn full_zone_messages(
         node.rrsets
             .iter()
             .filter(|set| set.rtype != RecordType::SOA || !node.name.eq_ignore_root(zone.origin()))
-            .flat_map(|set| set.records.iter().chain(set.rrsigs.iter()))
+            .flat_map(|set| set.records(&node.name).chain(set.rrsigs().iter().cloned()))
     });
-    let apex_soa_sigs = zone
-        .soa_rrset()
-        .map(|s| s.rrsigs.as_slice())
-        .unwrap_or_default();
-    let records = std::iter::once(soa)
-        .chain(apex_soa_sigs)
+    let apex_soa_sigs = zone.soa_rrset().map(|s| s.rrsigs()).unwrap_or_default();
+    let records = std::iter::once(soa.clone())
+        .chain(apex_soa_sigs.iter().cloned())
         .chain(body)
         .chain(std::iter::once(soa));
     stream_messages(records, request, signer)
@@ -84,7 +81,7 @@ pub fn incremental_messages(
     request: &Message,
     signer: Option<&mut ResponseSigner>,
 ) -> Vec<Vec<u8>> {
-    let Some(soa) = zone.soa_rrset().and_then(|s| s.records.first()) else {
+    let Some(soa) = zone.soa_record() else {
         return Vec::new();
     };
     let body = diffs.iter().flat_map(|d| {
@@ -92,14 +89,17 @@ pub fn incremental_messages(
             .chain(d.removed.iter())
             .chain(std::iter::once(&d.to_soa))
             .chain(d.added.iter())
+            .cloned()
     });
-    let records = std::iter::once(soa).chain(body).chain(std::iter::once(soa));
+    let records = std::iter::once(soa.clone())
+        .chain(body)
+        .chain(std::iter::once(soa));
     stream_messages(records, request, signer)
 }
 
 /// Splits `records` into response messages and signs each when asked.
-fn stream_messages<'r>(
-    records: impl Iterator<Item = &'r Record>,
+fn stream_messages(
+    records: impl Iterator<Item = Record>,
     request: &Message,
     signer: Option<&mut ResponseSigner>,
 ) -> Vec<Vec<u8>> {
@@ -137,11 +137,11 @@ fn count_answers(message: &[u8]) -> u16 {
 /// then records from `records` while the message stays under
 /// [`AXFR_MESSAGE_TARGET`] (at least one record if it fits at all). Names are
 /// compressed within the message.
-fn encode_message<'r>(
+fn encode_message(
     request: &Message,
     with_question: bool,
     rcode: ResponseCode,
-    records: &mut std::iter::Peekable<impl Iterator<Item = &'r Record>>,
+    records: &mut std::iter::Peekable<impl Iterator<Item = Record>>,
 ) -> Vec<u8> {
     let mut metadata = Metadata::new(request.metadata.id, MessageType::Response, OpCode::Query);
     metadata.authoritative = rcode == ResponseCode::NoError;
@@ -187,7 +187,7 @@ pub fn soa_only_message(
     request: &Message,
     signer: Option<&mut ResponseSigner>,
 ) -> Vec<u8> {
-    let soa = zone.soa_rrset().and_then(|s| s.records.first());
+    let soa = zone.soa_record();
     let mut m = encode_message(
         request,
         true,

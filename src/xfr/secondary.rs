@@ -248,12 +248,12 @@ async fn refresh(
         let held = shared.load().zones.zone(&zone.zone).cloned();
         let mut incoming: Option<(Vec<hickory_proto::rr::Record>, &str, usize, usize)> = None;
         if let Some(current) = held.as_ref()
-            && let Some(current_soa) = current.soa_rrset().and_then(|s| s.records.first())
+            && let Some(current_soa) = current.soa_record()
         {
             match client::ixfr(
                 primary,
                 &zone.zone,
-                current_soa,
+                &current_soa,
                 key,
                 TransferLimits::default(),
             )
@@ -414,7 +414,7 @@ fn apply_diffs(
     use crate::snapshot::history::record_key;
     let mut records: HashMap<Vec<u8>, hickory_proto::rr::Record> = current
         .records_except_soa()
-        .map(|r| (record_key(r), r.clone()))
+        .map(|r| (record_key(&r), r))
         .collect();
     let mut serial = current.serial();
     for diff in diffs {

@@ -158,31 +158,64 @@ struct LexError {
 /// parentheses join lines, `;` starts a comment, and both are ordinary
 /// characters inside quotes or after a backslash. A quoted string must end
 /// on the line it starts on.
-fn split_entries(text: &str) -> Vec<Result<Entry, LexError>> {
-    let mut out = Vec::new();
-    let mut current: Option<Entry> = None;
-    let mut parens = Parens::default();
-    for (index, line) in text.lines().enumerate() {
-        let line_no = u32::try_from(index + 1).unwrap_or(u32::MAX);
-        let entry = current.get_or_insert_with(|| Entry::new(line.starts_with([' ', '\t'])));
-        match scan_line(line, line_no, entry, &mut parens) {
-            Err(error) => {
-                out.push(Err(error));
-                current = None;
-                parens = Parens::default();
+///
+/// Lazy: one entry is held at a time, so a zone of a million lines costs
+/// one line's worth of memory here, not a copy of the file.
+fn split_entries(text: &str) -> Entries<'_> {
+    Entries {
+        lines: text.lines().enumerate(),
+        current: None,
+        parens: Parens::default(),
+        done: false,
+    }
+}
+
+/// The iterator of [`split_entries`].
+struct Entries<'t> {
+    lines: std::iter::Enumerate<std::str::Lines<'t>>,
+    /// The entry being joined across lines (parentheses open).
+    current: Option<Entry>,
+    parens: Parens,
+    /// The end of the text was reached and reported.
+    done: bool,
+}
+
+impl Iterator for Entries<'_> {
+    type Item = Result<Entry, LexError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        for (index, line) in self.lines.by_ref() {
+            let line_no = u32::try_from(index + 1).unwrap_or(u32::MAX);
+            let entry = self
+                .current
+                .get_or_insert_with(|| Entry::new(line.starts_with([' ', '\t'])));
+            match scan_line(line, line_no, entry, &mut self.parens) {
+                Err(error) => {
+                    self.current = None;
+                    self.parens = Parens::default();
+                    return Some(Err(error));
+                }
+                Ok(()) if self.parens.depth == 0 => {
+                    if let Some(entry) = self.current.take() {
+                        return Some(Ok(entry));
+                    }
+                }
+                Ok(()) => {}
             }
-            Ok(()) if parens.depth == 0 => out.extend(current.take().map(Ok)),
-            Ok(()) => {}
+        }
+        self.done = true;
+        match (self.current.take(), self.parens.opened_at) {
+            (Some(_), Some((line, column))) => Some(Err(LexError {
+                line,
+                column,
+                message: "'(' is never closed".to_owned(),
+            })),
+            _ => None,
         }
     }
-    if let (Some(_), Some((line, column))) = (current, parens.opened_at) {
-        out.push(Err(LexError {
-            line,
-            column,
-            message: "'(' is never closed".to_owned(),
-        }));
-    }
-    out
 }
 
 /// Open parentheses carried from line to line.
@@ -1228,7 +1261,7 @@ odd\.label\032x TXT "\000\255\"\\"
 
     #[test]
     fn entries_map_offsets_to_lines_and_columns() {
-        let entries = split_entries("a ( b\n\tc ) ; x\n d\n");
+        let entries: Vec<_> = split_entries("a ( b\n\tc ) ; x\n d\n").collect();
         assert_eq!(entries.len(), 2);
         let first = entries[0].as_ref().unwrap();
         assert!(!first.indented);

@@ -5,41 +5,38 @@
 //! of the offending record, so that a zone which fails here never reaches a
 //! snapshot and never replaces one that is serving.
 
-use std::collections::HashMap;
-use std::collections::hash_map::Entry;
-
 use hickory_proto::rr::{LowerName, RecordType};
 
 use super::error::{ZoneError, ZoneErrors};
 use super::place::Place;
 use super::{MAX_TTL, Zone};
+use crate::snapshot::name_key::write_name_key;
 
 /// Checks `zone` against the zone invariants listed on [`Zone`].
+///
+/// Memory stays small on big zones (a few bytes per record besides the
+/// zone): owners are indexed as lower-cased wire names in one arena, sorted,
+/// and checked group by group; canonical RDATA is only built for RRsets of
+/// two records or more, where duplicates can be.
 pub fn validate_zone(zone: &Zone) -> Result<(), ZoneErrors> {
-    let mut errors = Vec::new();
+    // (record index, error): sorted by record at the end, so errors come in
+    // the order of the zone text whatever the order the checks ran in.
+    let mut errors: Vec<(usize, ZoneError)> = Vec::new();
     let origin = LowerName::new(&zone.origin);
     let file_place = || match &zone.source {
         Some(path) => Place::file(&std::sync::Arc::from(path.display().to_string())),
         None => Place::file(&std::sync::Arc::from(format!("<zone {}>", zone.origin))),
     };
-
-    // (owner, type) -> where the first record of that RRset was written.
-    let mut rrsets: HashMap<(LowerName, RecordType), &Place> = HashMap::new();
-    // owner -> where its CNAME is, and where its first non-CNAME data is.
-    let mut cnames: HashMap<LowerName, &Place> = HashMap::new();
-    let mut others: HashMap<LowerName, (&Place, RecordType)> = HashMap::new();
-    let mut seen: HashMap<(LowerName, RecordType, Vec<u8>), &Place> = HashMap::new();
+    let index = OwnerIndex::new(zone);
     let mut soa_count = 0;
     let mut apex_ns = false;
 
-    for sourced in &zone.records {
+    // Record by record: the owner is ours, the TTL fits, the SOA is at the apex.
+    for (i, sourced) in zone.records.iter().enumerate() {
         let record = &sourced.record;
-        let place = &sourced.place;
-        let owner = LowerName::new(&record.name);
-        let rtype = record.record_type();
-        let mut error = |message: String| errors.push(ZoneError::new(place.clone(), message));
-
-        if !origin.zone_of(&owner) {
+        let mut error =
+            |message: String| errors.push((i, ZoneError::new(sourced.place.clone(), message)));
+        if !index.in_zone(i) {
             error(format!(
                 "{} is outside the zone {} (names must end in the origin)",
                 record.name, zone.origin
@@ -52,8 +49,9 @@ pub fn validate_zone(zone: &Zone) -> Result<(), ZoneErrors> {
                 record.ttl
             ));
         }
-        match rtype {
-            RecordType::SOA if owner != origin => {
+        let at_apex = LowerName::new(&record.name) == origin;
+        match record.record_type() {
+            RecordType::SOA if !at_apex => {
                 error(format!(
                     "SOA record at {}: the SOA belongs at the zone apex {}",
                     record.name, zone.origin
@@ -65,54 +63,25 @@ pub fn validate_zone(zone: &Zone) -> Result<(), ZoneErrors> {
                     error("a second SOA record: a zone has exactly one".into());
                 }
             }
-            RecordType::NS if owner == origin => apex_ns = true,
+            RecordType::NS if at_apex => apex_ns = true,
             _ => {}
         }
-        // RFC 1034 3.6.2: a CNAME owner holds no other data (DNSSEC's RRSIG and NSEC excepted, RFC 4035 2.5).
-        if rtype == RecordType::CNAME {
-            match cnames.entry(owner.clone()) {
-                Entry::Occupied(first) => error(format!(
-                    "a second CNAME at {} (first at {}): a name has at most one CNAME",
-                    record.name,
-                    first.get()
-                )),
-                Entry::Vacant(v) => {
-                    v.insert(place);
-                }
-            }
-            if let Some((other_place, other_type)) = others.get(&owner) {
-                error(format!(
-                    "CNAME at {} beside other data ({other_type} at {other_place}): a CNAME owner can hold nothing else (RFC 1034 3.6.2)",
-                    record.name
-                ));
-            }
-        } else if !matches!(rtype, RecordType::RRSIG | RecordType::NSEC) {
-            if let Some(cname_place) = cnames.get(&owner) {
-                error(format!(
-                    "{rtype} at {} beside a CNAME (at {cname_place}): a CNAME owner can hold nothing else (RFC 1034 3.6.2)",
-                    record.name
-                ));
-            }
-            others.entry(owner.clone()).or_insert((place, rtype));
-        }
-        rrsets.entry((owner.clone(), rtype)).or_insert(place);
-        match rdata_key(record) {
-            Some(key) => match seen.entry((owner, rtype, key)) {
-                Entry::Occupied(first) => error(format!(
-                    "duplicate record: the same {rtype} at {} is already at {}",
-                    record.name,
-                    first.get()
-                )),
-                Entry::Vacant(v) => {
-                    v.insert(place);
-                }
-            },
-            None => error(format!(
-                "{rtype} record at {} cannot be encoded",
-                record.name
-            )),
-        }
     }
+
+    // Owner by owner: RFC 1034 3.6.2, a CNAME owner holds no other data
+    // (DNSSEC's RRSIG and NSEC excepted, RFC 4035 2.5).
+    for owner in index.owners() {
+        cname_conflicts(zone, owner, &mut errors);
+    }
+    // RRset by RRset: no record twice (compared in canonical form, so case
+    // differences in names do not hide a duplicate), and every RDATA encodes.
+    let mut scratch = Vec::new();
+    for rrset in index.rrsets() {
+        duplicates(zone, rrset, &mut scratch, &mut errors);
+    }
+
+    errors.sort_by_key(|(i, _)| *i);
+    let mut errors: Vec<ZoneError> = errors.into_iter().map(|(_, e)| e).collect();
     if soa_count == 0 {
         errors.push(ZoneError::new(
             file_place(),
@@ -126,6 +95,207 @@ pub fn validate_zone(zone: &Zone) -> Result<(), ZoneErrors> {
         ));
     }
     ZoneErrors(errors).into_result()
+}
+
+/// One in-zone record in the owner index.
+#[derive(Clone, Copy)]
+struct Entry {
+    /// Where its owner's lower-cased wire name starts in the arena.
+    key_at: u32,
+    key_len: u8,
+    rtype: u16,
+    /// Its index in `zone.records`.
+    record: u32,
+}
+
+/// The zone's in-zone records sorted by (owner, type, position): owners and
+/// RRsets are then runs of neighbours.
+struct OwnerIndex {
+    arena: Vec<u8>,
+    entries: Vec<Entry>,
+    /// `in_zone[i]`: record `i`'s owner is at or below the origin.
+    in_zone: Vec<bool>,
+}
+
+impl OwnerIndex {
+    fn new(zone: &Zone) -> OwnerIndex {
+        let origin = LowerName::new(&zone.origin);
+        let mut arena = Vec::new();
+        let mut entries = Vec::with_capacity(zone.records.len());
+        let mut in_zone = Vec::with_capacity(zone.records.len());
+        let mut key = Vec::new();
+        for (i, sourced) in zone.records.iter().enumerate() {
+            let record = &sourced.record;
+            let ours = origin.zone_of(&LowerName::new(&record.name));
+            in_zone.push(ours);
+            // A valid name's wire form is at most 255 octets, and a zone
+            // holds fewer than 2^32 octets of names (files are capped far below).
+            let (Ok(key_at), Ok(position)) = (u32::try_from(arena.len()), u32::try_from(i)) else {
+                continue;
+            };
+            write_name_key(&record.name, &mut key);
+            let Ok(key_len) = u8::try_from(key.len()) else {
+                continue;
+            };
+            if ours {
+                arena.extend_from_slice(&key);
+                entries.push(Entry {
+                    key_at,
+                    key_len,
+                    rtype: u16::from(record.record_type()),
+                    record: position,
+                });
+            }
+        }
+        let mut index = OwnerIndex {
+            arena,
+            entries,
+            in_zone,
+        };
+        let arena = &index.arena;
+        let key = |e: &Entry| &arena[e.key_at as usize..e.key_at as usize + usize::from(e.key_len)];
+        index.entries.sort_unstable_by(|a, b| {
+            key(a)
+                .cmp(key(b))
+                .then(a.rtype.cmp(&b.rtype))
+                .then(a.record.cmp(&b.record))
+        });
+        index
+    }
+
+    fn in_zone(&self, record: usize) -> bool {
+        self.in_zone.get(record).copied().unwrap_or(false)
+    }
+
+    fn key(&self, e: &Entry) -> &[u8] {
+        &self.arena[e.key_at as usize..e.key_at as usize + usize::from(e.key_len)]
+    }
+
+    /// Runs of entries with the same owner.
+    fn owners(&self) -> impl Iterator<Item = &[Entry]> {
+        self.entries.chunk_by(|a, b| self.key(a) == self.key(b))
+    }
+
+    /// Runs of entries with the same owner and type.
+    fn rrsets(&self) -> impl Iterator<Item = &[Entry]> {
+        self.entries
+            .chunk_by(|a, b| a.rtype == b.rtype && self.key(a) == self.key(b))
+    }
+}
+
+/// The CNAME errors at one owner (entries sorted by type, then position).
+fn cname_conflicts(zone: &Zone, owner: &[Entry], errors: &mut Vec<(usize, ZoneError)>) {
+    let cname = u16::from(RecordType::CNAME);
+    let is_other = |e: &&Entry| {
+        e.rtype != cname
+            && e.rtype != u16::from(RecordType::RRSIG)
+            && e.rtype != u16::from(RecordType::NSEC)
+    };
+    let first_cname = owner
+        .iter()
+        .filter(|e| e.rtype == cname)
+        .map(|e| e.record)
+        .min();
+    let Some(first_cname) = first_cname else {
+        return;
+    };
+    let first_other = owner.iter().filter(is_other).min_by_key(|e| e.record);
+    let at = |i: u32| &zone.records[i as usize];
+    for e in owner {
+        let here = at(e.record);
+        let mut error = |message: String| {
+            errors.push((
+                e.record as usize,
+                ZoneError::new(here.place.clone(), message),
+            ))
+        };
+        if e.rtype == cname {
+            if e.record != first_cname {
+                error(format!(
+                    "a second CNAME at {} (first at {}): a name has at most one CNAME",
+                    here.record.name,
+                    at(first_cname).place
+                ));
+            }
+            if let Some(other) = first_other.filter(|o| o.record < e.record) {
+                error(format!(
+                    "CNAME at {} beside other data ({} at {}): a CNAME owner can hold nothing else (RFC 1034 3.6.2)",
+                    here.record.name,
+                    RecordType::from(other.rtype),
+                    at(other.record).place
+                ));
+            }
+        } else if is_other(&e) && first_cname < e.record {
+            error(format!(
+                "{} at {} beside a CNAME (at {}): a CNAME owner can hold nothing else (RFC 1034 3.6.2)",
+                RecordType::from(e.rtype),
+                here.record.name,
+                at(first_cname).place
+            ));
+        }
+    }
+}
+
+/// The duplicate and encoding errors of one RRset (entries in zone order).
+fn duplicates(
+    zone: &Zone,
+    rrset: &[Entry],
+    scratch: &mut Vec<u8>,
+    errors: &mut Vec<(usize, ZoneError)>,
+) {
+    let at = |e: &Entry| &zone.records[e.record as usize];
+    let cannot_encode = |e: &Entry| {
+        let r = &at(e).record;
+        (
+            e.record as usize,
+            ZoneError::new(
+                at(e).place.clone(),
+                format!("{} record at {} cannot be encoded", r.record_type(), r.name),
+            ),
+        )
+    };
+    if let [single] = rrset {
+        if !rdata_encodes(&at(single).record, scratch) {
+            errors.push(cannot_encode(single));
+        }
+        return;
+    }
+    let mut keyed: Vec<(Vec<u8>, &Entry)> = Vec::with_capacity(rrset.len());
+    for e in rrset {
+        match rdata_key(&at(e).record) {
+            Some(key) => keyed.push((key, e)),
+            None => errors.push(cannot_encode(e)),
+        }
+    }
+    // Stable: among equal RDATA the first written comes first.
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    for same in keyed.chunk_by(|a, b| a.0 == b.0) {
+        let first = at(same[0].1);
+        for (_, e) in &same[1..] {
+            let r = &at(e).record;
+            errors.push((
+                e.record as usize,
+                ZoneError::new(
+                    at(e).place.clone(),
+                    format!(
+                        "duplicate record: the same {} at {} is already at {}",
+                        r.record_type(),
+                        r.name,
+                        first.place
+                    ),
+                ),
+            ));
+        }
+    }
+}
+
+/// True when the record's RDATA encodes (into `scratch`, reused).
+fn rdata_encodes(record: &hickory_proto::rr::Record, scratch: &mut Vec<u8>) -> bool {
+    use hickory_proto::serialize::binary::{BinEncodable, BinEncoder};
+    scratch.clear();
+    let mut encoder = BinEncoder::new(scratch);
+    encoder.set_canonical_form(true);
+    record.data.emit(&mut encoder).is_ok()
 }
 
 /// The canonical wire form of a record's RDATA (names lower-cased, RFC 4034

@@ -1,0 +1,195 @@
+//! One RRset as the snapshot keeps it: RDATA in wire form.
+//!
+//! A hickory [`Record`] is 280 bytes whatever it holds, plus its owner name
+//! again in every record; a zone of 100 000 hosts kept as `Record`s costs
+//! over 100 MB. Here an RRset is its type, its TTL and one allocation of
+//! RDATA in uncompressed wire form (an A record costs 6 bytes: a length and
+//! the address). Records are decoded back, with the owner the caller gives,
+//! only when the slow answer path, a transfer or a tool needs them; hot
+//! answers come from the answer cache and never decode.
+
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+use hickory_proto::serialize::binary::{
+    BinDecoder, BinEncodable, BinEncoder, NameEncoding, Restrict,
+};
+
+/// All the records of one owner name and type, with one TTL (RFC 2181 5.2).
+///
+/// Invariant: `rdata` is a sequence of entries, each a big-endian `u16`
+/// length followed by that many octets of RDATA that hickory-proto emitted,
+/// uncompressed and with names in the case the zone wrote them, for a record
+/// of type `rtype`; so every entry decodes back to the RDATA it came from.
+#[derive(Clone, Debug)]
+pub struct RRset {
+    /// The type of every record in the set.
+    pub rtype: RecordType,
+    /// The TTL of the set (the first record's, as Knot and BIND do when they differ).
+    pub ttl: u32,
+    /// Length-prefixed wire RDATA, one entry per record, in zone order.
+    rdata: Box<[u8]>,
+    /// The RRSIGs covering this set (empty in unsigned zones), owners as written.
+    rrsigs: Vec<Record>,
+}
+
+impl RRset {
+    /// The set of `records` (one owner and type, at least one record): the
+    /// first record's TTL becomes the set's. The RDATA is encoded into
+    /// `scratch` first, so the set allocates once, at its final size.
+    pub(super) fn from_records(records: &[&Record], scratch: &mut Vec<u8>) -> Result<RRset, String> {
+        let Some(first) = records.first() else {
+            return Err("an RRset needs a record".to_owned());
+        };
+        let rtype = first.record_type();
+        scratch.clear();
+        for record in records {
+            let start = scratch.len();
+            scratch.extend_from_slice(&[0, 0]);
+            let mut encoder = BinEncoder::new(scratch);
+            encoder.set_name_encoding(NameEncoding::Uncompressed);
+            encoder.set_offset(start + 2);
+            let emitted = record.data.emit(&mut encoder);
+            let len = scratch.len() - start - 2;
+            match (emitted, u16::try_from(len)) {
+                (Ok(()), Ok(len)) => scratch[start..start + 2].copy_from_slice(&len.to_be_bytes()),
+                (Err(e), _) => return Err(format!("{} {rtype}: {e}", record.name)),
+                (_, Err(_)) => return Err(format!("{} {rtype}: RDATA over 65535 octets", record.name)),
+            }
+        }
+        Ok(RRset {
+            rtype,
+            ttl: first.ttl,
+            rdata: scratch.as_slice().into(),
+            rrsigs: Vec::new(),
+        })
+    }
+
+    /// Adds an RRSIG covering this set.
+    pub(super) fn push_rrsig(&mut self, rrsig: Record) {
+        self.rrsigs.push(rrsig);
+    }
+
+    /// Gives back spare capacity once the set is complete.
+    pub(super) fn shrink_to_fit(&mut self) {
+        self.rrsigs.shrink_to_fit();
+    }
+
+    /// Each record's RDATA in wire form (uncompressed, case as written).
+    pub fn rdata_wire(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        let mut rest = &self.rdata[..];
+        std::iter::from_fn(move || {
+            let (len, tail) = rest.split_first_chunk::<2>()?;
+            let len = usize::from(u16::from_be_bytes(*len));
+            // The invariant makes every entry whole; a short tail ends the walk.
+            let entry = tail.get(..len)?;
+            rest = &tail[len..];
+            Some(entry)
+        })
+    }
+
+    /// How many records the set holds.
+    pub fn len(&self) -> usize {
+        self.rdata_wire().count()
+    }
+
+    /// True when the set holds no record (only RRSIGs whose RRset is absent).
+    pub fn is_empty(&self) -> bool {
+        self.rdata.is_empty()
+    }
+
+    /// Each record's RDATA, decoded.
+    pub fn rdatas(&self) -> impl Iterator<Item = RData> + '_ {
+        let rtype = self.rtype;
+        // Every entry was emitted by hickory for this type, so it decodes; an
+        // entry that did not would be dropped here rather than served garbled.
+        self.rdata_wire()
+            .filter_map(move |wire| decode_rdata(rtype, wire))
+    }
+
+    /// The first record's RDATA.
+    pub fn first_rdata(&self) -> Option<RData> {
+        self.rdatas().next()
+    }
+
+    /// The records, owned by `owner`, with the set's TTL.
+    pub fn records<'a>(&'a self, owner: &'a Name) -> impl Iterator<Item = Record> + 'a {
+        self.rdatas()
+            .map(move |rdata| Record::from_rdata(owner.clone(), self.ttl, rdata))
+    }
+
+    /// The first record, owned by `owner`.
+    pub fn first_record(&self, owner: &Name) -> Option<Record> {
+        self.records(owner).next()
+    }
+
+    /// The RRSIGs covering this set, with their owners and TTLs as written.
+    pub fn rrsigs(&self) -> &[Record] {
+        &self.rrsigs
+    }
+}
+
+/// Decodes one RDATA entry of type `rtype`.
+fn decode_rdata(rtype: RecordType, wire: &[u8]) -> Option<RData> {
+    let len = u16::try_from(wire.len()).ok()?;
+    let mut decoder = BinDecoder::new(wire);
+    RData::read(&mut decoder, rtype, Restrict::new(len)).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::zone::rdata_text::parse_rdata;
+    use std::str::FromStr;
+
+    fn record(owner: &str, rtype: RecordType, text: &str) -> Record {
+        let origin = Name::from_str("example.org.").unwrap();
+        let data = parse_rdata(rtype, text, &origin).unwrap();
+        Record::from_rdata(Name::from_str(owner).unwrap(), 300, data)
+    }
+
+    #[test]
+    fn records_decode_back_to_what_was_stored_with_case_kept() {
+        let cases = [
+            (RecordType::A, "192.0.2.1"),
+            (RecordType::AAAA, "2001:db8::1"),
+            (RecordType::NS, "NS1.Example.ORG."),
+            (RecordType::MX, "10 Mail.example.org."),
+            (RecordType::SRV, "10 5 8448 Matrix.example.org."),
+            (RecordType::TXT, "\"v=spf1 -all\" \"two strings\""),
+            (RecordType::CAA, "0 issue \"letsencrypt.org\""),
+            (RecordType::SOA, "ns1 hostmaster 7 3600 900 1209600 300"),
+            (RecordType::CNAME, "Target.example.org."),
+        ];
+        for (rtype, text) in cases {
+            let original = record("Www.example.org.", rtype, text);
+            let set = RRset::from_records(&[&original], &mut Vec::new()).unwrap();
+            let owner = Name::from_str("Www.example.org.").unwrap();
+            let back: Vec<Record> = set.records(&owner).collect();
+            assert_eq!(back, vec![original], "{rtype} {text}");
+        }
+    }
+
+    #[test]
+    fn several_records_keep_their_order_and_the_first_ttl() {
+        let mut first = record("a.example.org.", RecordType::A, "192.0.2.1");
+        first.ttl = 60;
+        let second = record("a.example.org.", RecordType::A, "192.0.2.2");
+        let set = RRset::from_records(&[&first, &second], &mut Vec::new()).unwrap();
+        assert_eq!(set.len(), 2);
+        assert_eq!(set.ttl, 60);
+        let owner = Name::from_str("a.example.org.").unwrap();
+        let addresses: Vec<String> = set.rdatas().map(|r| r.to_string()).collect();
+        assert_eq!(addresses, ["192.0.2.1", "192.0.2.2"]);
+        assert!(set.records(&owner).all(|r| r.ttl == 60));
+        assert_eq!(
+            set.rdata_wire().map(<[u8]>::len).collect::<Vec<_>>(),
+            [4, 4]
+        );
+    }
+
+    #[test]
+    fn an_a_record_costs_its_address_and_a_length() {
+        let a = record("a.example.org.", RecordType::A, "192.0.2.1");
+        let set = RRset::from_records(&[&a], &mut Vec::new()).unwrap();
+        assert_eq!(&*set.rdata, [0, 4, 192, 0, 2, 1]);
+    }
+}
