@@ -46,8 +46,8 @@ pub(super) fn add_target_addresses(zone: &ZoneSnapshot, answer: &mut Answer, dns
 fn push_addresses(node: &Node, owner: Option<&Name>, answer: &mut Answer, dnssec: bool) {
     for rtype in [RecordType::A, RecordType::AAAA] {
         if let Some(set) = node.rrset(rtype) {
-            let owner = owner.unwrap_or(&node.name);
-            answer.additionals.extend(set.records(owner));
+            let owner = owner.cloned().unwrap_or_else(|| node.name());
+            answer.additionals.extend(set.records(&owner));
             if dnssec {
                 answer.additionals.extend(set.rrsigs().iter().map(|r| {
                     let mut r = r.clone();

@@ -156,8 +156,9 @@ impl ZoneAnswer<'_, '_> {
     /// A referral to a child without DS: prove there is none.
     pub(super) fn no_ds_proof(&mut self, cut: &Node, _query_key: &[u8]) {
         if self.zone.nsec3_chain().is_some() {
-            if !self.push_nsec3_matching(&cut.name) {
-                self.closest_provable_encloser_proof(&name_key(&cut.name));
+            let cut_name = cut.name();
+            if !self.push_nsec3_matching(&cut_name) {
+                self.closest_provable_encloser_proof(&name_key(&cut_name));
             }
         } else {
             self.push_denial(cut, RecordType::NSEC);

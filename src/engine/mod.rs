@@ -341,11 +341,13 @@ impl<'z> ZoneAnswer<'z, '_> {
             .answer
             .authorities
             .iter()
-            .any(|r| r.record_type() == set.rtype && r.name.eq_ignore_root(&node.name));
+            .any(|r| r.record_type() == set.rtype && r.name.eq_ignore_root(&node.name()));
         if present || set.is_empty() {
             return;
         }
-        self.answer.authorities.extend(set.records(&node.name));
+        self.answer
+            .authorities
+            .extend(set.records_owned(node.name()));
         if self.dnssec {
             self.answer.authorities.extend(set.rrsigs().iter().cloned());
         }
@@ -364,7 +366,7 @@ impl<'z> ZoneAnswer<'z, '_> {
         let ttl = soa.ttl.min(self.zone.soa().minimum);
         self.answer
             .authorities
-            .extend(soa.records(&apex.name).map(|mut r| {
+            .extend(soa.records_owned(apex.name()).map(|mut r| {
                 r.ttl = ttl;
                 r
             }));
@@ -387,7 +389,7 @@ impl<'z> ZoneAnswer<'z, '_> {
         self.answer.referral = true;
         if let Some(ns) = cut.rrset(RecordType::NS) {
             // The NS set at a cut is the child's: never signed by the parent.
-            self.answer.authorities.extend(ns.records(&cut.name));
+            self.answer.authorities.extend(ns.records_owned(cut.name()));
         }
         if self.dnssec {
             match cut.rrset(RecordType::DS) {

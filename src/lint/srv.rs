@@ -41,33 +41,46 @@ pub fn srv_findings(zones: &[&Zone], declared: &Declared) -> Vec<Finding> {
 
 /// The loaded zones, indexed by owner name, with every existing name
 /// (empty non-terminals included) known.
+///
+/// One list of references to the zones' records, sorted in canonical DNS
+/// order (RFC 4034 6.1, hickory's `Ord` for `Name`): the records of a name
+/// are neighbours, and the names below it follow it at once, so both "the
+/// records at" and "does it exist" are binary searches. Eight bytes a
+/// record: the lint runs on every load, beside the zones it checks.
 pub struct ZoneIndex<'z> {
     zones: Vec<&'z Zone>,
-    by_owner: HashMap<Name, Vec<&'z SourcedRecord>>,
-    existing: HashSet<Name>,
+    /// (record, index of its zone in `zones`), in canonical order of owners.
+    by_owner: Vec<(&'z SourcedRecord, usize)>,
 }
 
 impl<'z> ZoneIndex<'z> {
     /// Indexes `zones`.
     pub fn new(zones: &[&'z Zone]) -> ZoneIndex<'z> {
-        let mut by_owner: HashMap<Name, Vec<&'z SourcedRecord>> = HashMap::new();
-        let mut existing = HashSet::new();
-        for zone in zones {
-            for sourced in &zone.records {
-                let owner = &sourced.record.name;
-                by_owner.entry(owner.clone()).or_default().push(sourced);
-                let mut name = owner.clone();
-                while zone.origin.zone_of(&name) && existing.insert(name.clone()) && !name.is_root()
-                {
-                    name = name.base_name();
-                }
-            }
-        }
+        let mut by_owner: Vec<(&'z SourcedRecord, usize)> = zones
+            .iter()
+            .enumerate()
+            .flat_map(|(i, zone)| zone.records.iter().map(move |r| (r, i)))
+            .collect();
+        // Stable: the records of a name stay in zone order.
+        by_owner.sort_by(|a, b| a.0.record.name.cmp(&b.0.record.name));
         ZoneIndex {
             zones: zones.to_vec(),
             by_owner,
-            existing,
         }
+    }
+
+    /// Where the records of `name`, then those of the names below it, start.
+    fn first_at_or_below(&self, name: &Name) -> usize {
+        self.by_owner
+            .partition_point(|(r, _)| r.record.name.cmp(name).is_lt())
+    }
+
+    /// Every record at `name`, in zone order.
+    fn at<'a>(&'a self, name: &'a Name) -> impl Iterator<Item = &'z SourcedRecord> + 'a {
+        self.by_owner[self.first_at_or_below(name)..]
+            .iter()
+            .take_while(move |(r, _)| r.record.name == *name)
+            .map(|(r, _)| *r)
     }
 
     /// The zone holding `name` (the one with the longest origin above it).
@@ -81,20 +94,18 @@ impl<'z> ZoneIndex<'z> {
 
     /// The records of type `rtype` at `name`.
     pub fn records(&self, name: &Name, rtype: RecordType) -> Vec<&'z SourcedRecord> {
-        self.by_owner
-            .get(name)
-            .map(|v| {
-                v.iter()
-                    .copied()
-                    .filter(|r| r.record.record_type() == rtype)
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.at(name)
+            .filter(|r| r.record.record_type() == rtype)
+            .collect()
     }
 
-    /// Whether `name` exists (holds data or has names below it).
+    /// Whether `name` exists (holds data or has names below it) in a zone
+    /// whose origin is at or above it.
     pub fn exists(&self, name: &Name) -> bool {
-        self.existing.contains(name)
+        self.by_owner[self.first_at_or_below(name)..]
+            .iter()
+            .take_while(|(r, _)| name.zone_of(&r.record.name))
+            .any(|&(_, zone)| self.zones[zone].origin.zone_of(name))
     }
 
     /// Whether `name` is at or below a zone cut of its zone (delegated away).
@@ -133,10 +144,7 @@ impl<'z> ZoneIndex<'z> {
     /// The addresses of `name` (A and AAAA, at the name or synthesised from a wildcard).
     pub fn addresses(&self, name: &Name) -> Vec<IpAddr> {
         let owner = self.wildcard_for(name).unwrap_or_else(|| name.clone());
-        self.by_owner
-            .get(&owner)
-            .into_iter()
-            .flatten()
+        self.at(&owner)
             .filter_map(|r| match &r.record.data {
                 RData::A(a) => Some(IpAddr::V4(a.0)),
                 RData::AAAA(a) => Some(IpAddr::V6(a.0)),
@@ -534,10 +542,7 @@ fn display_target(name: &Name) -> String {
 fn wildcard_finding(index: &ZoneIndex<'_>, owner: &Name, wildcard: &Name) -> Finding {
     let types: Vec<String> = {
         let mut t: Vec<String> = index
-            .by_owner
-            .get(wildcard)
-            .into_iter()
-            .flatten()
+            .at(wildcard)
             .map(|r| r.record.record_type().to_string())
             .collect();
         t.sort();
@@ -552,11 +557,7 @@ fn wildcard_finding(index: &ZoneIndex<'_>, owner: &Name, wildcard: &Name) -> Fin
     } else {
         "SRV lookups for that name depend on wildcard synthesis".to_owned()
     };
-    let place = index
-        .by_owner
-        .get(wildcard)
-        .and_then(|v| v.first())
-        .map(|r| &r.place);
+    let place = index.at(wildcard).next().map(|r| &r.place);
     Finding::new(
         Rule::Srv029,
         display_name(owner),

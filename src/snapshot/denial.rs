@@ -80,9 +80,8 @@ impl Nsec3Chain {
         let mut nodes: Vec<(Vec<u8>, Node)> = nodes
             .into_iter()
             .filter_map(|n| {
-                let label = n.name.iter().next()?;
                 let hash = data_encoding::BASE32HEX_NOPAD
-                    .decode(&label.to_ascii_uppercase())
+                    .decode(&n.first_label().to_ascii_uppercase())
                     .ok()?;
                 Some((hash, n))
             })

@@ -22,8 +22,10 @@ use std::sync::Arc;
 use hickory_proto::dnssec::rdata::DNSSECRData;
 use hickory_proto::rr::rdata::SOA;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
+use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
 
-use crate::zone::{MatrixDelegation, SourcedRecord, Zone};
+use crate::zone::owner_index::OwnerIndex;
+use crate::zone::{MatrixDelegation, Zone};
 use history::ZoneHistory;
 use name_key::label_offsets;
 pub use name_key::{NameKey, name_key};
@@ -32,8 +34,9 @@ pub use rrset::RRset;
 /// One name of the zone: its RRsets, or none for an empty non-terminal.
 #[derive(Clone, Debug)]
 pub struct Node {
-    /// The owner name, as first written in the zone.
-    pub name: Name,
+    /// The owner name in uncompressed wire form, in the case it was first
+    /// written in the zone (16 bytes here, where a `Name` takes 80).
+    owner: Box<[u8]>,
     /// RRsets sorted by type code; empty for an empty non-terminal.
     pub rrsets: Vec<RRset>,
     /// True when this name is a zone cut: it has NS records and is not the apex.
@@ -41,6 +44,20 @@ pub struct Node {
 }
 
 impl Node {
+    /// The owner name, as first written in the zone.
+    pub fn name(&self) -> Name {
+        // The bytes were written from a valid name by `wire_name`, so they
+        // read back; the root stands in should that ever not hold.
+        let mut decoder = BinDecoder::new(&self.owner);
+        Name::read(&mut decoder).unwrap_or_else(|_| Name::root())
+    }
+
+    /// The owner name's first label (the hash, for an NSEC3 owner).
+    pub fn first_label(&self) -> &[u8] {
+        let len = self.owner.first().map_or(0, |&l| usize::from(l));
+        self.owner.get(1..1 + len).unwrap_or_default()
+    }
+
     /// The RRset of type `rtype` at this name.
     pub fn rrset(&self, rtype: RecordType) -> Option<&RRset> {
         self.rrsets
@@ -56,9 +73,11 @@ impl Node {
 
     /// Every record at this name, RRSIGs included, in type order.
     pub fn records(&self) -> impl Iterator<Item = Record> + '_ {
-        self.rrsets
-            .iter()
-            .flat_map(move |set| set.records(&self.name).chain(set.rrsigs().iter().cloned()))
+        let name = self.name();
+        self.rrsets.iter().flat_map(move |set| {
+            set.records_owned(name.clone())
+                .chain(set.rrsigs().iter().cloned())
+        })
     }
 
     /// The node of one owner, from its records (zone order, sorted by type;
@@ -66,7 +85,10 @@ impl Node {
     /// RRset is absent is still zone data, kept as an RRSIG set (served on
     /// RRSIG queries).
     fn build(records: &[&Record], scratch: &mut Vec<u8>) -> Result<Node, String> {
-        let name = records.first().map(|r| r.name.clone()).unwrap_or_else(Name::root);
+        let owner = records
+            .first()
+            .map(|r| wire_name(&r.name))
+            .unwrap_or_default();
         let is_rrsig = |r: &&&Record| r.record_type() == RecordType::RRSIG;
         let data: Vec<&Record> = records.iter().copied().filter(|r| !is_rrsig(&r)).collect();
         let types = data.chunk_by(|a, b| a.record_type() == b.record_type());
@@ -91,7 +113,7 @@ impl Node {
         }
         rrsets.iter_mut().for_each(RRset::shrink_to_fit);
         Ok(Node {
-            name,
+            owner,
             rrsets,
             is_zone_cut: false,
         })
@@ -133,26 +155,36 @@ impl ZoneSnapshot {
         } = zone;
         let origin_key = name_key(&origin);
         let record_count = records.len();
-        let mut keys = sort_by_owner(&mut records);
-        let owners = keys.chunk_by(|a, b| a == b).count();
+        let index = OwnerIndex::new(&records, &origin)?;
+        let owners = index.owners().count();
         let mut nodes: HashMap<NameKey, Node> = HashMap::with_capacity(owners);
+        let mut runs: Vec<(NameKey, usize)> = Vec::new();
+        // Records in index order: the run of one owner is at the end of the
+        // list, and is taken off it in one go.
+        let mut positions: Vec<usize> = index.entries().iter().map(|e| e.record as usize).collect();
+        apply_order(&mut records, &mut positions);
+        drop(positions);
+        for run in index.owners() {
+            runs.push((index.key(&run[0]).into(), run.len()));
+        }
+        drop(index);
         // NSEC3 records and their signatures live apart from the name tree:
         // their owners are hashes, not names of the zone (RFC 5155 7.2.8).
         let mut nsec3_list: Vec<Node> = Vec::new();
         let mut group: Vec<Record> = Vec::new();
         let mut scratch = Vec::new();
-        while let Some(key) = keys.pop() {
-            // The owner's records: the run of equal keys at the end of the list.
+        while let Some((key, len)) = runs.pop() {
             group.clear();
-            group.extend(records.pop().map(|r| r.record));
-            while keys.last() == Some(&key) {
-                keys.pop();
-                group.extend(records.pop().map(|r| r.record));
-            }
-            group.reverse();
-            if records.len() < records.capacity() / 2 {
+            group.extend(
+                records
+                    .drain(records.len().saturating_sub(len)..)
+                    .map(|r| r.record),
+            );
+            // Give memory back in steps of an eighth, so the list and the
+            // nodes built from it are never both whole.
+            if records.capacity() - records.len() > records.capacity() / 8 + 64 {
                 records.shrink_to_fit();
-                keys.shrink_to_fit();
+                runs.shrink_to_fit();
             }
             let is_nsec3_side = |r: &Record| match &r.data {
                 RData::DNSSEC(DNSSECRData::NSEC3(_)) => true,
@@ -172,9 +204,9 @@ impl ZoneSnapshot {
         }
         drop(records);
         // Empty non-terminals: every ancestor between a name and the origin exists.
-        let mut empty_non_terminals: HashMap<NameKey, Name> = HashMap::new();
+        let mut empty_non_terminals: HashMap<NameKey, Box<[u8]>> = HashMap::new();
         for (key, node) in &nodes {
-            for (dropped, offset) in label_offsets(key).enumerate().skip(1) {
+            for offset in label_offsets(key).skip(1) {
                 let ancestor = &key[offset..];
                 if ancestor.len() < origin_key.len()
                     || nodes.contains_key(ancestor)
@@ -182,14 +214,15 @@ impl ZoneSnapshot {
                 {
                     break;
                 }
-                // The ancestor's name keeps the case the zone author wrote.
-                let keep = (node.name.num_labels() as usize).saturating_sub(dropped);
-                empty_non_terminals.insert(ancestor.into(), node.name.trim_to(keep));
+                // The ancestor keeps the case the zone author wrote: the key is
+                // the owner lower-cased, so their labels start at the same offsets.
+                let owner = node.owner.get(offset..).unwrap_or(ancestor);
+                empty_non_terminals.insert(ancestor.into(), owner.into());
             }
         }
-        nodes.extend(empty_non_terminals.into_iter().map(|(key, name)| {
+        nodes.extend(empty_non_terminals.into_iter().map(|(key, owner)| {
             let node = Node {
-                name,
+                owner,
                 rrsets: Vec::new(),
                 is_zone_cut: false,
             };
@@ -352,9 +385,10 @@ impl ZoneSnapshot {
         let names = self.nodes.iter().flat_map(move |(key, node)| {
             // The apex SOA itself is the version marker; its signatures are data.
             let apex_soa = key == origin;
+            let name = node.name();
             node.rrsets.iter().flat_map(move |set| {
                 let skip = apex_soa && set.rtype == RecordType::SOA;
-                set.records(&node.name)
+                set.records_owned(name.clone())
                     .filter(move |_| !skip)
                     .chain(set.rrsigs().iter().cloned())
             })
@@ -370,7 +404,7 @@ impl ZoneSnapshot {
     /// The apex SOA record, owner as the zone wrote it.
     pub fn soa_record(&self) -> Option<Record> {
         let apex = self.apex()?;
-        apex.rrset(RecordType::SOA)?.first_record(&apex.name)
+        apex.rrset(RecordType::SOA)?.first_record(&apex.name())
     }
 
     /// The NSEC3 records' nodes (not names of the zone: see [`denial`]).
@@ -385,19 +419,16 @@ impl ZoneSnapshot {
     }
 }
 
-/// Sorts `records` by owner (lower-cased wire name) and type, keeping zone
-/// order among equals, and returns the owners' keys in the new order.
-fn sort_by_owner(records: &mut [SourcedRecord]) -> Vec<NameKey> {
-    let mut order: Vec<(NameKey, u16, usize)> = records
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (name_key(&r.record.name), u16::from(r.record.record_type()), i))
-        .collect();
-    // The position breaks ties, so the unstable sort keeps zone order.
-    order.sort_unstable();
-    let mut positions: Vec<usize> = order.iter().map(|&(_, _, i)| i).collect();
-    apply_order(records, &mut positions);
-    order.into_iter().map(|(key, _, _)| key).collect()
+/// `name` in uncompressed wire form, case kept.
+fn wire_name(name: &Name) -> Box<[u8]> {
+    let mut out = Vec::with_capacity(name.len() + 2);
+    for label in name.iter() {
+        // Labels of a valid Name are at most 63 octets.
+        out.push(label.len() as u8);
+        out.extend_from_slice(label);
+    }
+    out.push(0);
+    out.into_boxed_slice()
 }
 
 /// Rearranges `items` so that `items[j]` becomes the old `items[order[j]]`,
@@ -549,16 +580,23 @@ mod tests {
         let count = zone.records.len();
         let snapshot = ZoneSnapshot::build(zone).unwrap();
         assert_eq!(snapshot.record_count(), count);
-        let www = snapshot.node(&name_key(&"www.example.org.".parse().unwrap())).unwrap();
-        assert_eq!(www.name.to_string(), "Www.example.org.");
-        let a: Vec<String> = www.rrset(RecordType::A).unwrap().rdatas().map(|r| r.to_string()).collect();
+        let www = snapshot
+            .node(&name_key(&"www.example.org.".parse().unwrap()))
+            .unwrap();
+        assert_eq!(www.name().to_string(), "Www.example.org.");
+        let a: Vec<String> = www
+            .rrset(RecordType::A)
+            .unwrap()
+            .rdatas()
+            .map(|r| r.to_string())
+            .collect();
         assert_eq!(a, ["192.0.2.2", "192.0.2.1"]);
         assert_eq!(www.rrsets.len(), 2);
         // b.c and c are empty non-terminals.
         for ent in ["b.c.example.org.", "c.example.org."] {
             let node = snapshot.node(&name_key(&ent.parse().unwrap())).unwrap();
             assert!(node.is_empty_non_terminal(), "{ent}");
-            assert_eq!(node.name.to_string(), ent);
+            assert_eq!(node.name().to_string(), ent);
         }
         assert_eq!(snapshot.records().count(), count);
     }

@@ -35,7 +35,10 @@ impl RRset {
     /// The set of `records` (one owner and type, at least one record): the
     /// first record's TTL becomes the set's. The RDATA is encoded into
     /// `scratch` first, so the set allocates once, at its final size.
-    pub(super) fn from_records(records: &[&Record], scratch: &mut Vec<u8>) -> Result<RRset, String> {
+    pub(super) fn from_records(
+        records: &[&Record],
+        scratch: &mut Vec<u8>,
+    ) -> Result<RRset, String> {
         let Some(first) = records.first() else {
             return Err("an RRset needs a record".to_owned());
         };
@@ -52,7 +55,9 @@ impl RRset {
             match (emitted, u16::try_from(len)) {
                 (Ok(()), Ok(len)) => scratch[start..start + 2].copy_from_slice(&len.to_be_bytes()),
                 (Err(e), _) => return Err(format!("{} {rtype}: {e}", record.name)),
-                (_, Err(_)) => return Err(format!("{} {rtype}: RDATA over 65535 octets", record.name)),
+                (_, Err(_)) => {
+                    return Err(format!("{} {rtype}: RDATA over 65535 octets", record.name));
+                }
             }
         }
         Ok(RRset {
@@ -112,6 +117,12 @@ impl RRset {
 
     /// The records, owned by `owner`, with the set's TTL.
     pub fn records<'a>(&'a self, owner: &'a Name) -> impl Iterator<Item = Record> + 'a {
+        self.rdatas()
+            .map(move |rdata| Record::from_rdata(owner.clone(), self.ttl, rdata))
+    }
+
+    /// The records, owned by `owner` (for iterators that outlive a borrow of it).
+    pub fn records_owned(&self, owner: Name) -> impl Iterator<Item = Record> + '_ {
         self.rdatas()
             .map(move |rdata| Record::from_rdata(owner.clone(), self.ttl, rdata))
     }

@@ -56,13 +56,18 @@ pub fn full_zone_messages(
     let Some(soa) = zone.soa_record() else {
         return Vec::new();
     };
-    let mut nodes: Vec<_> = zone.nodes().collect();
-    nodes.sort_by(|a, b| a.name.cmp(&b.name));
-    let body = nodes.into_iter().flat_map(|node| {
+    let mut nodes: Vec<(hickory_proto::rr::Name, &crate::snapshot::Node)> =
+        zone.nodes().map(|n| (n.name(), n)).collect();
+    nodes.sort_by(|a, b| a.0.cmp(&b.0));
+    let body = nodes.into_iter().flat_map(|(name, node)| {
+        let apex = name.eq_ignore_root(zone.origin());
         node.rrsets
             .iter()
-            .filter(|set| set.rtype != RecordType::SOA || !node.name.eq_ignore_root(zone.origin()))
-            .flat_map(|set| set.records(&node.name).chain(set.rrsigs().iter().cloned()))
+            .filter(move |set| set.rtype != RecordType::SOA || !apex)
+            .flat_map(move |set| {
+                set.records_owned(name.clone())
+                    .chain(set.rrsigs().iter().cloned())
+            })
     });
     let apex_soa_sigs = zone.soa_rrset().map(|s| s.rrsigs()).unwrap_or_default();
     let records = std::iter::once(soa.clone())

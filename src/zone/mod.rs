@@ -11,6 +11,7 @@ pub mod error;
 pub mod load;
 pub mod master;
 pub mod matrix;
+pub mod owner_index;
 pub mod place;
 pub mod rdata_text;
 pub mod toml_write;

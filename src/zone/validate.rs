@@ -8,9 +8,9 @@
 use hickory_proto::rr::{LowerName, RecordType};
 
 use super::error::{ZoneError, ZoneErrors};
+use super::owner_index::{Entry, OwnerIndex};
 use super::place::Place;
 use super::{MAX_TTL, Zone};
-use crate::snapshot::name_key::write_name_key;
 
 /// Checks `zone` against the zone invariants listed on [`Zone`].
 ///
@@ -27,7 +27,10 @@ pub fn validate_zone(zone: &Zone) -> Result<(), ZoneErrors> {
         Some(path) => Place::file(&std::sync::Arc::from(path.display().to_string())),
         None => Place::file(&std::sync::Arc::from(format!("<zone {}>", zone.origin))),
     };
-    let index = OwnerIndex::new(zone);
+    let index = match OwnerIndex::new(&zone.records, &zone.origin) {
+        Ok(index) => index,
+        Err(message) => return Err(ZoneErrors(vec![ZoneError::new(file_place(), message)])),
+    };
     let mut soa_count = 0;
     let mut apex_ns = false;
 
@@ -70,13 +73,17 @@ pub fn validate_zone(zone: &Zone) -> Result<(), ZoneErrors> {
 
     // Owner by owner: RFC 1034 3.6.2, a CNAME owner holds no other data
     // (DNSSEC's RRSIG and NSEC excepted, RFC 4035 2.5).
-    for owner in index.owners() {
+    let ours = |run: &&[Entry]| {
+        run.first()
+            .is_some_and(|e| index.in_zone(e.record as usize))
+    };
+    for owner in index.owners().filter(ours) {
         cname_conflicts(zone, owner, &mut errors);
     }
     // RRset by RRset: no record twice (compared in canonical form, so case
     // differences in names do not hide a duplicate), and every RDATA encodes.
     let mut scratch = Vec::new();
-    for rrset in index.rrsets() {
+    for rrset in index.rrsets().filter(ours) {
         duplicates(zone, rrset, &mut scratch, &mut errors);
     }
 
@@ -95,92 +102,6 @@ pub fn validate_zone(zone: &Zone) -> Result<(), ZoneErrors> {
         ));
     }
     ZoneErrors(errors).into_result()
-}
-
-/// One in-zone record in the owner index.
-#[derive(Clone, Copy)]
-struct Entry {
-    /// Where its owner's lower-cased wire name starts in the arena.
-    key_at: u32,
-    key_len: u8,
-    rtype: u16,
-    /// Its index in `zone.records`.
-    record: u32,
-}
-
-/// The zone's in-zone records sorted by (owner, type, position): owners and
-/// RRsets are then runs of neighbours.
-struct OwnerIndex {
-    arena: Vec<u8>,
-    entries: Vec<Entry>,
-    /// `in_zone[i]`: record `i`'s owner is at or below the origin.
-    in_zone: Vec<bool>,
-}
-
-impl OwnerIndex {
-    fn new(zone: &Zone) -> OwnerIndex {
-        let origin = LowerName::new(&zone.origin);
-        let mut arena = Vec::new();
-        let mut entries = Vec::with_capacity(zone.records.len());
-        let mut in_zone = Vec::with_capacity(zone.records.len());
-        let mut key = Vec::new();
-        for (i, sourced) in zone.records.iter().enumerate() {
-            let record = &sourced.record;
-            let ours = origin.zone_of(&LowerName::new(&record.name));
-            in_zone.push(ours);
-            // A valid name's wire form is at most 255 octets, and a zone
-            // holds fewer than 2^32 octets of names (files are capped far below).
-            let (Ok(key_at), Ok(position)) = (u32::try_from(arena.len()), u32::try_from(i)) else {
-                continue;
-            };
-            write_name_key(&record.name, &mut key);
-            let Ok(key_len) = u8::try_from(key.len()) else {
-                continue;
-            };
-            if ours {
-                arena.extend_from_slice(&key);
-                entries.push(Entry {
-                    key_at,
-                    key_len,
-                    rtype: u16::from(record.record_type()),
-                    record: position,
-                });
-            }
-        }
-        let mut index = OwnerIndex {
-            arena,
-            entries,
-            in_zone,
-        };
-        let arena = &index.arena;
-        let key = |e: &Entry| &arena[e.key_at as usize..e.key_at as usize + usize::from(e.key_len)];
-        index.entries.sort_unstable_by(|a, b| {
-            key(a)
-                .cmp(key(b))
-                .then(a.rtype.cmp(&b.rtype))
-                .then(a.record.cmp(&b.record))
-        });
-        index
-    }
-
-    fn in_zone(&self, record: usize) -> bool {
-        self.in_zone.get(record).copied().unwrap_or(false)
-    }
-
-    fn key(&self, e: &Entry) -> &[u8] {
-        &self.arena[e.key_at as usize..e.key_at as usize + usize::from(e.key_len)]
-    }
-
-    /// Runs of entries with the same owner.
-    fn owners(&self) -> impl Iterator<Item = &[Entry]> {
-        self.entries.chunk_by(|a, b| self.key(a) == self.key(b))
-    }
-
-    /// Runs of entries with the same owner and type.
-    fn rrsets(&self) -> impl Iterator<Item = &[Entry]> {
-        self.entries
-            .chunk_by(|a, b| a.rtype == b.rtype && self.key(a) == self.key(b))
-    }
 }
 
 /// The CNAME errors at one owner (entries sorted by type, then position).
