@@ -153,9 +153,10 @@ fn zone(hosts: usize) -> Zone {
         records: records(hosts)
             .into_iter()
             .enumerate()
-            .map(|(line, (owner, data))| SourcedRecord {
-                record: Record::from_rdata(owner, TTL, data),
-                place: Place::new(&file, line as u32 + 1, 1),
+            .map(|(line, (owner, data))| {
+                let record = Record::from_rdata(owner, TTL, data);
+                let place = Place::new(&file, line as u32 + 1, 1);
+                SourcedRecord::new(&record, place).expect("benchmark records encode")
             })
             .collect(),
         matrix: Vec::new(),

@@ -266,8 +266,7 @@ fn a_large_generated_zone_round_trips() {
     let origin = Name::from_ascii("big.test.").unwrap();
     let records = master_records(&text, &origin);
     assert!(records.len() >= 10_000, "only {} records", records.len());
-    let types: std::collections::HashSet<_> =
-        records.iter().map(|r| r.record.record_type()).collect();
+    let types: std::collections::HashSet<_> = records.iter().map(|r| r.record_type()).collect();
     assert!(types.len() >= 25, "{} types: {types:?}", types.len());
     let zone = Zone {
         origin,

@@ -387,14 +387,14 @@ pub fn requirements_for_host(
     let h = display_name(host);
     for zone in zones {
         for sourced in &zone.records {
-            let hickory_proto::rr::RData::SRV(srv) = &sourced.record.data else {
+            let hickory_proto::rr::RData::SRV(srv) = &sourced.data() else {
                 continue;
             };
             if !same_name(&srv.target, host) {
                 continue;
             }
             if let super::srv::ServiceOwner::Federation { base, .. } =
-                super::srv::classify_owner(&sourced.record.name)
+                super::srv::classify_owner(&sourced.name())
             {
                 push(
                     &mut out,
@@ -404,7 +404,7 @@ pub fn requirements_for_host(
                         port: Some(srv.port),
                         via: format!(
                             "{} points at {h}:{}",
-                            display_name(&sourced.record.name),
+                            display_name(&sourced.name()),
                             srv.port
                         ),
                         place: Some(sourced.place.clone()),
@@ -431,7 +431,7 @@ pub fn requirements_for_host(
         }
     }
     let is_srv_base = zones.iter().flat_map(|z| &z.records).any(|r| {
-        matches!(super::srv::classify_owner(&r.record.name), super::srv::ServiceOwner::Federation { ref base, .. } if same_name(base, host))
+        matches!(super::srv::classify_owner(&r.name()), super::srv::ServiceOwner::Federation { ref base, .. } if same_name(base, host))
     });
     if declared.is_server_name(host) || is_srv_base || out.is_empty() {
         let via = if declared.is_server_name(host) || is_srv_base {
@@ -470,10 +470,10 @@ pub fn requirements_for_server(server: &DeclaredServer, zones: &[&Zone]) -> Vec<
         if let Some(base) = srv_base {
             for zone in zones {
                 for sourced in &zone.records {
-                    let hickory_proto::rr::RData::SRV(srv) = &sourced.record.data else {
+                    let hickory_proto::rr::RData::SRV(srv) = &sourced.data() else {
                         continue;
                     };
-                    let owner = &sourced.record.name;
+                    let owner = &sourced.name();
                     let at_base =
                         [MATRIX_FED_SERVICE, MATRIX_LEGACY_SERVICE]
                             .iter()

@@ -303,7 +303,7 @@ fn servers_to_probe(declared: &Declared, zones: &[&Zone]) -> Vec<DeclaredServer>
     }
     let mut out: Vec<DeclaredServer> = Vec::new();
     for record in zones.iter().flat_map(|z| &z.records) {
-        if let ServiceOwner::Federation { base, .. } = classify_owner(&record.record.name)
+        if let ServiceOwner::Federation { base, .. } = classify_owner(&record.name())
             && !out.iter().any(|s| s.dns_name() == Some(&base))
         {
             out.push(DeclaredServer {

@@ -41,7 +41,7 @@ pub fn signature_findings(zone: &Zone, now: u64) -> Vec<Finding> {
     let mut expired = Vec::new();
     let mut early = Vec::new();
     for sourced in &zone.records {
-        let RData::DNSSEC(DNSSECRData::RRSIG(sig)) = &sourced.record.data else {
+        let RData::DNSSEC(DNSSECRData::RRSIG(sig)) = &sourced.data() else {
             continue;
         };
         let input = sig.input();
@@ -64,10 +64,10 @@ pub fn signature_findings(zone: &Zone, now: u64) -> Vec<Finding> {
         findings.push(
             Finding::new(
                 Rule::Sig001,
-                first.record.name.to_string(),
+                first.name().to_string(),
                 format!(
                     "the RRSIG over {covered} at {} {state}{}: validating resolvers treat these answers as bogus (SERVFAIL)",
-                    first.record.name,
+                    first.name(),
                     others(expired.len())
                 ),
             )
@@ -78,10 +78,10 @@ pub fn signature_findings(zone: &Zone, now: u64) -> Vec<Finding> {
         findings.push(
             Finding::new(
                 Rule::Sig002,
-                first.record.name.to_string(),
+                first.name().to_string(),
                 format!(
                     "the RRSIG over {covered} at {} expires in {}, before the SOA expire of {} {}: a secondary cut off from the primary would serve it expired",
-                    first.record.name,
+                    first.name(),
                     span(expiration - now),
                     zone.origin,
                     span(expire),

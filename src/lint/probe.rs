@@ -169,7 +169,7 @@ fn has_srv_in_zones(zones: &[&Zone], base: &Name) -> bool {
     zones
         .iter()
         .flat_map(|z| &z.records)
-        .any(|r| r.record.record_type() == RecordType::SRV && owners.contains(&r.record.name))
+        .any(|r| r.record_type() == RecordType::SRV && owners.contains(&r.name()))
 }
 
 fn srv_owners(base: &Name) -> Vec<Name> {
@@ -189,8 +189,8 @@ fn zone_srv(zones: &[&Zone], owner: &Name) -> Vec<(SRV, Place)> {
     zones
         .iter()
         .flat_map(|z| &z.records)
-        .filter(|r| &r.record.name == owner)
-        .filter_map(|r| match &r.record.data {
+        .filter(|r| &r.name() == owner)
+        .filter_map(|r| match &r.data() {
             RData::SRV(srv) => Some((srv.clone(), r.place.clone())),
             _ => None,
         })

@@ -16,7 +16,9 @@ use hickory_proto::rr::{Name, RData, RecordType};
 
 use super::delegation::{Declared, DeclaredServer, Host, WellKnownError, display_name, same_name};
 use super::{Finding, Rule};
+use crate::snapshot::name_key::{NameKey, label_offsets, name_key};
 use crate::zone::matrix::{MATRIX_FED_SERVICE, MATRIX_LEGACY_SERVICE};
+use crate::zone::owner_index::OwnerIndex;
 use crate::zone::{Place, SourcedRecord, Zone};
 
 /// SRV TTLs outside this range get SRV024.
@@ -42,45 +44,67 @@ pub fn srv_findings(zones: &[&Zone], declared: &Declared) -> Vec<Finding> {
 /// The loaded zones, indexed by owner name, with every existing name
 /// (empty non-terminals included) known.
 ///
-/// One list of references to the zones' records, sorted in canonical DNS
-/// order (RFC 4034 6.1, hickory's `Ord` for `Name`): the records of a name
-/// are neighbours, and the names below it follow it at once, so both "the
-/// records at" and "does it exist" are binary searches. Eight bytes a
-/// record: the lint runs on every load, beside the zones it checks.
+/// Each zone's records are an [`OwnerIndex`] (a dozen bytes a record, sorted
+/// by lower-cased wire owner); the names that exist only because names
+/// below them do are kept apart. The lint runs on every load, beside the
+/// zones it checks, so it must not cost a copy of them.
 pub struct ZoneIndex<'z> {
     zones: Vec<&'z Zone>,
-    /// (record, index of its zone in `zones`), in canonical order of owners.
-    by_owner: Vec<(&'z SourcedRecord, usize)>,
+    /// `owners[i]` indexes `zones[i].records`.
+    owners: Vec<OwnerIndex>,
+    /// Keys of the empty non-terminals of every zone (RFC 8020).
+    empty_non_terminals: HashSet<NameKey>,
 }
 
 impl<'z> ZoneIndex<'z> {
     /// Indexes `zones`.
     pub fn new(zones: &[&'z Zone]) -> ZoneIndex<'z> {
-        let mut by_owner: Vec<(&'z SourcedRecord, usize)> = zones
+        let owners: Vec<OwnerIndex> = zones
             .iter()
-            .enumerate()
-            .flat_map(|(i, zone)| zone.records.iter().map(move |r| (r, i)))
+            // Fails only past 2^32 records; such a zone is linted as empty.
+            .map(|z| OwnerIndex::new(&z.records, &z.origin).unwrap_or_default())
             .collect();
-        // Stable: the records of a name stay in zone order.
-        by_owner.sort_by(|a, b| a.0.record.name.cmp(&b.0.record.name));
+        let mut empty_non_terminals: HashSet<NameKey> = HashSet::new();
+        for (zone, index) in zones.iter().zip(&owners) {
+            let origin_len = name_key(&zone.origin).len();
+            for run in index.owners() {
+                let key = index.key(&run[0]);
+                if !index.in_zone(run[0].record as usize) {
+                    continue;
+                }
+                for offset in label_offsets(key).skip(1) {
+                    let ancestor = &key[offset..];
+                    if ancestor.len() < origin_len
+                        || !index.find(ancestor).is_empty()
+                        || !empty_non_terminals.insert(ancestor.into())
+                    {
+                        break;
+                    }
+                }
+            }
+        }
         ZoneIndex {
             zones: zones.to_vec(),
-            by_owner,
+            owners,
+            empty_non_terminals,
         }
     }
 
-    /// Where the records of `name`, then those of the names below it, start.
-    fn first_at_or_below(&self, name: &Name) -> usize {
-        self.by_owner
-            .partition_point(|(r, _)| r.record.name.cmp(name).is_lt())
-    }
-
-    /// Every record at `name`, in zone order.
-    fn at<'a>(&'a self, name: &'a Name) -> impl Iterator<Item = &'z SourcedRecord> + 'a {
-        self.by_owner[self.first_at_or_below(name)..]
-            .iter()
-            .take_while(move |(r, _)| r.record.name == *name)
-            .map(|(r, _)| *r)
+    /// Every record at `name` (in zones whose origin is at or above it), in
+    /// zone order.
+    fn at(&self, name: &Name) -> impl Iterator<Item = &'z SourcedRecord> + use<'z> {
+        let key = name_key(name);
+        let mut found: Vec<(usize, u32)> = Vec::new();
+        for (i, (zone, index)) in self.zones.iter().zip(&self.owners).enumerate() {
+            if zone.origin.zone_of(name) {
+                found.extend(index.find(&key).iter().map(|e| (i, e.record)));
+            }
+        }
+        found.sort_unstable();
+        let zones = self.zones.clone();
+        found
+            .into_iter()
+            .filter_map(move |(zone, record)| zones[zone].records.get(record as usize))
     }
 
     /// The zone holding `name` (the one with the longest origin above it).
@@ -94,18 +118,13 @@ impl<'z> ZoneIndex<'z> {
 
     /// The records of type `rtype` at `name`.
     pub fn records(&self, name: &Name, rtype: RecordType) -> Vec<&'z SourcedRecord> {
-        self.at(name)
-            .filter(|r| r.record.record_type() == rtype)
-            .collect()
+        self.at(name).filter(|r| r.record_type() == rtype).collect()
     }
 
     /// Whether `name` exists (holds data or has names below it) in a zone
     /// whose origin is at or above it.
     pub fn exists(&self, name: &Name) -> bool {
-        self.by_owner[self.first_at_or_below(name)..]
-            .iter()
-            .take_while(|(r, _)| name.zone_of(&r.record.name))
-            .any(|&(_, zone)| self.zones[zone].origin.zone_of(name))
+        self.at(name).next().is_some() || self.empty_non_terminals.contains(&name_key(name))
     }
 
     /// Whether `name` is at or below a zone cut of its zone (delegated away).
@@ -145,7 +164,7 @@ impl<'z> ZoneIndex<'z> {
     pub fn addresses(&self, name: &Name) -> Vec<IpAddr> {
         let owner = self.wildcard_for(name).unwrap_or_else(|| name.clone());
         self.at(&owner)
-            .filter_map(|r| match &r.record.data {
+            .filter_map(|r| match &r.data() {
                 RData::A(a) => Some(IpAddr::V4(a.0)),
                 RData::AAAA(a) => Some(IpAddr::V6(a.0)),
                 _ => None,
@@ -264,12 +283,12 @@ pub fn classify_owner(owner: &Name) -> ServiceOwner {
 // ------------------------------------------------------- SRV RRsets --
 
 /// One SRV record and where it was written.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct SrvRecord<'z> {
     /// The record.
     pub sourced: &'z SourcedRecord,
     /// Its RDATA.
-    pub srv: &'z SRV,
+    pub srv: SRV,
 }
 
 impl SrvRecord<'_> {
@@ -309,10 +328,10 @@ fn classify_owners<'z>(index: &ZoneIndex<'z>, out: &mut Vec<Finding>) -> Owners<
     let mut reported: HashSet<Name> = HashSet::new();
     for zone in &index.zones {
         for sourced in &zone.records {
-            let owner = &sourced.record.name;
+            let owner = &sourced.name();
             match classify_owner(owner) {
                 ServiceOwner::Federation { legacy, base } => {
-                    let RData::SRV(srv) = &sourced.record.data else {
+                    let RData::SRV(srv) = sourced.data() else {
                         continue;
                     };
                     let key = display_name(&base.to_lowercase());
@@ -543,7 +562,7 @@ fn wildcard_finding(index: &ZoneIndex<'_>, owner: &Name, wildcard: &Name) -> Fin
     let types: Vec<String> = {
         let mut t: Vec<String> = index
             .at(wildcard)
-            .map(|r| r.record.record_type().to_string())
+            .map(|r| r.record_type().to_string())
             .collect();
         t.sort();
         t.dedup();
@@ -650,9 +669,9 @@ fn check_rrset(
     }
     if let Some(r) = records
         .iter()
-        .find(|r| !SRV_TTL_RANGE.contains(&r.sourced.record.ttl))
+        .find(|r| !SRV_TTL_RANGE.contains(&r.sourced.ttl()))
     {
-        let ttl = r.sourced.record.ttl;
+        let ttl = r.sourced.ttl();
         let why = if ttl < *SRV_TTL_RANGE.start() {
             "peers look it up again on almost every request"
         } else {
@@ -752,9 +771,7 @@ fn check_target(index: &ZoneIndex<'_>, label: &str, r: &SrvRecord<'_>, out: &mut
         );
         return;
     }
-    let zone_origin = index
-        .zone_of(&r.sourced.record.name)
-        .map(|z| z.origin.clone());
+    let zone_origin = index.zone_of(&r.sourced.name()).map(|z| z.origin.clone());
     if let Some(origin) = zone_origin.as_ref()
         && let Some(meant) = forgotten_trailing_dot(target, origin)
     {
@@ -770,7 +787,7 @@ fn check_target(index: &ZoneIndex<'_>, label: &str, r: &SrvRecord<'_>, out: &mut
         return;
     }
     if let Some(cname) = index.records(target, RecordType::CNAME).first() {
-        let alias_of = match &cname.record.data {
+        let alias_of = match &cname.data() {
             RData::CNAME(c) => display_name(&c.0),
             _ => "?".into(),
         };
@@ -1051,9 +1068,9 @@ mod tests {
             records: records
                 .into_iter()
                 .enumerate()
-                .map(|(i, (owner, data))| SourcedRecord {
-                    record: Record::from_rdata(name(owner), 3600, data),
-                    place: Place::new(&file, i as u32 + 1, 1),
+                .map(|(i, (owner, data))| {
+                    let record = Record::from_rdata(name(owner), 3600, data);
+                    SourcedRecord::new(&record, Place::new(&file, i as u32 + 1, 1)).unwrap()
                 })
                 .collect(),
             matrix: Vec::new(),
@@ -1474,11 +1491,11 @@ mod tests {
     #[test]
     fn srv024_ttl() {
         let mut z = zone(good());
-        z.records[0].record.ttl = 30;
+        z.records[0].set_ttl(30);
         assert!(rules(&z, &server("example.org")).contains(&Rule::Srv024));
-        z.records[0].record.ttl = 60;
+        z.records[0].set_ttl(60);
         assert!(!rules(&z, &server("example.org")).contains(&Rule::Srv024));
-        z.records[0].record.ttl = 86_401;
+        z.records[0].set_ttl(86_401);
         assert!(rules(&z, &server("example.org")).contains(&Rule::Srv024));
     }
 

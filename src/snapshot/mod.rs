@@ -25,7 +25,7 @@ use hickory_proto::rr::{Name, RData, Record, RecordType};
 use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
 
 use crate::zone::owner_index::OwnerIndex;
-use crate::zone::{MatrixDelegation, Zone};
+use crate::zone::{MatrixDelegation, SourcedRecord, Zone};
 use history::ZoneHistory;
 use name_key::label_offsets;
 pub use name_key::{NameKey, name_key};
@@ -84,26 +84,23 @@ impl Node {
     /// at least one). RRSIGs join the RRset they cover; a signature whose
     /// RRset is absent is still zone data, kept as an RRSIG set (served on
     /// RRSIG queries).
-    fn build(records: &[&Record], scratch: &mut Vec<u8>) -> Result<Node, String> {
-        let owner = records
+    fn build(records: &[&SourcedRecord], scratch: &mut Vec<u8>) -> Result<Node, String> {
+        let owner: Box<[u8]> = records
             .first()
-            .map(|r| wire_name(&r.name))
+            .map(|r| r.owner_wire().into())
             .unwrap_or_default();
-        let is_rrsig = |r: &&&Record| r.record_type() == RecordType::RRSIG;
-        let data: Vec<&Record> = records.iter().copied().filter(|r| !is_rrsig(&r)).collect();
+        let is_rrsig = |r: &&&SourcedRecord| r.record_type() == RecordType::RRSIG;
+        let data: Vec<&SourcedRecord> = records.iter().copied().filter(|r| !is_rrsig(&r)).collect();
         let types = data.chunk_by(|a, b| a.record_type() == b.record_type());
         let mut rrsets: Vec<RRset> = Vec::with_capacity(types.clone().count());
         for set in types {
             rrsets.push(RRset::from_records(set, scratch)?);
         }
-        let mut orphans: Vec<&Record> = Vec::new();
+        let mut orphans: Vec<&SourcedRecord> = Vec::new();
         for sig in records.iter().filter(is_rrsig) {
-            let covered = match &sig.data {
-                RData::DNSSEC(DNSSECRData::RRSIG(rrsig)) => rrsig.input().type_covered,
-                _ => RecordType::RRSIG,
-            };
+            let covered = rrsig_type_covered(sig.rdata_wire());
             match rrsets.iter_mut().find(|s| s.rtype == covered) {
-                Some(set) => set.push_rrsig((*sig).clone()),
+                Some(set) => set.push_rrsig(sig.record()),
                 None => orphans.push(sig),
             }
         }
@@ -171,29 +168,23 @@ impl ZoneSnapshot {
         // NSEC3 records and their signatures live apart from the name tree:
         // their owners are hashes, not names of the zone (RFC 5155 7.2.8).
         let mut nsec3_list: Vec<Node> = Vec::new();
-        let mut group: Vec<Record> = Vec::new();
+        let mut group: Vec<SourcedRecord> = Vec::new();
         let mut scratch = Vec::new();
         while let Some((key, len)) = runs.pop() {
             group.clear();
-            group.extend(
-                records
-                    .drain(records.len().saturating_sub(len)..)
-                    .map(|r| r.record),
-            );
+            group.extend(records.drain(records.len().saturating_sub(len)..));
             // Give memory back in steps of an eighth, so the list and the
             // nodes built from it are never both whole.
             if records.capacity() - records.len() > records.capacity() / 8 + 64 {
                 records.shrink_to_fit();
                 runs.shrink_to_fit();
             }
-            let is_nsec3_side = |r: &Record| match &r.data {
-                RData::DNSSEC(DNSSECRData::NSEC3(_)) => true,
-                RData::DNSSEC(DNSSECRData::RRSIG(sig)) => {
-                    sig.input().type_covered == RecordType::NSEC3
-                }
+            let is_nsec3_side = |r: &SourcedRecord| match r.record_type() {
+                RecordType::NSEC3 => true,
+                RecordType::RRSIG => rrsig_type_covered(r.rdata_wire()) == RecordType::NSEC3,
                 _ => false,
             };
-            let (nsec3_side, names_side): (Vec<&Record>, Vec<&Record>) =
+            let (nsec3_side, names_side): (Vec<&SourcedRecord>, Vec<&SourcedRecord>) =
                 group.iter().partition(|r| is_nsec3_side(r));
             if !nsec3_side.is_empty() {
                 nsec3_list.push(Node::build(&nsec3_side, &mut scratch)?);
@@ -419,16 +410,12 @@ impl ZoneSnapshot {
     }
 }
 
-/// `name` in uncompressed wire form, case kept.
-fn wire_name(name: &Name) -> Box<[u8]> {
-    let mut out = Vec::with_capacity(name.len() + 2);
-    for label in name.iter() {
-        // Labels of a valid Name are at most 63 octets.
-        out.push(label.len() as u8);
-        out.extend_from_slice(label);
+/// The type an RRSIG covers: the first field of its RDATA (RFC 4034 3.1).
+fn rrsig_type_covered(rdata: &[u8]) -> RecordType {
+    match rdata {
+        [high, low, ..] => RecordType::from(u16::from_be_bytes([*high, *low])),
+        _ => RecordType::RRSIG,
     }
-    out.push(0);
-    out.into_boxed_slice()
 }
 
 /// Rearranges `items` so that `items[j]` becomes the old `items[order[j]]`,

@@ -9,9 +9,9 @@
 //! answers come from the answer cache and never decode.
 
 use hickory_proto::rr::{Name, RData, Record, RecordType};
-use hickory_proto::serialize::binary::{
-    BinDecoder, BinEncodable, BinEncoder, NameEncoding, Restrict,
-};
+
+use crate::zone::SourcedRecord;
+use hickory_proto::serialize::binary::{BinDecoder, Restrict};
 
 /// All the records of one owner name and type, with one TTL (RFC 2181 5.2).
 ///
@@ -33,36 +33,27 @@ pub struct RRset {
 
 impl RRset {
     /// The set of `records` (one owner and type, at least one record): the
-    /// first record's TTL becomes the set's. The RDATA is encoded into
+    /// first record's TTL becomes the set's. The RDATA is gathered in
     /// `scratch` first, so the set allocates once, at its final size.
     pub(super) fn from_records(
-        records: &[&Record],
+        records: &[&SourcedRecord],
         scratch: &mut Vec<u8>,
     ) -> Result<RRset, String> {
         let Some(first) = records.first() else {
             return Err("an RRset needs a record".to_owned());
         };
-        let rtype = first.record_type();
         scratch.clear();
         for record in records {
-            let start = scratch.len();
-            scratch.extend_from_slice(&[0, 0]);
-            let mut encoder = BinEncoder::new(scratch);
-            encoder.set_name_encoding(NameEncoding::Uncompressed);
-            encoder.set_offset(start + 2);
-            let emitted = record.data.emit(&mut encoder);
-            let len = scratch.len() - start - 2;
-            match (emitted, u16::try_from(len)) {
-                (Ok(()), Ok(len)) => scratch[start..start + 2].copy_from_slice(&len.to_be_bytes()),
-                (Err(e), _) => return Err(format!("{} {rtype}: {e}", record.name)),
-                (_, Err(_)) => {
-                    return Err(format!("{} {rtype}: RDATA over 65535 octets", record.name));
-                }
-            }
+            let rdata = record.rdata_wire();
+            // SourcedRecord holds at most 65535 octets of RDATA.
+            let len = u16::try_from(rdata.len())
+                .map_err(|_| format!("{}: RDATA over 65535 octets", record.place))?;
+            scratch.extend_from_slice(&len.to_be_bytes());
+            scratch.extend_from_slice(rdata);
         }
         Ok(RRset {
-            rtype,
-            ttl: first.ttl,
+            rtype: first.record_type(),
+            ttl: first.ttl(),
             rdata: scratch.as_slice().into(),
             rrsigs: Vec::new(),
         })
@@ -157,6 +148,11 @@ mod tests {
         Record::from_rdata(Name::from_str(owner).unwrap(), 300, data)
     }
 
+    fn sourced(record: &Record) -> SourcedRecord {
+        let file: std::sync::Arc<str> = std::sync::Arc::from("t.zone");
+        SourcedRecord::new(record, crate::zone::Place::file(&file)).unwrap()
+    }
+
     #[test]
     fn records_decode_back_to_what_was_stored_with_case_kept() {
         let cases = [
@@ -172,7 +168,7 @@ mod tests {
         ];
         for (rtype, text) in cases {
             let original = record("Www.example.org.", rtype, text);
-            let set = RRset::from_records(&[&original], &mut Vec::new()).unwrap();
+            let set = RRset::from_records(&[&sourced(&original)], &mut Vec::new()).unwrap();
             let owner = Name::from_str("Www.example.org.").unwrap();
             let back: Vec<Record> = set.records(&owner).collect();
             assert_eq!(back, vec![original], "{rtype} {text}");
@@ -184,6 +180,7 @@ mod tests {
         let mut first = record("a.example.org.", RecordType::A, "192.0.2.1");
         first.ttl = 60;
         let second = record("a.example.org.", RecordType::A, "192.0.2.2");
+        let (first, second) = (sourced(&first), sourced(&second));
         let set = RRset::from_records(&[&first, &second], &mut Vec::new()).unwrap();
         assert_eq!(set.len(), 2);
         assert_eq!(set.ttl, 60);
@@ -200,7 +197,7 @@ mod tests {
     #[test]
     fn an_a_record_costs_its_address_and_a_length() {
         let a = record("a.example.org.", RecordType::A, "192.0.2.1");
-        let set = RRset::from_records(&[&a], &mut Vec::new()).unwrap();
+        let set = RRset::from_records(&[&sourced(&a)], &mut Vec::new()).unwrap();
         assert_eq!(&*set.rdata, [0, 4, 192, 0, 2, 1]);
     }
 }

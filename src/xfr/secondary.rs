@@ -292,13 +292,17 @@ async fn refresh(
             },
         };
         let source: Arc<str> = Arc::from(format!("<{kind} from {primary}>"));
-        let records: Vec<_> = records
-            .into_iter()
-            .map(|record| SourcedRecord {
-                record,
-                place: Place::file(&source),
-            })
+        let records: Result<Vec<_>, String> = records
+            .iter()
+            .map(|record| SourcedRecord::new(record, Place::file(&source)))
             .collect();
+        let records = match records {
+            Ok(records) => records,
+            Err(e) => {
+                errors.push(format!("{kind} from {primary}: {e}"));
+                continue;
+            }
+        };
         let new_zone = Zone {
             origin: zone.zone.clone(),
             records,
@@ -379,7 +383,7 @@ pub fn write_disk_copy(path: &Path, zone: &Zone) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let records: Vec<_> = zone.records.iter().map(|r| r.record.clone()).collect();
+    let records: Vec<_> = zone.records.iter().map(|r| r.record().clone()).collect();
     let text = write_master(&zone.origin, &records);
     let tmp = path.with_extension("zone.tmp");
     {

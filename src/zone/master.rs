@@ -575,7 +575,7 @@ fn parse_record(
         .map_err(|e| state.error(entry, rdata_start + e.offset, e.message))?;
     // Record::from_rdata gives class IN, the only class fedns accepts.
     let record = Record::from_rdata(owner, ttl, rdata);
-    Ok(SourcedRecord { record, place })
+    SourcedRecord::new(&record, place.clone()).map_err(|message| ZoneError::new(place, message))
 }
 
 /// Reads the optional TTL and class fields; returns the TTL and the tokens
@@ -740,7 +740,7 @@ mod tests {
     fn summary(records: &[SourcedRecord]) -> Vec<(Name, u32, RData)> {
         records
             .iter()
-            .map(|r| (r.record.name.clone(), r.record.ttl, r.record.data.clone()))
+            .map(|r| (r.name().clone(), r.ttl(), r.data().clone()))
             .collect()
     }
 
@@ -771,29 +771,26 @@ big\tIN\tTXT\t\"big-txt-record-0-xxxx\"
         assert!(
             records
                 .iter()
-                .all(|r| r.record.ttl == 3600 && r.record.dns_class == DNSClass::IN)
+                .all(|r| r.ttl() == 3600 && r.record().dns_class == DNSClass::IN)
         );
         assert!(records.iter().all(|r| r.place.file.as_ref() == FILE));
-        let RData::SOA(soa) = &records[0].record.data else {
+        let RData::SOA(soa) = &records[0].data() else {
             panic!("{:?}", records[0])
         };
-        assert_eq!(records[0].record.name, origin());
+        assert_eq!(records[0].name(), origin());
         assert_eq!(soa.mname, name("ns1.example.test."));
         assert_eq!(
             (soa.serial, soa.refresh, soa.retry, soa.expire, soa.minimum),
             (2024010101, 7200, 3600, 1209600, 3600)
         );
-        assert_eq!(records[1].record.record_type(), RecordType::NS);
+        assert_eq!(records[1].record_type(), RecordType::NS);
+        assert_eq!(records[2].name(), name("_matrix-fed._tcp.example.test."));
         assert_eq!(
-            records[2].record.name,
-            name("_matrix-fed._tcp.example.test.")
-        );
-        assert_eq!(
-            records[2].record.data,
+            records[2].data(),
             RData::SRV(SRV::new(10, 0, 443, name("synapse.example.test.")))
         );
         assert_eq!(
-            records[3].record.data,
+            records[3].data(),
             RData::TXT(TXT::new(vec!["big-txt-record-0-xxxx".to_owned()]))
         );
     }
@@ -808,7 +805,7 @@ big\tIN\tTXT\t\"big-txt-record-0-xxxx\"
              @ A 192.0.2.4\n   \
                300 A 192.0.2.5\n",
         );
-        let owners: Vec<_> = records.iter().map(|r| r.record.name.clone()).collect();
+        let owners: Vec<_> = records.iter().map(|r| r.name().clone()).collect();
         assert_eq!(
             owners,
             vec![
@@ -823,7 +820,7 @@ big\tIN\tTXT\t\"big-txt-record-0-xxxx\"
             places(&records),
             vec![(2, 1), (3, 2), (4, 1), (5, 1), (6, 4)]
         );
-        assert_eq!(records[4].record.ttl, 300);
+        assert_eq!(records[4].ttl(), 300);
     }
 
     #[test]
@@ -854,7 +851,7 @@ big\tIN\tTXT\t\"big-txt-record-0-xxxx\"
              d CLASS1 60 A 192.0.2.4\n\
              e A 192.0.2.5\n",
         );
-        let ttls: Vec<_> = records.iter().map(|r| r.record.ttl).collect();
+        let ttls: Vec<_> = records.iter().map(|r| r.ttl()).collect();
         assert_eq!(ttls, vec![300, 120, 3600, 60, 3600]);
     }
 
@@ -862,7 +859,7 @@ big\tIN\tTXT\t\"big-txt-record-0-xxxx\"
     fn without_ttl_directive_the_last_explicit_ttl_is_the_default() {
         let records =
             parse("a 300 A 192.0.2.1\nb A 192.0.2.2\n$TTL 60\nc 10 A 192.0.2.3\nd A 192.0.2.4\n");
-        let ttls: Vec<_> = records.iter().map(|r| r.record.ttl).collect();
+        let ttls: Vec<_> = records.iter().map(|r| r.ttl()).collect();
         assert_eq!(ttls, vec![300, 300, 10, 60]);
     }
 
@@ -887,7 +884,7 @@ big\tIN\tTXT\t\"big-txt-record-0-xxxx\"
         );
         assert_error("$TTL 4294967296\n", 1, 6, "too large");
         assert_error("$TTL 1x\n", 1, 6, "not a time period");
-        assert_eq!(parse("a 2147483647 A 192.0.2.1")[0].record.ttl, MAX_TTL);
+        assert_eq!(parse("a 2147483647 A 192.0.2.1")[0].ttl(), MAX_TTL);
     }
 
     #[test]
@@ -978,12 +975,12 @@ big\tIN\tTXT\t\"big-txt-record-0-xxxx\"
              u TXT semi\\;colon\n",
         );
         assert_eq!(places(&records), vec![(3, 1), (5, 1)]);
-        let RData::TXT(txt) = &records[0].record.data else {
+        let RData::TXT(txt) = &records[0].data() else {
             panic!()
         };
         let strings: Vec<&[u8]> = txt.txt_data.iter().map(|s| &**s).collect();
         assert_eq!(strings, vec![&b"a;b(c)"[..], b"d\"e", b"f"]);
-        let RData::TXT(txt) = &records[1].record.data else {
+        let RData::TXT(txt) = &records[1].data() else {
             panic!()
         };
         assert_eq!(&*txt.txt_data[0], b"semi;colon");
@@ -1043,8 +1040,8 @@ big\tIN\tTXT\t\"big-txt-record-0-xxxx\"
     #[test]
     fn generic_rdata_and_crlf_lines() {
         let records = parse("$TTL 60\r\nx TYPE65280 \\# 2 ABCD\r\ny A \\# 4 C0000201\r\n");
-        assert_eq!(records[0].record.record_type(), RecordType::Unknown(65280));
-        assert_eq!(records[1].record.data, a([192, 0, 2, 1]));
+        assert_eq!(records[0].record_type(), RecordType::Unknown(65280));
+        assert_eq!(records[1].data(), a([192, 0, 2, 1]));
     }
 
     #[test]
@@ -1061,7 +1058,7 @@ big\tIN\tTXT\t\"big-txt-record-0-xxxx\"
             &[("zones/sub/hosts.inc", hosts), ("zones/more.inc", more)],
         )
         .unwrap_or_else(|e| panic!("{e}"));
-        let owners: Vec<_> = records.iter().map(|r| r.record.name.to_string()).collect();
+        let owners: Vec<_> = records.iter().map(|r| r.name().to_string()).collect();
         assert_eq!(
             owners,
             vec![
@@ -1086,7 +1083,7 @@ big\tIN\tTXT\t\"big-txt-record-0-xxxx\"
                 (FILE.to_owned(), 5),
             ]
         );
-        assert_eq!(records[1].record.ttl, 60);
+        assert_eq!(records[1].ttl(), 60);
     }
 
     #[test]
@@ -1163,7 +1160,7 @@ big\tIN\tTXT\t\"big-txt-record-0-xxxx\"
         let records = parse_master("$TTL 60\n$INCLUDE hosts.inc\n", &file, &origin());
         std::fs::remove_dir_all(&dir).unwrap();
         let records = records.unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(records[0].record.name, name("www.example.test."));
+        assert_eq!(records[0].name(), name("www.example.test."));
         assert!(records[0].place.file.ends_with("hosts.inc"));
     }
 
@@ -1217,11 +1214,11 @@ odd\.label\032x TXT "\000\255\"\\"
         let parsed = parse(REALISTIC);
         // Two directives, and CDS takes two lines.
         assert_eq!(parsed.len(), REALISTIC.lines().count() - 3);
-        let records: Vec<Record> = parsed.iter().map(|r| r.record.clone()).collect();
+        let records: Vec<Record> = parsed.iter().map(|r| r.record().clone()).collect();
         let written = write_master(&origin(), &records);
         let again = parse_master_with(&written, &file(), &Name::root(), &reader(&[]))
             .unwrap_or_else(|e| panic!("{e}\n{written}"));
-        let again: Vec<Record> = again.into_iter().map(|r| r.record).collect();
+        let again: Vec<Record> = again.into_iter().map(|r| r.record()).collect();
         assert_eq!(again, records, "{written}");
         let exact = |records: &[Record]| -> Vec<String> {
             records
@@ -1237,7 +1234,7 @@ odd\.label\032x TXT "\000\255\"\\"
     fn write_master_writes_one_absolute_record_per_line() {
         let records =
             parse("$TTL 60\nwww A 192.0.2.1\nt TXT \"a b\"\nx TYPE65280 \\# 1 ff\nh HTTPS 0 svc\n");
-        let records: Vec<Record> = records.into_iter().map(|r| r.record).collect();
+        let records: Vec<Record> = records.into_iter().map(|r| r.record()).collect();
         let written = write_master(&origin(), &records);
         let mut lines = written.lines();
         assert_eq!(lines.next(), Some("$ORIGIN example.test."));

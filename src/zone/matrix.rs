@@ -79,13 +79,14 @@ impl MatrixDelegation {
         owners
             .iter()
             .flat_map(|owner| {
-                self.targets.iter().map(move |t| SourcedRecord {
-                    record: Record::from_rdata(
+                self.targets.iter().filter_map(move |t| {
+                    let record = Record::from_rdata(
                         owner.clone(),
                         ttl,
                         RData::SRV(SRV::new(t.priority, t.weight, t.port, t.target.clone())),
-                    ),
-                    place: self.place.clone(),
+                    );
+                    // An SRV record with a valid target name always encodes.
+                    SourcedRecord::new(&record, self.place.clone()).ok()
                 })
             })
             .collect()
@@ -124,16 +125,12 @@ mod tests {
     #[test]
     fn expands_to_fed_and_legacy_srv() {
         let records = delegation(true).srv_records(300);
-        let owners: Vec<String> = records.iter().map(|r| r.record.name.to_string()).collect();
+        let owners: Vec<String> = records.iter().map(|r| r.name().to_string()).collect();
         assert_eq!(
             owners,
             ["_matrix-fed._tcp.example.org.", "_matrix._tcp.example.org."]
         );
-        assert!(
-            records
-                .iter()
-                .all(|r| r.record.ttl == 300 && r.place.line == 3)
-        );
+        assert!(records.iter().all(|r| r.ttl() == 300 && r.place.line == 3));
     }
 
     #[test]
@@ -141,7 +138,7 @@ mod tests {
         let records = delegation(false).srv_records(300);
         assert_eq!(records.len(), 1);
         assert_eq!(
-            records[0].record.name.to_string(),
+            records[0].name().to_string(),
             "_matrix-fed._tcp.example.org."
         );
     }

@@ -14,6 +14,7 @@ pub mod matrix;
 pub mod owner_index;
 pub mod place;
 pub mod rdata_text;
+pub mod record;
 pub mod toml_write;
 pub mod toml_zone;
 pub mod validate;
@@ -26,18 +27,10 @@ pub use error::{ZoneError, ZoneErrors};
 pub use load::{ZoneDirLoad, load_zone_file, load_zones_dir};
 pub use matrix::MatrixDelegation;
 pub use place::Place;
+pub use record::SourcedRecord;
 
 /// The largest TTL a record may carry (RFC 2181 section 8: 2^31 - 1).
 pub const MAX_TTL: u32 = 0x7fff_ffff;
-
-/// One resource record and where it was written.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SourcedRecord {
-    /// The record, with an absolute owner name and class IN.
-    pub record: Record,
-    /// Where it came from (for errors and lint findings).
-    pub place: Place,
-}
 
 /// A zone as loaded from one source, before indexing.
 ///
@@ -60,16 +53,17 @@ pub struct Zone {
 
 impl Zone {
     /// The SOA record at the apex, if the zone has one.
-    pub fn soa(&self) -> Option<&Record> {
+    pub fn soa(&self) -> Option<Record> {
         self.records
             .iter()
-            .map(|r| &r.record)
-            .find(|r| r.record_type() == RecordType::SOA && r.name == self.origin)
+            .filter(|r| r.record_type() == RecordType::SOA)
+            .map(SourcedRecord::record)
+            .find(|r| r.name == self.origin)
     }
 
     /// The SOA serial, if the zone has an SOA.
     pub fn serial(&self) -> Option<u32> {
-        self.soa().and_then(|r| match &r.data {
+        self.soa().and_then(|r| match r.data {
             hickory_proto::rr::RData::SOA(soa) => Some(soa.serial),
             _ => None,
         })

@@ -7,10 +7,10 @@
 //! case-insensitively) packed in one arena, and each record is a 12-byte
 //! entry sorted by (owner, type, position in the zone).
 
-use hickory_proto::rr::{LowerName, Name};
+use hickory_proto::rr::Name;
 
 use super::SourcedRecord;
-use crate::snapshot::name_key::write_name_key;
+use crate::snapshot::name_key::{label_offsets, name_key};
 
 /// One record in the index.
 #[derive(Clone, Copy, Debug)]
@@ -26,7 +26,7 @@ pub struct Entry {
 
 /// Records sorted by (owner, type, position): owners and RRsets are runs
 /// of neighbours, and records of one RRset keep their zone order.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct OwnerIndex {
     arena: Vec<u8>,
     entries: Vec<Entry>,
@@ -40,20 +40,21 @@ impl OwnerIndex {
     pub fn new(records: &[SourcedRecord], origin: &Name) -> Result<OwnerIndex, String> {
         let too_big =
             || format!("zone {origin} is too large to index (2^32 records or octets of names)");
-        let origin = LowerName::new(origin);
+        let origin = name_key(origin);
         let mut arena = Vec::new();
         let mut entries = Vec::with_capacity(records.len());
         let mut in_zone = Vec::with_capacity(records.len());
         let mut key = Vec::new();
         for (i, sourced) in records.iter().enumerate() {
-            let record = &sourced.record;
-            in_zone.push(origin.zone_of(&LowerName::new(&record.name)));
-            write_name_key(&record.name, &mut key);
+            // Length octets are below 64, so only the letters of labels change.
+            key.clear();
+            key.extend(sourced.owner_wire().iter().map(u8::to_ascii_lowercase));
+            in_zone.push(label_offsets(&key).any(|at| key[at..] == *origin));
             entries.push(Entry {
                 key_at: u32::try_from(arena.len()).map_err(|_| too_big())?,
                 // A name's wire form is at most 255 octets (RFC 1035 2.3.4).
                 key_len: u8::try_from(key.len()).map_err(|_| too_big())?,
-                rtype: u16::from(record.record_type()),
+                rtype: u16::from(sourced.record_type()),
                 record: u32::try_from(i).map_err(|_| too_big())?,
             });
             arena.extend_from_slice(&key);
@@ -88,6 +89,16 @@ impl OwnerIndex {
     /// Every entry, sorted.
     pub fn entries(&self) -> &[Entry] {
         &self.entries
+    }
+
+    /// The entries of the owner keyed `key` (a lower-cased wire name).
+    pub fn find(&self, key: &[u8]) -> &[Entry] {
+        let start = self.entries.partition_point(|e| self.key(e) < key);
+        let len = self.entries[start..]
+            .iter()
+            .take_while(|e| self.key(e) == key)
+            .count();
+        &self.entries[start..start + len]
     }
 
     /// Runs of entries with the same owner.

@@ -53,7 +53,9 @@ pub fn write_toml_zone_with_comments(zone: &Zone, source: &str) -> String {
     let mut used: HashSet<u32> = HashSet::new();
     let parts = Parts::of(zone);
     // The apex as the SOA spells it (the origin may differ in case).
-    let origin = parts.soa.map_or(&zone.origin, |soa| &soa.record.name);
+    let origin = &parts
+        .soa
+        .map_or_else(|| zone.origin.clone(), |soa| soa.name());
     let mut out = String::new();
 
     if !comments.top.is_empty() {
@@ -101,7 +103,7 @@ pub fn toml_problems(zone: &Zone) -> Vec<ZoneError> {
     let mut problems = Vec::new();
     let apex_soa = apex_soa_index(zone);
     for (i, sourced) in zone.records.iter().enumerate() {
-        let record = &sourced.record;
+        let record = &sourced.record();
         let mut problem = |message: String| {
             problems.push(ZoneError::new(sourced.place.clone(), message));
         };
@@ -159,7 +161,7 @@ pub fn toml_problems(zone: &Zone) -> Vec<ZoneError> {
 /// The records of a zone as sorted master-file lines (exact case, TTL,
 /// type and RDATA): two zones hold the same records when these are equal.
 pub fn record_lines(origin: &Name, records: &[SourcedRecord]) -> Vec<String> {
-    let records: Vec<Record> = records.iter().map(|r| r.record.clone()).collect();
+    let records: Vec<Record> = records.iter().map(|r| r.record().clone()).collect();
     let mut lines: Vec<String> = super::master::write_master(origin, &records)
         .lines()
         .skip(1) // $ORIGIN
@@ -178,11 +180,11 @@ pub fn canonical_order(zone: &Zone) -> Vec<Record> {
     order.sort_by(|(i, a), (j, b)| {
         (Some(*i) != apex_soa)
             .cmp(&(Some(*j) != apex_soa))
-            .then_with(|| a.record.name.cmp(&b.record.name))
-            .then_with(|| a.record.name.cmp_case(&b.record.name))
-            .then_with(|| type_rank(a.record.record_type()).cmp(&type_rank(b.record.record_type())))
+            .then_with(|| a.name().cmp(&b.name()))
+            .then_with(|| a.name().cmp_case(&b.name()))
+            .then_with(|| type_rank(a.record_type()).cmp(&type_rank(b.record_type())))
     });
-    order.into_iter().map(|(_, r)| r.record.clone()).collect()
+    order.into_iter().map(|(_, r)| r.record().clone()).collect()
 }
 
 // ---------------------------------------------------------------------------
@@ -225,7 +227,7 @@ impl<'z> Parts<'z> {
 fn apex_soa_index(zone: &Zone) -> Option<usize> {
     zone.records
         .iter()
-        .position(|r| r.record.record_type() == RecordType::SOA && r.record.name == zone.origin)
+        .position(|r| r.record_type() == RecordType::SOA && r.name() == zone.origin)
 }
 
 /// The indices of the records that `[[matrix]]` sections expanded into, and
@@ -239,12 +241,12 @@ fn matrix_records(zone: &Zone) -> (HashSet<usize>, Vec<(&MatrixDelegation, Optio
             let found = zone.records.iter().enumerate().position(|(i, r)| {
                 !taken.contains(&i)
                     && r.place == delegation.place
-                    && r.record.name.cmp_case(&expected.record.name).is_eq()
-                    && r.record.data == expected.record.data
+                    && r.name().cmp_case(&expected.name()).is_eq()
+                    && r.data() == expected.data()
             });
             if let Some(i) = found {
                 taken.insert(i);
-                ttl = ttl.or(zone.records.get(i).map(|r| r.record.ttl));
+                ttl = ttl.or(zone.records.get(i).map(|r| r.ttl()));
             }
         }
         sections.push((delegation, ttl));
@@ -256,7 +258,7 @@ fn matrix_records(zone: &Zone) -> (HashSet<usize>, Vec<(&MatrixDelegation, Optio
 fn most_common_ttl<'r>(records: impl Iterator<Item = &'r SourcedRecord>) -> Option<u32> {
     let mut counts: HashMap<u32, usize> = HashMap::new();
     for r in records {
-        *counts.entry(r.record.ttl).or_default() += 1;
+        *counts.entry(r.ttl()).or_default() += 1;
     }
     counts
         .into_iter()
@@ -266,7 +268,7 @@ fn most_common_ttl<'r>(records: impl Iterator<Item = &'r SourcedRecord>) -> Opti
 
 /// One `[[record]]` table: one owner, one TTL.
 struct Table<'z> {
-    owner: &'z Name,
+    owner: Name,
     ttl: u32,
     records: Vec<&'z SourcedRecord>,
 }
@@ -276,11 +278,11 @@ fn tables<'z>(records: &[&'z SourcedRecord], default_ttl: u32) -> Vec<Table<'z>>
     let mut index: HashMap<(String, u32), usize> = HashMap::new();
     let mut out: Vec<Table<'z>> = Vec::new();
     for &sourced in records {
-        let key = (format_name(&sourced.record.name), sourced.record.ttl);
+        let key = (format_name(&sourced.name()), sourced.ttl());
         let i = *index.entry(key).or_insert_with(|| {
             out.push(Table {
-                owner: &sourced.record.name,
-                ttl: sourced.record.ttl,
+                owner: sourced.name(),
+                ttl: sourced.ttl(),
                 records: Vec::new(),
             });
             out.len() - 1
@@ -291,16 +293,14 @@ fn tables<'z>(records: &[&'z SourcedRecord], default_ttl: u32) -> Vec<Table<'z>>
     }
     out.sort_by(|a, b| {
         a.owner
-            .cmp(b.owner)
-            .then_with(|| a.owner.cmp_case(b.owner))
+            .cmp(&b.owner)
+            .then_with(|| a.owner.cmp_case(&b.owner))
             .then_with(|| (a.ttl != default_ttl).cmp(&(b.ttl != default_ttl)))
             .then_with(|| a.ttl.cmp(&b.ttl))
     });
     for table in &mut out {
         // Stable: the records of one type keep their source order.
-        table
-            .records
-            .sort_by_key(|r| type_rank(r.record.record_type()));
+        table.records.sort_by_key(|r| type_rank(r.record_type()));
     }
     out
 }
@@ -333,18 +333,18 @@ impl Table<'_> {
         let _ = writeln!(
             out,
             "name = {}",
-            toml_string(&relative_name(self.owner, origin))
+            toml_string(&relative_name(&self.owner, origin))
         );
         if self.ttl != default_ttl {
             let _ = writeln!(out, "ttl = {}", duration_value(self.ttl));
         }
         let mut i = 0;
         while let Some(first) = self.records.get(i) {
-            let rtype = first.record.record_type();
+            let rtype = first.record_type();
             let values: Vec<String> = self.records[i..]
                 .iter()
-                .take_while(|r| r.record.record_type() == rtype)
-                .map(|r| rdata_value(&r.record.data, origin))
+                .take_while(|r| r.record_type() == rtype)
+                .map(|r| rdata_value(&r.data(), origin))
                 .collect();
             i += values.len();
             let key = type_mnemonic(rtype);
@@ -363,7 +363,7 @@ impl Table<'_> {
 
 fn soa_table(soa: &SourcedRecord, origin: &Name, default_ttl: u32) -> String {
     let mut out = String::from("[soa]\n");
-    let RData::SOA(data) = &soa.record.data else {
+    let RData::SOA(data) = &soa.data() else {
         return out;
     };
     let rname = rname_text(&data.rname, origin);
@@ -382,8 +382,8 @@ fn soa_table(soa: &SourcedRecord, origin: &Name, default_ttl: u32) -> String {
     ] {
         let _ = writeln!(out, "{key} = {}", duration_value(value));
     }
-    if soa.record.ttl != default_ttl {
-        let _ = writeln!(out, "ttl = {}", duration_value(soa.record.ttl));
+    if soa.ttl() != default_ttl {
+        let _ = writeln!(out, "ttl = {}", duration_value(soa.ttl()));
     }
     out
 }

@@ -227,10 +227,10 @@ impl<'t> Walker<'t> {
             i32::try_from(expire?).ok()?,
             minimum?,
         );
-        Some(SourcedRecord {
-            record: Record::from_rdata(origin.clone(), ttl?, RData::SOA(soa)),
-            place: self.place(value.span()),
-        })
+        let record = Record::from_rdata(origin.clone(), ttl?, RData::SOA(soa));
+        SourcedRecord::new(&record, self.place(value.span()))
+            .map_err(|e| self.error(value.span(), e))
+            .ok()
     }
 
     fn record(
@@ -281,10 +281,11 @@ impl<'t> Walker<'t> {
                 continue;
             }
             for (rdata, span) in self.rdatas(rtype, value, origin) {
-                out.push(SourcedRecord {
-                    record: Record::from_rdata(owner.clone(), ttl, rdata),
-                    place: self.place(span),
-                });
+                let record = Record::from_rdata(owner.clone(), ttl, rdata);
+                match SourcedRecord::new(&record, self.place(span.clone())) {
+                    Ok(sourced) => out.push(sourced),
+                    Err(e) => self.error(span, e),
+                }
             }
         }
         out
@@ -691,16 +692,16 @@ mod tests {
         let synapse: Vec<_> = zone
             .records
             .iter()
-            .filter(|r| r.record.name.to_string() == "synapse.example.org.")
+            .filter(|r| r.name().to_string() == "synapse.example.org.")
             .collect();
         assert_eq!(synapse.len(), 2);
-        assert!(synapse.iter().all(|r| r.record.ttl == 300));
+        assert!(synapse.iter().all(|r| r.ttl() == 300));
         assert_eq!(synapse[0].place.line, 16);
         let srv: Vec<String> = zone
             .records
             .iter()
-            .filter(|r| r.record.record_type() == RecordType::SRV)
-            .map(|r| r.record.name.to_string())
+            .filter(|r| r.record_type() == RecordType::SRV)
+            .map(|r| r.name().to_string())
             .collect();
         assert_eq!(
             srv,
@@ -721,7 +722,7 @@ mod tests {
     fn long_txt_is_split_into_255_byte_strings() {
         let long = "a".repeat(600);
         let zone = load(&format!("[[record]]\nname = \"t\"\nTXT = [\"{long}\"]\n")).unwrap();
-        let txt = zone.records.iter().find_map(|r| match &r.record.data {
+        let txt = zone.records.iter().find_map(|r| match &r.data() {
             RData::TXT(t) => Some(t.clone()),
             _ => None,
         });

@@ -5,12 +5,13 @@
 //! of the offending record, so that a zone which fails here never reaches a
 //! snapshot and never replaces one that is serving.
 
-use hickory_proto::rr::{LowerName, RecordType};
+use hickory_proto::rr::RecordType;
 
 use super::error::{ZoneError, ZoneErrors};
 use super::owner_index::{Entry, OwnerIndex};
 use super::place::Place;
-use super::{MAX_TTL, Zone};
+use super::{MAX_TTL, SourcedRecord, Zone};
+use crate::snapshot::name_key::name_key;
 
 /// Checks `zone` against the zone invariants listed on [`Zone`].
 ///
@@ -22,7 +23,7 @@ pub fn validate_zone(zone: &Zone) -> Result<(), ZoneErrors> {
     // (record index, error): sorted by record at the end, so errors come in
     // the order of the zone text whatever the order the checks ran in.
     let mut errors: Vec<(usize, ZoneError)> = Vec::new();
-    let origin = LowerName::new(&zone.origin);
+    let origin_key = name_key(&zone.origin);
     let file_place = || match &zone.source {
         Some(path) => Place::file(&std::sync::Arc::from(path.display().to_string())),
         None => Place::file(&std::sync::Arc::from(format!("<zone {}>", zone.origin))),
@@ -36,28 +37,29 @@ pub fn validate_zone(zone: &Zone) -> Result<(), ZoneErrors> {
 
     // Record by record: the owner is ours, the TTL fits, the SOA is at the apex.
     for (i, sourced) in zone.records.iter().enumerate() {
-        let record = &sourced.record;
         let mut error =
             |message: String| errors.push((i, ZoneError::new(sourced.place.clone(), message)));
         if !index.in_zone(i) {
             error(format!(
                 "{} is outside the zone {} (names must end in the origin)",
-                record.name, zone.origin
+                sourced.name(),
+                zone.origin
             ));
             continue;
         }
-        if record.ttl > MAX_TTL {
+        if sourced.ttl() > MAX_TTL {
             error(format!(
                 "TTL {} is out of range (at most {MAX_TTL}, RFC 2181 section 8)",
-                record.ttl
+                sourced.ttl()
             ));
         }
-        let at_apex = LowerName::new(&record.name) == origin;
-        match record.record_type() {
+        let at_apex = sourced.owner_wire().eq_ignore_ascii_case(&origin_key);
+        match sourced.record_type() {
             RecordType::SOA if !at_apex => {
                 error(format!(
                     "SOA record at {}: the SOA belongs at the zone apex {}",
-                    record.name, zone.origin
+                    sourced.name(),
+                    zone.origin
                 ));
             }
             RecordType::SOA => {
@@ -81,10 +83,10 @@ pub fn validate_zone(zone: &Zone) -> Result<(), ZoneErrors> {
         cname_conflicts(zone, owner, &mut errors);
     }
     // RRset by RRset: no record twice (compared in canonical form, so case
-    // differences in names do not hide a duplicate), and every RDATA encodes.
-    let mut scratch = Vec::new();
+    // differences in names do not hide a duplicate). Every RDATA encodes:
+    // a SourcedRecord is made of its wire form.
     for rrset in index.rrsets().filter(ours) {
-        duplicates(zone, rrset, &mut scratch, &mut errors);
+        duplicates(zone, rrset, &mut errors);
     }
 
     errors.sort_by_key(|(i, _)| *i);
@@ -134,14 +136,14 @@ fn cname_conflicts(zone: &Zone, owner: &[Entry], errors: &mut Vec<(usize, ZoneEr
             if e.record != first_cname {
                 error(format!(
                     "a second CNAME at {} (first at {}): a name has at most one CNAME",
-                    here.record.name,
+                    here.name(),
                     at(first_cname).place
                 ));
             }
             if let Some(other) = first_other.filter(|o| o.record < e.record) {
                 error(format!(
                     "CNAME at {} beside other data ({} at {}): a CNAME owner can hold nothing else (RFC 1034 3.6.2)",
-                    here.record.name,
+                    here.name(),
                     RecordType::from(other.rtype),
                     at(other.record).place
                 ));
@@ -150,58 +152,35 @@ fn cname_conflicts(zone: &Zone, owner: &[Entry], errors: &mut Vec<(usize, ZoneEr
             error(format!(
                 "{} at {} beside a CNAME (at {}): a CNAME owner can hold nothing else (RFC 1034 3.6.2)",
                 RecordType::from(e.rtype),
-                here.record.name,
+                here.name(),
                 at(first_cname).place
             ));
         }
     }
 }
 
-/// The duplicate and encoding errors of one RRset (entries in zone order).
-fn duplicates(
-    zone: &Zone,
-    rrset: &[Entry],
-    scratch: &mut Vec<u8>,
-    errors: &mut Vec<(usize, ZoneError)>,
-) {
-    let at = |e: &Entry| &zone.records[e.record as usize];
-    let cannot_encode = |e: &Entry| {
-        let r = &at(e).record;
-        (
-            e.record as usize,
-            ZoneError::new(
-                at(e).place.clone(),
-                format!("{} record at {} cannot be encoded", r.record_type(), r.name),
-            ),
-        )
-    };
-    if let [single] = rrset {
-        if !rdata_encodes(&at(single).record, scratch) {
-            errors.push(cannot_encode(single));
-        }
+/// The duplicate errors of one RRset (entries in zone order).
+fn duplicates(zone: &Zone, rrset: &[Entry], errors: &mut Vec<(usize, ZoneError)>) {
+    if rrset.len() < 2 {
         return;
     }
-    let mut keyed: Vec<(Vec<u8>, &Entry)> = Vec::with_capacity(rrset.len());
-    for e in rrset {
-        match rdata_key(&at(e).record) {
-            Some(key) => keyed.push((key, e)),
-            None => errors.push(cannot_encode(e)),
-        }
-    }
+    let at = |e: &Entry| &zone.records[e.record as usize];
+    let mut keyed: Vec<(Vec<u8>, &Entry)> =
+        rrset.iter().map(|e| (canonical_rdata(at(e)), e)).collect();
     // Stable: among equal RDATA the first written comes first.
     keyed.sort_by(|a, b| a.0.cmp(&b.0));
     for same in keyed.chunk_by(|a, b| a.0 == b.0) {
         let first = at(same[0].1);
         for (_, e) in &same[1..] {
-            let r = &at(e).record;
+            let r = at(e);
             errors.push((
                 e.record as usize,
                 ZoneError::new(
-                    at(e).place.clone(),
+                    r.place.clone(),
                     format!(
                         "duplicate record: the same {} at {} is already at {}",
                         r.record_type(),
-                        r.name,
+                        r.name(),
                         first.place
                     ),
                 ),
@@ -210,22 +189,16 @@ fn duplicates(
     }
 }
 
-/// True when the record's RDATA encodes (into `scratch`, reused).
-fn rdata_encodes(record: &hickory_proto::rr::Record, scratch: &mut Vec<u8>) -> bool {
-    use hickory_proto::serialize::binary::{BinEncodable, BinEncoder};
-    scratch.clear();
-    let mut encoder = BinEncoder::new(scratch);
-    encoder.set_canonical_form(true);
-    record.data.emit(&mut encoder).is_ok()
-}
-
 /// The canonical wire form of a record's RDATA (names lower-cased, RFC 4034
-/// 6.2), so that duplicates differing only in case are found.
-fn rdata_key(record: &hickory_proto::rr::Record) -> Option<Vec<u8>> {
+/// 6.2), so that duplicates differing only in case are found. RDATA that
+/// does not re-encode (none does) is compared as stored.
+fn canonical_rdata(record: &SourcedRecord) -> Vec<u8> {
     use hickory_proto::serialize::binary::{BinEncodable, BinEncoder};
     let mut bytes = Vec::new();
     let mut encoder = BinEncoder::new(&mut bytes);
     encoder.set_canonical_form(true);
-    record.data.emit(&mut encoder).ok()?;
-    Some(bytes)
+    match record.data().emit(&mut encoder) {
+        Ok(()) => bytes,
+        Err(_) => record.rdata_wire().to_vec(),
+    }
 }

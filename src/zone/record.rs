@@ -1,0 +1,189 @@
+//! One record of a zone as a source produced it, in wire form.
+//!
+//! Loaders produce every record of a zone before it is validated, checked
+//! and indexed, so this is the form a whole zone sits in while it loads. A
+//! hickory [`Record`] is 280 bytes whatever it holds; here a record is its
+//! place, type and TTL and one allocation holding the owner name and the
+//! RDATA in uncompressed wire form (about 90 bytes for an A record, place
+//! included). Readers decode what they look at: [`SourcedRecord::record`]
+//! gives the hickory `Record` back.
+
+use std::fmt;
+
+use hickory_proto::rr::rdata::NULL;
+use hickory_proto::rr::{Name, RData, Record, RecordType};
+use hickory_proto::serialize::binary::{
+    BinDecodable, BinDecoder, BinEncodable, BinEncoder, NameEncoding, Restrict,
+};
+
+use super::place::Place;
+
+/// One resource record (class IN) and where it was written.
+///
+/// Invariant: `wire` is the owner name in uncompressed wire form, case as
+/// written, `owner_len` octets, then RDATA of type `rtype` as hickory-proto
+/// emits it, uncompressed; both decode back to what they were made from.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SourcedRecord {
+    /// Where it came from (for errors and lint findings).
+    pub place: Place,
+    rtype: RecordType,
+    ttl: u32,
+    owner_len: u16,
+    wire: Box<[u8]>,
+}
+
+impl SourcedRecord {
+    /// `record` (owner absolute, class IN) written at `place`. Fails when its
+    /// RDATA cannot be put on the wire (longer than 65535 octets, or a value
+    /// hickory cannot encode); the message names the record, not the place.
+    pub fn new(record: &Record, place: Place) -> Result<SourcedRecord, String> {
+        let mut wire = Vec::with_capacity(record.name.len() + 2 + 32);
+        let mut encoder = BinEncoder::new(&mut wire);
+        encoder.set_name_encoding(NameEncoding::Uncompressed);
+        let cannot = |e: &dyn fmt::Display| {
+            format!(
+                "{} record at {} cannot be encoded: {e}",
+                record.record_type(),
+                record.name
+            )
+        };
+        record.name.emit(&mut encoder).map_err(|e| cannot(&e))?;
+        let owner_len = encoder.offset();
+        record.data.emit(&mut encoder).map_err(|e| cannot(&e))?;
+        let rdata_len = encoder.offset() - owner_len;
+        drop(encoder);
+        if rdata_len > usize::from(u16::MAX) {
+            return Err(cannot(&"RDATA over 65535 octets"));
+        }
+        Ok(SourcedRecord {
+            place,
+            rtype: record.record_type(),
+            ttl: record.ttl,
+            // A wire name is at most 255 octets.
+            owner_len: u16::try_from(owner_len).map_err(|e| cannot(&e))?,
+            wire: wire.into_boxed_slice(),
+        })
+    }
+
+    /// The record, decoded.
+    pub fn record(&self) -> Record {
+        Record::from_rdata(self.name(), self.ttl, self.data())
+    }
+
+    /// The owner name, as written.
+    pub fn name(&self) -> Name {
+        let mut decoder = BinDecoder::new(self.owner_wire());
+        // Written by `new` from a valid name, so it reads back; the root
+        // stands in should that ever not hold.
+        Name::read(&mut decoder).unwrap_or_else(|_| Name::root())
+    }
+
+    /// The RDATA, decoded.
+    pub fn data(&self) -> RData {
+        decode_rdata(self.rtype, self.rdata_wire())
+    }
+
+    /// The record type.
+    pub fn record_type(&self) -> RecordType {
+        self.rtype
+    }
+
+    /// The TTL.
+    pub fn ttl(&self) -> u32 {
+        self.ttl
+    }
+
+    /// Sets the TTL.
+    pub fn set_ttl(&mut self, ttl: u32) {
+        self.ttl = ttl;
+    }
+
+    /// The owner name in uncompressed wire form, case as written.
+    pub fn owner_wire(&self) -> &[u8] {
+        &self.wire[..usize::from(self.owner_len)]
+    }
+
+    /// The RDATA in uncompressed wire form, as hickory-proto emits it.
+    pub fn rdata_wire(&self) -> &[u8] {
+        &self.wire[usize::from(self.owner_len)..]
+    }
+}
+
+impl fmt::Debug for SourcedRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SourcedRecord")
+            .field("record", &self.record().to_string())
+            .field("place", &self.place)
+            .finish()
+    }
+}
+
+/// Decodes RDATA of type `rtype` from its wire form. Bytes that do not
+/// decode (which the invariants of the callers rule out) come back as
+/// opaque RDATA of that type, so nothing is lost or garbled.
+pub fn decode_rdata(rtype: RecordType, wire: &[u8]) -> RData {
+    let decoded = u16::try_from(wire.len()).ok().and_then(|len| {
+        let mut decoder = BinDecoder::new(wire);
+        RData::read(&mut decoder, rtype, Restrict::new(len)).ok()
+    });
+    decoded.unwrap_or_else(|| RData::Unknown {
+        code: rtype,
+        rdata: NULL::with(wire.to_vec()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::zone::rdata_text::parse_rdata;
+    use std::sync::Arc;
+
+    #[test]
+    fn records_come_back_as_written_case_and_all() {
+        let origin: Name = "example.org.".parse().unwrap();
+        let file: Arc<str> = Arc::from("z.zone");
+        for (rtype, text) in [
+            (RecordType::A, "192.0.2.1"),
+            (RecordType::AAAA, "2001:db8::1"),
+            (RecordType::MX, "10 Mail.Example.org."),
+            (RecordType::SRV, "10 5 8448 Matrix.example.org."),
+            (RecordType::TXT, "\"v=spf1 -all\" \"second\""),
+            (RecordType::SOA, "ns1 hostmaster 7 3600 900 1209600 300"),
+        ] {
+            let data = parse_rdata(rtype, text, &origin).unwrap();
+            let owner = Name::from_ascii("Www.Example.org.").unwrap();
+            let record = Record::from_rdata(owner, 77, data);
+            let sourced = SourcedRecord::new(&record, Place::new(&file, 3, 1)).unwrap();
+            assert_eq!(sourced.record(), record, "{rtype}");
+            assert_eq!(sourced.name().to_string(), "Www.Example.org.");
+            assert_eq!(sourced.record_type(), rtype);
+            assert_eq!(sourced.ttl(), 77);
+            assert_eq!(sourced.owner_wire(), b"\x03Www\x07Example\x03org\x00");
+        }
+    }
+
+    #[test]
+    fn an_a_record_is_owner_and_address_in_one_allocation() {
+        let record = Record::from_rdata(
+            "a.example.".parse().unwrap(),
+            60,
+            RData::A("192.0.2.7".parse().unwrap()),
+        );
+        let sourced = SourcedRecord::new(&record, Place::file(&Arc::from("f"))).unwrap();
+        assert_eq!(sourced.rdata_wire(), [192, 0, 2, 7]);
+        assert_eq!(sourced.wire.len(), 11 + 4);
+    }
+
+    #[test]
+    fn bytes_that_do_not_decode_stay_opaque() {
+        let data = decode_rdata(RecordType::A, &[1, 2, 3]);
+        assert!(matches!(
+            data,
+            RData::Unknown {
+                code: RecordType::A,
+                ..
+            }
+        ));
+    }
+}
