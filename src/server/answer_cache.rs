@@ -5,20 +5,24 @@
 //! transfer builds a new `ServedZones` with an empty cache, so a cached
 //! answer can never outlive or disagree with the zones it came from.
 //!
-//! Layout, for the CPU cache as much as for memory: a map from the key's
-//! 64-bit hash (keyed SipHash, computed once per lookup) to one allocation
-//! holding the encoded response. The question is not stored twice: it is
-//! inside the response (at offset 12, lower-cased), and a hit is declared
-//! only when those bytes and the other request facts equal the key, so a
-//! hash collision is a miss, never a wrong answer.
+//! Layout, for the CPU cache as much as for memory: each shard packs its
+//! responses end to end in one buffer, and maps the key's 64-bit hash
+//! (keyed SipHash, computed once per lookup) to where a response lies: 24
+//! bytes of map and the response itself, no allocation per answer. The
+//! question is not stored twice: it is inside the response (at offset 12,
+//! lower-cased), and a hit is declared only when those bytes and the other
+//! request facts equal the key, so a hash collision is a miss, never a
+//! wrong answer. A hit is copied out (and personalised) under the shard's
+//! lock: 16 shards, and a copy of a few hundred bytes, keep that short.
 //!
-//! Bounded: each shard holds at most `capacity / SHARDS` answers and is
-//! emptied when full (a random-subdomain flood churns the cache; it cannot
-//! grow it).
+//! Bounded in count and in bytes: each shard holds at most `capacity /
+//! SHARDS` answers and [`DEFAULT_BYTES`]` / SHARDS` octets of them, and is
+//! emptied when either is reached (a random-subdomain flood churns the
+//! cache; it cannot grow it).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use super::fast_path::AnswerKey;
 use crate::snapshot::ZoneSet;
@@ -28,26 +32,47 @@ const SHARDS: usize = 16;
 /// The default number of cached answers.
 pub const DEFAULT_CAPACITY: usize = 200_000;
 
+/// The default bound on the octets of all cached answers together.
+pub const DEFAULT_BYTES: usize = 32 << 20;
+
 /// Offset of the question section in a DNS message.
 const QUESTION_AT: usize = 12;
 
-/// One cached response and the request facts it was made for.
-#[derive(Debug)]
-struct Entry {
+/// Where one cached response lies in its shard's buffer, and the request
+/// facts it was made for.
+#[derive(Clone, Copy, Debug)]
+struct Slot {
     /// [`AnswerKey::facts`].
     facts: u32,
-    /// The response; its question section is the key's question.
-    response: Arc<[u8]>,
+    /// Offset of the response in [`Shard::bytes`].
+    at: u32,
+    /// Its length (a DNS message is at most 65535 octets).
+    len: u16,
 }
 
-impl Entry {
-    fn answers(&self, key: &AnswerKey) -> bool {
+/// One shard: responses packed in `bytes`, found through `slots`.
+#[derive(Debug, Default)]
+struct Shard {
+    slots: HashMap<u64, Slot, BuildHasherDefault<PassThrough>>,
+    bytes: Vec<u8>,
+}
+
+impl Shard {
+    /// The response for `key`, if the slot for its hash holds it.
+    fn response(&self, hash: u64, key: &AnswerKey) -> Option<&[u8]> {
+        let slot = self.slots.get(&hash)?;
+        let start = slot.at as usize;
+        let response = self.bytes.get(start..start + usize::from(slot.len))?;
         let question = key.question();
-        self.facts == key.facts()
-            && self
-                .response
-                .get(QUESTION_AT..QUESTION_AT + question.len())
-                .is_some_and(|q| q == question)
+        let same_question = response
+            .get(QUESTION_AT..QUESTION_AT + question.len())
+            .is_some_and(|q| q == question);
+        (slot.facts == key.facts() && same_question).then_some(response)
+    }
+
+    fn clear(&mut self) {
+        self.slots.clear();
+        self.bytes.clear();
     }
 }
 
@@ -70,22 +95,38 @@ impl Hasher for PassThrough {
     }
 }
 
-type Shard = HashMap<u64, Entry, BuildHasherDefault<PassThrough>>;
-
 /// A sharded map from question to encoded response.
 #[derive(Debug)]
 pub struct AnswerCache {
     shards: Box<[Mutex<Shard>]>,
     per_shard: usize,
+    bytes_per_shard: usize,
     hasher: RandomState,
 }
 
 impl AnswerCache {
-    /// An empty cache holding up to `capacity` answers.
+    /// An empty cache holding up to `capacity` answers of [`DEFAULT_BYTES`] in all.
     pub fn new(capacity: usize) -> AnswerCache {
+        AnswerCache::with_bytes(capacity, DEFAULT_BYTES)
+    }
+
+    /// An empty cache holding up to `capacity` answers of `bytes` in all.
+    pub fn with_bytes(capacity: usize, bytes: usize) -> AnswerCache {
+        // Offsets are u32; a shard never needs more.
+        let bytes_per_shard = (bytes / SHARDS).clamp(1, u32::MAX as usize);
+        let shard = || {
+            Mutex::new(Shard {
+                slots: HashMap::default(),
+                // Reserved, not touched: the kernel backs only the pages that
+                // answers are written to, and the buffer never moves (a grown
+                // copy would leave its old pages behind in the heap).
+                bytes: Vec::with_capacity(bytes_per_shard),
+            })
+        };
         AnswerCache {
-            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+            shards: (0..SHARDS).map(|_| shard()).collect(),
             per_shard: (capacity / SHARDS).max(1),
+            bytes_per_shard,
             hasher: RandomState::new(),
         }
     }
@@ -97,39 +138,60 @@ impl AnswerCache {
         (hash, &self.shards[(hash >> 60) as usize % SHARDS])
     }
 
-    /// The cached response for `key`.
-    pub fn get(&self, key: &AnswerKey) -> Option<Arc<[u8]>> {
+    /// `use_response` applied to the cached response for `key` (under the
+    /// shard's lock: it should copy what it needs and return).
+    pub fn get_with<R>(&self, key: &AnswerKey, use_response: impl FnOnce(&[u8]) -> R) -> Option<R> {
         let (hash, shard) = self.locate(key);
         let shard = shard.lock().ok()?;
-        let entry = shard.get(&hash)?;
-        entry.answers(key).then(|| Arc::clone(&entry.response))
+        shard.response(hash, key).map(use_response)
+    }
+
+    /// A copy of the cached response for `key`.
+    pub fn get(&self, key: &AnswerKey) -> Option<Vec<u8>> {
+        self.get_with(key, <[u8]>::to_vec)
     }
 
     /// Remembers `response` for `key`. A response that does not carry the
-    /// key's question at offset 12 is not kept (it could never be found).
+    /// key's question at offset 12 is not kept (it could never be found),
+    /// nor one larger than a shard's share of the bytes.
     pub fn insert(&self, key: AnswerKey, response: &[u8]) {
-        let entry = Entry {
-            facts: key.facts(),
-            response: Arc::from(response),
+        let question = key.question();
+        let carries_question = response
+            .get(QUESTION_AT..QUESTION_AT + question.len())
+            .is_some_and(|q| q == question);
+        let Ok(len) = u16::try_from(response.len()) else {
+            return;
         };
-        if !entry.answers(&key) {
+        if !carries_question || response.len() > self.bytes_per_shard {
             return;
         }
         let (hash, shard) = self.locate(&key);
         let Ok(mut shard) = shard.lock() else {
             return;
         };
-        if shard.len() >= self.per_shard && !shard.contains_key(&hash) {
+        let full = shard.slots.len() >= self.per_shard && !shard.slots.contains_key(&hash);
+        if full || shard.bytes.len() + response.len() > self.bytes_per_shard {
             shard.clear();
         }
-        shard.insert(hash, entry);
+        let Ok(at) = u32::try_from(shard.bytes.len()) else {
+            return;
+        };
+        shard.bytes.extend_from_slice(response);
+        shard.slots.insert(
+            hash,
+            Slot {
+                facts: key.facts(),
+                at,
+                len,
+            },
+        );
     }
 
     /// How many answers are cached.
     pub fn len(&self) -> usize {
         self.shards
             .iter()
-            .map(|s| s.lock().map_or(0, |s| s.len()))
+            .map(|s| s.lock().map_or(0, |s| s.slots.len()))
             .sum()
     }
 
@@ -425,6 +487,30 @@ AAAA = ["2001:db8::10"]
             cache.insert(key(&q, 512), &response_for(&q));
             assert!(cache.len() <= SHARDS);
         }
+    }
+
+    #[test]
+    fn a_shard_is_emptied_when_its_bytes_run_out() {
+        // 100 octets a shard: two 34-octet responses fit, a third does not.
+        let cache = AnswerCache::with_bytes(100_000, SHARDS * 100);
+        for i in 0..1_000u32 {
+            let mut q = b"\x04name\x07example\x03org\x00\x00\x01\x00\x01".to_vec();
+            q[1..5].copy_from_slice(&i.to_be_bytes());
+            let response = response_for(&q);
+            assert_eq!(response.len(), 34);
+            cache.insert(key(&q, 512), &response);
+            assert!(cache.len() <= 2 * SHARDS);
+        }
+        let q = b"\x03big\x07example\x03org\x00\x00\x10\x00\x01";
+        let mut big = response_for(q);
+        big.resize(101, 0);
+        let before = cache.len();
+        cache.insert(key(q, 512), &big);
+        assert!(
+            cache.get(&key(q, 512)).is_none(),
+            "larger than a shard's share"
+        );
+        assert!(cache.len() <= before);
     }
 
     #[test]

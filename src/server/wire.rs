@@ -64,8 +64,9 @@ pub fn respond_with_keys(
     // The fast-path shape has at most an OPT record: it cannot carry a TSIG.
     let simple = SimpleQuery::parse(request, transport);
     if let Some(query) = &simple
-        && let Some(cached) = served.answers.get(&query.key)
-        && personalise(&cached, query, request, &mut out)
+        && served.answers.get_with(&query.key, |cached| {
+            personalise(cached, query, request, &mut out)
+        }) == Some(true)
     {
         return Some(out);
     }

@@ -13,6 +13,7 @@
 pub mod denial;
 pub mod history;
 pub mod name_key;
+mod node_index;
 mod rrset;
 
 use std::collections::HashMap;
@@ -29,6 +30,7 @@ use crate::zone::{MatrixDelegation, SourcedRecord, Zone};
 use history::ZoneHistory;
 use name_key::label_offsets;
 pub use name_key::{NameKey, name_key};
+pub use node_index::NodeIndex;
 pub use rrset::RRset;
 
 /// One name of the zone: its RRsets, or none for an empty non-terminal.
@@ -38,7 +40,7 @@ pub struct Node {
     /// written in the zone (16 bytes here, where a `Name` takes 80).
     owner: Box<[u8]>,
     /// RRsets sorted by type code; empty for an empty non-terminal.
-    pub rrsets: Vec<RRset>,
+    pub rrsets: Box<[RRset]>,
     /// True when this name is a zone cut: it has NS records and is not the apex.
     pub is_zone_cut: bool,
 }
@@ -50,6 +52,11 @@ impl Node {
         // read back; the root stands in should that ever not hold.
         let mut decoder = BinDecoder::new(&self.owner);
         Name::read(&mut decoder).unwrap_or_else(|_| Name::root())
+    }
+
+    /// The owner name in uncompressed wire form, case as written.
+    pub fn owner_wire(&self) -> &[u8] {
+        &self.owner
     }
 
     /// The owner name's first label (the hash, for an NSEC3 owner).
@@ -84,7 +91,11 @@ impl Node {
     /// at least one). RRSIGs join the RRset they cover; a signature whose
     /// RRset is absent is still zone data, kept as an RRSIG set (served on
     /// RRSIG queries).
-    fn build(records: &[&SourcedRecord], scratch: &mut Vec<u8>) -> Result<Node, String> {
+    fn build(
+        records: &[&SourcedRecord],
+        origin_key: &[u8],
+        scratch: &mut Vec<u8>,
+    ) -> Result<Node, String> {
         let owner: Box<[u8]> = records
             .first()
             .map(|r| r.owner_wire().into())
@@ -108,11 +119,13 @@ impl Node {
             rrsets.push(RRset::from_records(&orphans, scratch)?);
             rrsets.sort_by_key(|s| u16::from(s.rtype));
         }
-        rrsets.iter_mut().for_each(RRset::shrink_to_fit);
+        // A zone cut: NS records anywhere but the apex.
+        let is_zone_cut = !owner.eq_ignore_ascii_case(origin_key)
+            && rrsets.iter().any(|s| s.rtype == RecordType::NS);
         Ok(Node {
             owner,
-            rrsets,
-            is_zone_cut: false,
+            rrsets: rrsets.into_boxed_slice(),
+            is_zone_cut,
         })
     }
 }
@@ -124,7 +137,7 @@ pub struct ZoneSnapshot {
     origin_key: NameKey,
     serial: u32,
     soa: SOA,
-    nodes: HashMap<NameKey, Node>,
+    nodes: NodeIndex,
     record_count: usize,
     matrix: Vec<MatrixDelegation>,
     source: Option<PathBuf>,
@@ -154,23 +167,21 @@ impl ZoneSnapshot {
         let record_count = records.len();
         let index = OwnerIndex::new(&records, &origin)?;
         let owners = index.owners().count();
-        let mut nodes: HashMap<NameKey, Node> = HashMap::with_capacity(owners);
-        let mut runs: Vec<(NameKey, usize)> = Vec::new();
+        let mut nodes = NodeIndex::with_capacity(owners);
+        let mut runs: Vec<usize> = Vec::new();
         // Records in index order: the run of one owner is at the end of the
         // list, and is taken off it in one go.
         let mut positions: Vec<usize> = index.entries().iter().map(|e| e.record as usize).collect();
         apply_order(&mut records, &mut positions);
         drop(positions);
-        for run in index.owners() {
-            runs.push((index.key(&run[0]).into(), run.len()));
-        }
+        runs.extend(index.owners().map(<[_]>::len));
         drop(index);
         // NSEC3 records and their signatures live apart from the name tree:
         // their owners are hashes, not names of the zone (RFC 5155 7.2.8).
         let mut nsec3_list: Vec<Node> = Vec::new();
         let mut group: Vec<SourcedRecord> = Vec::new();
         let mut scratch = Vec::new();
-        while let Some((key, len)) = runs.pop() {
+        while let Some(len) = runs.pop() {
             group.clear();
             group.extend(records.drain(records.len().saturating_sub(len)..));
             // Give memory back in steps of an eighth, so the list and the
@@ -187,20 +198,23 @@ impl ZoneSnapshot {
             let (nsec3_side, names_side): (Vec<&SourcedRecord>, Vec<&SourcedRecord>) =
                 group.iter().partition(|r| is_nsec3_side(r));
             if !nsec3_side.is_empty() {
-                nsec3_list.push(Node::build(&nsec3_side, &mut scratch)?);
+                nsec3_list.push(Node::build(&nsec3_side, &origin_key, &mut scratch)?);
             }
             if !names_side.is_empty() {
-                nodes.insert(key, Node::build(&names_side, &mut scratch)?);
+                nodes.insert(Node::build(&names_side, &origin_key, &mut scratch)?);
             }
         }
         drop(records);
         // Empty non-terminals: every ancestor between a name and the origin exists.
         let mut empty_non_terminals: HashMap<NameKey, Box<[u8]>> = HashMap::new();
-        for (key, node) in &nodes {
-            for offset in label_offsets(key).skip(1) {
+        let mut key = Vec::new();
+        for node in nodes.iter() {
+            key.clear();
+            key.extend(node.owner.iter().map(u8::to_ascii_lowercase));
+            for offset in label_offsets(&key).skip(1) {
                 let ancestor = &key[offset..];
                 if ancestor.len() < origin_key.len()
-                    || nodes.contains_key(ancestor)
+                    || nodes.contains(ancestor)
                     || empty_non_terminals.contains_key(ancestor)
                 {
                     break;
@@ -211,16 +225,12 @@ impl ZoneSnapshot {
                 empty_non_terminals.insert(ancestor.into(), owner.into());
             }
         }
-        nodes.extend(empty_non_terminals.into_iter().map(|(key, owner)| {
-            let node = Node {
+        for owner in empty_non_terminals.into_values() {
+            nodes.insert(Node {
                 owner,
-                rrsets: Vec::new(),
+                rrsets: Box::default(),
                 is_zone_cut: false,
-            };
-            (key, node)
-        }));
-        for (key, node) in nodes.iter_mut() {
-            node.is_zone_cut = **key != *origin_key && node.rrset(RecordType::NS).is_some();
+            });
         }
         let soa = nodes
             .get(&origin_key)
@@ -234,8 +244,8 @@ impl ZoneSnapshot {
         let nsec = denial::NsecChain::new(
             nodes
                 .iter()
-                .filter(|(_, n)| n.rrset(RecordType::NSEC).is_some())
-                .map(|(k, _)| k.clone()),
+                .filter(|n| n.rrset(RecordType::NSEC).is_some())
+                .map(|n| n.owner.to_ascii_lowercase().into_boxed_slice()),
         );
         let nsec3_param = nodes
             .get(&origin_key)
@@ -299,7 +309,7 @@ impl ZoneSnapshot {
 
     /// The apex node.
     pub fn apex(&self) -> Option<&Node> {
-        self.nodes.get(&*self.origin_key)
+        self.nodes.get(&self.origin_key)
     }
 
     /// The node with this key, if the name exists (including empty non-terminals).
@@ -373,9 +383,9 @@ impl ZoneSnapshot {
     /// Every record but the apex SOA, RRSIGs and NSEC3 included, in no particular order.
     pub fn records_except_soa(&self) -> impl Iterator<Item = Record> + '_ {
         let origin = &self.origin_key;
-        let names = self.nodes.iter().flat_map(move |(key, node)| {
+        let names = self.nodes.iter().flat_map(move |node| {
             // The apex SOA itself is the version marker; its signatures are data.
-            let apex_soa = key == origin;
+            let apex_soa = node.owner.eq_ignore_ascii_case(origin);
             let name = node.name();
             node.rrsets.iter().flat_map(move |set| {
                 let skip = apex_soa && set.rtype == RecordType::SOA;
@@ -406,7 +416,7 @@ impl ZoneSnapshot {
     /// Every node, in no particular order: the names of the zone (empty
     /// non-terminals included) and the NSEC3 owners.
     pub fn nodes(&self) -> impl Iterator<Item = &Node> {
-        self.nodes.values().chain(self.nsec3_nodes())
+        self.nodes.iter().chain(self.nsec3_nodes())
     }
 }
 

@@ -28,7 +28,7 @@ pub struct RRset {
     /// Length-prefixed wire RDATA, one entry per record, in zone order.
     rdata: Box<[u8]>,
     /// The RRSIGs covering this set (empty in unsigned zones), owners as written.
-    rrsigs: Vec<Record>,
+    rrsigs: Box<[Record]>,
 }
 
 impl RRset {
@@ -55,18 +55,16 @@ impl RRset {
             rtype: first.record_type(),
             ttl: first.ttl(),
             rdata: scratch.as_slice().into(),
-            rrsigs: Vec::new(),
+            rrsigs: Box::default(),
         })
     }
 
-    /// Adds an RRSIG covering this set.
+    /// Adds an RRSIG covering this set. (Sets have a signature or two, one
+    /// per key algorithm: the reallocation per signature is no cost.)
     pub(super) fn push_rrsig(&mut self, rrsig: Record) {
-        self.rrsigs.push(rrsig);
-    }
-
-    /// Gives back spare capacity once the set is complete.
-    pub(super) fn shrink_to_fit(&mut self) {
-        self.rrsigs.shrink_to_fit();
+        let mut rrsigs = std::mem::take(&mut self.rrsigs).into_vec();
+        rrsigs.push(rrsig);
+        self.rrsigs = rrsigs.into_boxed_slice();
     }
 
     /// Each record's RDATA in wire form (uncompressed, case as written).
