@@ -364,12 +364,11 @@ impl<'z> ZoneAnswer<'z, '_> {
             return;
         };
         let ttl = soa.ttl.min(self.zone.soa().minimum);
-        self.answer
-            .authorities
-            .extend(soa.records_owned(apex.name()).map(|mut r| {
-                r.ttl = ttl;
-                r
-            }));
+        // A zone has one SOA record (validated); the snapshot keeps it decoded.
+        if let Some(mut record) = self.zone.soa_record() {
+            record.ttl = ttl;
+            self.answer.authorities.push(record);
+        }
         if self.dnssec {
             self.answer.authorities.extend(soa.rrsigs().iter().map(|r| {
                 let mut r = r.clone();

@@ -137,6 +137,9 @@ pub struct ZoneSnapshot {
     origin_key: NameKey,
     serial: u32,
     soa: SOA,
+    /// The apex SOA as a record, owner as written: decoded once, as every
+    /// NXDOMAIN and NODATA answer carries it.
+    soa_record: Record,
     nodes: NodeIndex,
     record_count: usize,
     matrix: Vec<MatrixDelegation>,
@@ -232,15 +235,13 @@ impl ZoneSnapshot {
                 is_zone_cut: false,
             });
         }
-        let soa = nodes
+        let soa_record = nodes
             .get(&origin_key)
-            .and_then(|n| n.rrset(RecordType::SOA))
-            .and_then(RRset::first_rdata)
-            .and_then(|r| match r {
-                RData::SOA(soa) => Some(soa),
-                _ => None,
-            })
+            .and_then(|apex| apex.rrset(RecordType::SOA)?.first_record(&apex.name()))
             .ok_or_else(|| format!("zone {origin} has no SOA at its apex"))?;
+        let RData::SOA(soa) = soa_record.data.clone() else {
+            return Err(format!("zone {origin} has no SOA at its apex"));
+        };
         let nsec = denial::NsecChain::new(
             nodes
                 .iter()
@@ -274,6 +275,7 @@ impl ZoneSnapshot {
             origin_key,
             serial: soa.serial,
             soa,
+            soa_record,
             nodes,
             record_count,
             matrix,
@@ -404,8 +406,7 @@ impl ZoneSnapshot {
 
     /// The apex SOA record, owner as the zone wrote it.
     pub fn soa_record(&self) -> Option<Record> {
-        let apex = self.apex()?;
-        apex.rrset(RecordType::SOA)?.first_record(&apex.name())
+        Some(self.soa_record.clone())
     }
 
     /// The NSEC3 records' nodes (not names of the zone: see [`denial`]).

@@ -1038,6 +1038,14 @@ big\tIN\tTXT\t\"big-txt-record-0-xxxx\"
     }
 
     #[test]
+    fn rdata_over_65535_octets_is_an_error_at_its_record() {
+        // 300 strings of 255 octets: 76 800 octets of TXT RDATA.
+        let strings = vec![format!("\"{}\"", "x".repeat(255)); 300].join(" ");
+        let text = format!("$TTL 60\nok A 192.0.2.1\nhuge TXT {strings}\n");
+        assert_error(&text, 3, 10, "at most 65535");
+    }
+
+    #[test]
     fn generic_rdata_and_crlf_lines() {
         let records = parse("$TTL 60\r\nx TYPE65280 \\# 2 ABCD\r\ny A \\# 4 C0000201\r\n");
         assert_eq!(records[0].record_type(), RecordType::Unknown(65280));
