@@ -272,6 +272,8 @@ async fn wait_for_signals(
                         notify_changed(xfr, background, z.origin().clone(), z.serial());
                     }
                 }
+                // The replaced versions are gone (queries hold them for microseconds).
+                crate::server::reload::release_freed_memory();
                 while background.try_join_next().is_some() {}
             }
             _ = term.recv() => return Ok(()),

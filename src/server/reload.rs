@@ -71,7 +71,9 @@ pub fn load(sources: &ZoneSources, current: &ZoneSet, gate: &LoadGate) -> (ZoneS
 /// zone (TOML above all) allocates many times the zone's size in small
 /// pieces; freed, they stay in the process between the snapshot's
 /// allocations, and the server would go on holding them while it serves.
-fn release_freed_memory() {
+/// Called after each load, and by the daemon once a replaced version is
+/// dropped.
+pub fn release_freed_memory() {
     // glibc only; other allocators return memory their own way.
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only walks the allocator's free lists; it touches

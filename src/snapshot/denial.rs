@@ -104,6 +104,11 @@ impl Nsec3Chain {
         self.nodes.iter().map(|(_, n)| n)
     }
 
+    /// The NSEC3 nodes with their owner hashes, in hash order.
+    pub fn hashed_nodes(&self) -> impl Iterator<Item = (&[u8], &Node)> {
+        self.nodes.iter().map(|(h, n)| (h.as_slice(), n))
+    }
+
     /// The NSEC3 hash of `name` (RFC 5155 5).
     pub fn hash(&self, name: &Name) -> Option<Vec<u8>> {
         Nsec3HashAlgorithm::SHA1

@@ -409,6 +409,24 @@ impl ZoneSnapshot {
         Some(self.soa_record.clone())
     }
 
+    /// The names of the zone (empty non-terminals included), in no
+    /// particular order; NSEC3 owners are not among them.
+    pub fn name_nodes(&self) -> impl Iterator<Item = &Node> {
+        self.nodes.iter()
+    }
+
+    /// The node of this version with the same owner name as `node` (of any version).
+    pub fn same_name(&self, node: &Node) -> Option<&Node> {
+        let owner = node.owner_wire();
+        let mut key = [0u8; name_key::MAX_NAME_WIRE_LEN];
+        let key = key.get_mut(..owner.len())?;
+        // Length octets are below 64, so only the letters of labels change.
+        for (to, from) in key.iter_mut().zip(owner) {
+            *to = from.to_ascii_lowercase();
+        }
+        self.nodes.get(key)
+    }
+
     /// The NSEC3 records' nodes (not names of the zone: see [`denial`]).
     fn nsec3_nodes(&self) -> impl Iterator<Item = &Node> {
         self.nsec3.iter().flat_map(|c| c.nodes())

@@ -19,7 +19,7 @@ use hickory_proto::serialize::binary::{BinDecoder, Restrict};
 /// length followed by that many octets of RDATA that hickory-proto emitted,
 /// uncompressed and with names in the case the zone wrote them, for a record
 /// of type `rtype`; so every entry decodes back to the RDATA it came from.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RRset {
     /// The type of every record in the set.
     pub rtype: RecordType,
