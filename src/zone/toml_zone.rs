@@ -36,7 +36,7 @@ use super::error::{ZoneError, ZoneErrors};
 use super::matrix::{DEFAULT_FEDERATION_PORT, MatrixDelegation, SrvTarget};
 use super::place::Place;
 use super::rdata_text::{parse_name, parse_rdata, parse_record_type};
-use super::{MAX_TTL, SourcedRecord, Zone};
+use super::{MAX_TTL, SourcedRecord, Zone, toml_sections};
 
 /// The TTL used when a zone sets none.
 pub const DEFAULT_TTL: u32 = 3_600;
@@ -49,7 +49,26 @@ pub fn parse_toml_zone(
     file: &Arc<str>,
     default_origin: Option<&Name>,
 ) -> Result<Zone, ZoneErrors> {
+    let batching = (text.len() > BATCHED_ABOVE_BYTES).then_some(RECORDS_PER_BATCH);
+    parse_toml_zone_with(text, file, default_origin, batching)
+}
+
+/// [`parse_toml_zone`], parsing `[[record]]` tables `batching` at a time
+/// when that is given (and the document allows it).
+fn parse_toml_zone_with(
+    text: &str,
+    file: &Arc<str>,
+    default_origin: Option<&Name>,
+    batching: Option<usize>,
+) -> Result<Zone, ZoneErrors> {
     let walker = Walker::new(text, file);
+    if let Some(per_batch) = batching
+        && let Some(plan) = toml_sections::plan(text, per_batch)
+        && !plan.batches.is_empty()
+        && let Some(zone) = walker.zone_in_batches(&plan, default_origin)
+    {
+        return zone;
+    }
     let doc = match DeTable::parse(text) {
         Ok(doc) => doc,
         Err(e) => {
@@ -60,8 +79,19 @@ pub fn parse_toml_zone(
             ));
         }
     };
-    walker.zone(doc.get_ref(), default_origin)
+    walker.zone(doc.get_ref(), default_origin, &mut |_, _, _| {})
 }
+
+/// TOML zones larger than this are parsed in batches of [`RECORDS_PER_BATCH`]
+/// `[[record]]` tables ([`toml_sections`]): the `toml` crate holds about 35
+/// bytes per byte of text while it parses a document.
+const BATCHED_ABOVE_BYTES: usize = 256 * 1024;
+
+/// `[[record]]` tables parsed at a time in a batched zone.
+const RECORDS_PER_BATCH: usize = 1_000;
+
+/// Adds the records of the batched `[[record]]` tables to the list.
+type RecordBatches<'a> = dyn FnMut(&mut Vec<SourcedRecord>, &Name, u32) + 'a;
 
 /// Walks one document, turning byte spans into places and collecting errors.
 struct Walker<'t> {
@@ -71,6 +101,9 @@ struct Walker<'t> {
     /// Byte offsets where each line starts: places are a binary search, so
     /// loading stays linear in the file size (a scan per record was quadratic).
     line_starts: Vec<usize>,
+    /// Where in `text` the document being walked starts (a batch of a
+    /// batched zone starts inside the file).
+    base: std::cell::Cell<usize>,
 }
 
 type Value<'i> = Spanned<DeValue<'i>>;
@@ -85,12 +118,13 @@ impl<'t> Walker<'t> {
             file,
             errors: Default::default(),
             line_starts,
+            base: std::cell::Cell::new(0),
         }
     }
 
     /// The place of the first byte of `span`.
     fn place(&self, span: Range<usize>) -> Place {
-        let offset = span.start.min(self.text.len());
+        let offset = (self.base.get() + span.start).min(self.text.len());
         let line = self.line_starts.partition_point(|&start| start <= offset);
         let line_start = self
             .line_starts
@@ -111,7 +145,57 @@ impl<'t> Walker<'t> {
             .push(ZoneError::new(place, message));
     }
 
-    fn zone(&self, doc: &DeTable<'_>, default_origin: Option<&Name>) -> Result<Zone, ZoneErrors> {
+    /// The zone of a document parsed in batches, or `None` when the rest of
+    /// the document (what is not batched) does not parse or holds `record`
+    /// itself: then the whole document is parsed, and judged, at once.
+    fn zone_in_batches(
+        &self,
+        plan: &toml_sections::BatchPlan,
+        default_origin: Option<&Name>,
+    ) -> Option<Result<Zone, ZoneErrors>> {
+        let rest = DeTable::parse(&plan.rest).ok()?;
+        if get(rest.get_ref(), "record").is_some() {
+            return None;
+        }
+        let mut batches = |records: &mut Vec<SourcedRecord>, origin: &Name, default_ttl: u32| {
+            for batch in &plan.batches {
+                let Some(text) = self.text.get(batch.clone()) else {
+                    continue;
+                };
+                self.base.set(batch.start);
+                match DeTable::parse(text) {
+                    Ok(doc) => {
+                        for (key, value) in doc.get_ref().iter() {
+                            match key.get_ref().as_ref() {
+                                "record" => {
+                                    for entry in self.tables(value, "record") {
+                                        records.extend(self.record(&entry, origin, default_ttl));
+                                    }
+                                }
+                                other => self.error(key.span(), format!("unknown key `{other}`")),
+                            }
+                        }
+                    }
+                    Err(e) => self.error(
+                        e.span().unwrap_or(0..0),
+                        format!("TOML syntax: {}", e.message().trim()),
+                    ),
+                }
+                self.base.set(0);
+            }
+        };
+        Some(self.zone(rest.get_ref(), default_origin, &mut batches))
+    }
+
+    /// The zone of `doc`; `batches` adds the records of `[[record]]` tables
+    /// parsed apart from it, where `doc`'s own would come (keys are walked
+    /// in sorted order).
+    fn zone(
+        &self,
+        doc: &DeTable<'_>,
+        default_origin: Option<&Name>,
+        batches: &mut RecordBatches<'_>,
+    ) -> Result<Zone, ZoneErrors> {
         let mut origin = default_origin.cloned();
         if let Some(value) = get(doc, "origin")
             && let Some(text) = self.string(value, "origin")
@@ -136,7 +220,12 @@ impl<'t> Walker<'t> {
 
         let mut records = Vec::new();
         let mut matrix = Vec::new();
+        let mut batched = false;
         for (key, value) in doc.iter() {
+            if !batched && key.get_ref().as_ref() > "record" {
+                batches(&mut records, &origin, default_ttl);
+                batched = true;
+            }
             match key.get_ref().as_ref() {
                 "origin" | "ttl" => {}
                 "soa" => records.extend(self.soa(value, &origin, default_ttl)),
@@ -158,6 +247,9 @@ impl<'t> Walker<'t> {
                     format!("unknown key `{other}` (expected origin, ttl, soa, record or matrix)"),
                 ),
             }
+        }
+        if !batched {
+            batches(&mut records, &origin, default_ttl);
         }
         let errors = self.errors.take();
         if !errors.is_empty() {
@@ -655,6 +747,62 @@ mod tests {
 
     fn file() -> Arc<str> {
         Arc::from("z.toml")
+    }
+
+    /// The zone parsed whole and in batches of `per_batch` record tables:
+    /// both must give the same records, places included, or the same errors.
+    fn same_batched(text: &str, per_batch: usize) -> Result<Zone, ZoneErrors> {
+        let whole = parse_toml_zone_with(text, &file(), None, None);
+        let batched = parse_toml_zone_with(text, &file(), None, Some(per_batch));
+        match (&whole, &batched) {
+            (Ok(w), Ok(b)) => {
+                assert_eq!(w.records, b.records, "{text}");
+                assert_eq!(w.matrix.len(), b.matrix.len());
+            }
+            (Err(w), Err(b)) => assert_eq!(w.to_string(), b.to_string(), "{text}"),
+            _ => panic!("whole {whole:?}\nbatched {batched:?}\n{text}"),
+        }
+        batched
+    }
+
+    fn many_hosts(hosts: usize, tail: &str) -> String {
+        let mut text = String::from(
+            "origin = \"example.org.\"\nttl = 300\n[soa]\nmname = \"ns1\"\nrname = \"hostmaster\"\nserial = 1\n\
+             [[record]]\nname = \"@\"\nNS = [\"ns1\"]\n[[record]]\nname = \"ns1\"\nA = [\"192.0.2.53\"]\n",
+        );
+        for i in 0..hosts {
+            text.push_str(&format!(
+                "[[record]]\nname = \"host{i}\"\nA = [\"198.18.{}.{}\"]\nAAAA = [\"2001:db8::{i:x}\"]\n",
+                i / 256,
+                i % 256
+            ));
+        }
+        text.push_str(tail);
+        text
+    }
+
+    #[test]
+    fn batched_parsing_gives_what_whole_parsing_gives() {
+        let matrix = "[[matrix]]\nserver_name = \"@\"\ntarget = \"host1\"\n";
+        for per_batch in [1, 3, 50] {
+            let zone = same_batched(&many_hosts(120, matrix), per_batch).unwrap();
+            // SOA, NS, ns1, 120 hosts, and the [[matrix]] pair of SRV records.
+            assert_eq!(zone.records.len(), 1 + 1 + 1 + 240 + 2);
+        }
+        // Errors inside a batch keep their file:line:column.
+        let bad = many_hosts(40, "[[record]]\nname = \"x\"\nA = [\"not-an-address\"]\n");
+        let errors = same_batched(&bad, 7).unwrap_err();
+        assert!(
+            errors
+                .to_string()
+                .contains(&format!("z.toml:{}:", bad.lines().count())),
+            "{errors}"
+        );
+        // A TOML syntax error inside a batch, and one in the rest.
+        same_batched(&many_hosts(30, "[[record]]\nname = \"y\nA = 1\n"), 4).unwrap_err();
+        same_batched(&many_hosts(30, "[soa]\nserial = 2\n"), 4).unwrap_err();
+        // `record` also written as a plain key: judged whole.
+        same_batched(&format!("record = 1\n{}", many_hosts(5, "")), 2).unwrap_err();
     }
 
     fn load(body: &str) -> Result<Zone, ZoneErrors> {
