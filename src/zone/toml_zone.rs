@@ -1007,6 +1007,28 @@ mod tests {
             let text: String = text.into_iter().collect();
             let _ = parse_toml_zone(&text, &file(), None).map(|z| validate_zone(&z));
         }
+
+        /// Batched parsing never panics on mutated zones either, and accepts
+        /// exactly what whole parsing accepts, with the same records.
+        #[test]
+        fn batched_parsing_agrees_on_mutated_zones(cuts in proptest::collection::vec((0usize..400, proptest::prelude::any::<char>()), 0..4)) {
+            let cuts_were_none = cuts.is_empty();
+            let mut text: Vec<char> = format!("{HEAD}[[record]]\nname = \"x\"\nMX = [\"10 mail\"]\n[[record]]\nname = \"y\"\nA = [\"192.0.2.1\"]\n[[matrix]]\nserver_name = \"@\"\ntarget = \"x\"\n[[record]]\nname = \"w\"\nTXT = [\"t\"]\n").chars().collect();
+            for (at, c) in cuts {
+                let i = at % text.len();
+                text[i] = c;
+            }
+            let text: String = text.into_iter().collect();
+            let whole = parse_toml_zone_with(&text, &file(), None, None);
+            let batched = parse_toml_zone_with(&text, &file(), None, Some(1));
+            if cuts_were_none {
+                proptest::prop_assert!(whole.is_ok(), "the unmutated zone loads: {:?}", whole);
+            }
+            proptest::prop_assert_eq!(whole.is_ok(), batched.is_ok(), "{}", text);
+            if let (Ok(w), Ok(b)) = (whole, batched) {
+                proptest::prop_assert_eq!(w.records, b.records);
+            }
+        }
     }
 
     #[test]
