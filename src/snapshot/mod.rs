@@ -208,33 +208,7 @@ impl ZoneSnapshot {
             }
         }
         drop(records);
-        // Empty non-terminals: every ancestor between a name and the origin exists.
-        let mut empty_non_terminals: HashMap<NameKey, Box<[u8]>> = HashMap::new();
-        let mut key = Vec::new();
-        for node in nodes.iter() {
-            key.clear();
-            key.extend(node.owner.iter().map(u8::to_ascii_lowercase));
-            for offset in label_offsets(&key).skip(1) {
-                let ancestor = &key[offset..];
-                if ancestor.len() < origin_key.len()
-                    || nodes.contains(ancestor)
-                    || empty_non_terminals.contains_key(ancestor)
-                {
-                    break;
-                }
-                // The ancestor keeps the case the zone author wrote: the key is
-                // the owner lower-cased, so their labels start at the same offsets.
-                let owner = node.owner.get(offset..).unwrap_or(ancestor);
-                empty_non_terminals.insert(ancestor.into(), owner.into());
-            }
-        }
-        for owner in empty_non_terminals.into_values() {
-            nodes.insert(Node {
-                owner,
-                rrsets: Box::default(),
-                is_zone_cut: false,
-            });
-        }
+        add_empty_non_terminals(&mut nodes, &origin_key);
         let soa_record = nodes
             .get(&origin_key)
             .and_then(|apex| apex.rrset(RecordType::SOA)?.first_record(&apex.name()))
@@ -436,6 +410,38 @@ impl ZoneSnapshot {
     /// non-terminals included) and the NSEC3 owners.
     pub fn nodes(&self) -> impl Iterator<Item = &Node> {
         self.nodes.iter().chain(self.nsec3_nodes())
+    }
+}
+
+/// Adds a node without RRsets for every name that exists only because names
+/// below it do (RFC 8020: `_tcp.example.org` is NODATA, not NXDOMAIN), between
+/// each owner and the origin. The ancestor keeps the case the zone wrote.
+fn add_empty_non_terminals(nodes: &mut NodeIndex, origin_key: &[u8]) {
+    let mut empty_non_terminals: HashMap<NameKey, Box<[u8]>> = HashMap::new();
+    let mut key = Vec::new();
+    for node in nodes.iter() {
+        key.clear();
+        key.extend(node.owner.iter().map(u8::to_ascii_lowercase));
+        for offset in label_offsets(&key).skip(1) {
+            let ancestor = &key[offset..];
+            if ancestor.len() < origin_key.len()
+                || nodes.contains(ancestor)
+                || empty_non_terminals.contains_key(ancestor)
+            {
+                break;
+            }
+            // The key is the owner lower-cased, so their labels start at the
+            // same offsets.
+            let owner = node.owner.get(offset..).unwrap_or(ancestor);
+            empty_non_terminals.insert(ancestor.into(), owner.into());
+        }
+    }
+    for owner in empty_non_terminals.into_values() {
+        nodes.insert(Node {
+            owner,
+            rrsets: Box::default(),
+            is_zone_cut: false,
+        });
     }
 }
 
