@@ -345,9 +345,7 @@ impl<'z> ZoneAnswer<'z, '_> {
         if present || set.is_empty() {
             return;
         }
-        self.answer
-            .authorities
-            .extend(set.records_owned(node.name()));
+        self.answer.authorities.extend(set.records(&node.name()));
         if self.dnssec {
             self.answer.authorities.extend(set.rrsigs().iter().cloned());
         }
@@ -388,7 +386,7 @@ impl<'z> ZoneAnswer<'z, '_> {
         self.answer.referral = true;
         if let Some(ns) = cut.rrset(RecordType::NS) {
             // The NS set at a cut is the child's: never signed by the parent.
-            self.answer.authorities.extend(ns.records_owned(cut.name()));
+            self.answer.authorities.extend(ns.records(&cut.name()));
         }
         if self.dnssec {
             match cut.rrset(RecordType::DS) {

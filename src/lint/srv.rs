@@ -92,7 +92,7 @@ impl<'z> ZoneIndex<'z> {
 
     /// Every record at `name` (in zones whose origin is at or above it), in
     /// zone order.
-    fn at(&self, name: &Name) -> impl Iterator<Item = &'z SourcedRecord> + use<'z> {
+    fn at<'a>(&'a self, name: &Name) -> impl Iterator<Item = &'z SourcedRecord> + 'a {
         let key = name_key(name);
         let mut found: Vec<(usize, u32)> = Vec::new();
         for (i, (zone, index)) in self.zones.iter().zip(&self.owners).enumerate() {
@@ -101,10 +101,9 @@ impl<'z> ZoneIndex<'z> {
             }
         }
         found.sort_unstable();
-        let zones = self.zones.clone();
         found
             .into_iter()
-            .filter_map(move |(zone, record)| zones[zone].records.get(record as usize))
+            .filter_map(move |(zone, record)| self.zones[zone].records.get(record as usize))
     }
 
     /// The zone holding `name` (the one with the longest origin above it).

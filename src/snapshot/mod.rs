@@ -81,10 +81,9 @@ impl Node {
     /// Every record at this name, RRSIGs included, in type order.
     pub fn records(&self) -> impl Iterator<Item = Record> + '_ {
         let name = self.name();
-        self.rrsets.iter().flat_map(move |set| {
-            set.records_owned(name.clone())
-                .chain(set.rrsigs().iter().cloned())
-        })
+        self.rrsets
+            .iter()
+            .flat_map(move |set| set.records(&name).chain(set.rrsigs().iter().cloned()))
     }
 
     /// The node of one owner, from its records (zone order, sorted by type;
@@ -365,7 +364,7 @@ impl ZoneSnapshot {
             let name = node.name();
             node.rrsets.iter().flat_map(move |set| {
                 let skip = apex_soa && set.rtype == RecordType::SOA;
-                set.records_owned(name.clone())
+                set.records(&name)
                     .filter(move |_| !skip)
                     .chain(set.rrsigs().iter().cloned())
             })

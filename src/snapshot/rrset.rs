@@ -105,13 +105,8 @@ impl RRset {
     }
 
     /// The records, owned by `owner`, with the set's TTL.
-    pub fn records<'a>(&'a self, owner: &'a Name) -> impl Iterator<Item = Record> + 'a {
-        self.rdatas()
-            .map(move |rdata| Record::from_rdata(owner.clone(), self.ttl, rdata))
-    }
-
-    /// The records, owned by `owner` (for iterators that outlive a borrow of it).
-    pub fn records_owned(&self, owner: Name) -> impl Iterator<Item = Record> + '_ {
+    pub fn records(&self, owner: &Name) -> impl Iterator<Item = Record> + use<'_> {
+        let owner = owner.clone();
         self.rdatas()
             .map(move |rdata| Record::from_rdata(owner.clone(), self.ttl, rdata))
     }

@@ -64,10 +64,7 @@ pub fn full_zone_messages(
         node.rrsets
             .iter()
             .filter(move |set| set.rtype != RecordType::SOA || !apex)
-            .flat_map(move |set| {
-                set.records_owned(name.clone())
-                    .chain(set.rrsigs().iter().cloned())
-            })
+            .flat_map(move |set| set.records(&name).chain(set.rrsigs().iter().cloned()))
     });
     let apex_soa_sigs = zone.soa_rrset().map(|s| s.rrsigs()).unwrap_or_default();
     let records = std::iter::once(soa.clone())
