@@ -310,22 +310,11 @@ impl<'r> Machine<'r> {
 
         // Step 2.
         if let Some(port) = s.port() {
-            let mut step = Step::new(StepId::ExplicitPort, true, String::new());
-            let addresses = self.addresses(&host_name, &mut step)?;
-            step.reason = format!(
-                "{s} has the explicit port {port}: no .well-known and no SRV; connect to the A/AAAA of {host}{} on port {port}, with SNI {host} and Host: {s}",
-                via_cname(&step.lookups)
-            );
-            self.no_addresses_failure(&host, &addresses);
-            self.result = Some(host_target(
-                StepId::ExplicitPort,
-                &host,
-                port,
-                addresses,
-                s.as_str(),
-                &host,
-            ));
-            self.steps.push(step);
+            self.connect_to_host(StepId::ExplicitPort, &host_name, &host, port, s.as_str(), |via| {
+                format!(
+                    "{s} has the explicit port {port}: no .well-known and no SRV; connect to the A/AAAA of {host}{via} on port {port}, with SNI {host} and Host: {s}"
+                )
+            })?;
             self.skip_rest("not reached: an explicit port in S disables .well-known and SRV lookups (step 2 decided)");
             return Ok(());
         }
@@ -366,19 +355,10 @@ impl<'r> Machine<'r> {
                 step.differences = homeservers::well_known_behaviour();
                 step.well_known = Some(report);
                 self.steps.push(step);
-                for id in [
-                    StepId::DelegatedIpLiteral,
-                    StepId::DelegatedPort,
-                    StepId::DelegatedFedSrv,
-                    StepId::DelegatedLegacySrv,
+                self.skip_through(
                     StepId::DelegatedDefault,
-                ] {
-                    self.steps.push(Step::new(
-                        id,
-                        false,
-                        "not reached: step 3 failed (no delegated server name)",
-                    ));
-                }
+                    "not reached: step 3 failed (no delegated server name)",
+                );
                 self.srv_chain(&S_CHAIN, &host_name, &host, s.as_str())?;
             }
         }
@@ -395,18 +375,10 @@ impl<'r> Machine<'r> {
                 format!("m.server {d} is an IP literal: connect to {}, with Host: {d}; no SNI is sent and the certificate must hold the IP address", socket_text(ip, port)),
             ));
             self.result = Some(ip_target(StepId::DelegatedIpLiteral, ip, port, d.as_str()));
-            for id in [
-                StepId::DelegatedPort,
-                StepId::DelegatedFedSrv,
-                StepId::DelegatedLegacySrv,
+            self.skip_through(
                 StepId::DelegatedDefault,
-            ] {
-                self.steps.push(Step::new(
-                    id,
-                    false,
-                    "not reached: step 3.1 decided (m.server is an IP literal)",
-                ));
-            }
+                "not reached: step 3.1 decided (m.server is an IP literal)",
+            );
             return Ok(());
         }
         let host = d.host_text();
@@ -417,48 +389,22 @@ impl<'r> Machine<'r> {
         ));
         let Some(d_name) = d.dns_name() else {
             self.failure = Some(format!("{host} cannot be written as a DNS name"));
-            for id in [
-                StepId::DelegatedPort,
-                StepId::DelegatedFedSrv,
-                StepId::DelegatedLegacySrv,
+            self.skip_through(
                 StepId::DelegatedDefault,
-            ] {
-                self.steps.push(Step::new(
-                    id,
-                    false,
-                    "not reached: m.server is not a usable DNS name",
-                ));
-            }
+                "not reached: m.server is not a usable DNS name",
+            );
             return Ok(());
         };
         if let Some(port) = d.port() {
-            let mut step = Step::new(StepId::DelegatedPort, true, String::new());
-            let addresses = self.addresses(&d_name, &mut step)?;
-            step.reason = format!(
-                "m.server {d} has the port {port}: no SRV lookups; connect to the A/AAAA of {host}{} on port {port}, with SNI {host} and Host: {d}; the certificate must be valid for {host}",
-                via_cname(&step.lookups)
-            );
-            self.no_addresses_failure(&host, &addresses);
-            self.result = Some(host_target(
-                StepId::DelegatedPort,
-                &host,
-                port,
-                addresses,
-                d.as_str(),
-                &host,
-            ));
-            self.steps.push(step);
-            for id in [
-                StepId::DelegatedFedSrv,
-                StepId::DelegatedLegacySrv,
+            self.connect_to_host(StepId::DelegatedPort, &d_name, &host, port, d.as_str(), |via| {
+                format!(
+                    "m.server {d} has the port {port}: no SRV lookups; connect to the A/AAAA of {host}{via} on port {port}, with SNI {host} and Host: {d}; the certificate must be valid for {host}"
+                )
+            })?;
+            self.skip_through(
                 StepId::DelegatedDefault,
-            ] {
-                self.steps.push(Step::new(
-                    id,
-                    false,
-                    "not reached: a port in m.server disables SRV lookups (step 3.2 decided)",
-                ));
-            }
+                "not reached: a port in m.server disables SRV lookups (step 3.2 decided)",
+            );
             return Ok(());
         }
         self.steps.push(Step::new(
@@ -535,23 +481,11 @@ impl<'r> Machine<'r> {
         );
         self.steps.push(legacy_step);
 
-        let mut step = Step::new(chain.default, true, String::new());
-        let addresses = self.addresses(x, &mut step)?;
-        step.reason = format!(
-            "no SRV records: connect to the A/AAAA of {x_text}{} on port {DEFAULT_FEDERATION_PORT}, with SNI {x_text} and Host: {host_header}; the certificate must be valid for {x_text}",
-            via_cname(&step.lookups)
-        );
-        self.no_addresses_failure(x_text, &addresses);
-        self.result = Some(host_target(
-            chain.default,
-            x_text,
-            DEFAULT_FEDERATION_PORT,
-            addresses,
-            host_header,
-            x_text,
-        ));
-        self.steps.push(step);
-        Ok(())
+        self.connect_to_host(chain.default, x, x_text, DEFAULT_FEDERATION_PORT, host_header, |via| {
+            format!(
+                "no SRV records: connect to the A/AAAA of {x_text}{via} on port {DEFAULT_FEDERATION_PORT}, with SNI {x_text} and Host: {host_header}; the certificate must be valid for {x_text}"
+            )
+        })
     }
 
     /// An SRV step that found records: resolves the targets and sets the result.
@@ -725,9 +659,41 @@ impl<'r> Machine<'r> {
 
     /// Marks every step not yet recorded as skipped with `reason`.
     fn skip_rest(&mut self, reason: &str) {
-        for id in StepId::ALL.iter().skip(self.steps.len()) {
+        self.skip_through(StepId::Default, reason);
+    }
+
+    /// Marks every step from the next one to `last` (inclusive) as not
+    /// reached. Steps are pushed in [`StepId::ALL`] order, so the next one
+    /// is `ALL[steps.len()]`.
+    fn skip_through(&mut self, last: StepId, reason: &str) {
+        let next = self.steps.len();
+        let Some(end) = StepId::ALL.iter().position(|&id| id == last) else {
+            return;
+        };
+        for id in StepId::ALL.iter().take(end + 1).skip(next) {
             self.steps.push(Step::new(*id, false, reason));
         }
+    }
+
+    /// The step that decides on one host: connect to the A/AAAA of `name`
+    /// (written `host`, which is also the SNI and the certificate name) on
+    /// `port`. `reason` gets " (through the CNAME to x)" or "".
+    fn connect_to_host(
+        &mut self,
+        id: StepId,
+        name: &Name,
+        host: &str,
+        port: u16,
+        host_header: &str,
+        reason: impl FnOnce(&str) -> String,
+    ) -> Result<(), DnsError> {
+        let mut step = Step::new(id, true, String::new());
+        let addresses = self.addresses(name, &mut step)?;
+        step.reason = reason(&via_cname(&step.lookups));
+        self.no_addresses_failure(host, &addresses);
+        self.result = Some(host_target(id, host, port, addresses, host_header, host));
+        self.steps.push(step);
+        Ok(())
     }
 }
 
