@@ -5,15 +5,13 @@
 //! The probe needs more than addresses: the response code of the SRV
 //! question (LIVE012: SERVFAIL, REFUSED or a timeout are fatal for Synapse)
 //! and of the empty non-terminal `_tcp.X` (LIVE013), so it asks the questions
-//! itself, with hickory-proto building and decoding every message.
+//! itself; each exchange is the one `fedns explain` makes
+//! ([`crate::matrix::dns::DnsResolver`]).
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
-use std::io::{Read, Write};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, UdpSocket};
-use std::time::{Duration, Instant};
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
 
-use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
+use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::rdata::SRV;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 
@@ -206,105 +204,37 @@ pub fn parse_resolv_conf(text: &str) -> Vec<SocketAddr> {
         .collect()
 }
 
-fn random_id() -> u16 {
-    let mut h = RandomState::new().build_hasher();
-    h.write_u128(Instant::now().elapsed().as_nanos());
-    (h.finish() & 0xffff) as u16
-}
-
-fn build_query(id: u16, name: &Name, rtype: RecordType) -> Result<Vec<u8>, DnsError> {
-    let mut m = Message::new(id, MessageType::Query, OpCode::Query);
-    m.metadata.recursion_desired = true;
-    m.add_query(Query::query(name.clone(), rtype));
-    let mut edns = Edns::new();
-    edns.set_max_payload(1232);
-    edns.set_version(0);
-    m.set_edns(edns);
-    m.to_vec().map_err(|e| DnsError::Decode(e.to_string()))
-}
-
+/// One question to one server. The exchange itself (UDP with a random ID,
+/// TCP when truncated, the ID and the question checked) is the one `fedns
+/// explain` uses ([`crate::matrix::dns::DnsResolver`]); only its errors are
+/// put in the probe's terms.
 fn query_one(
     server: SocketAddr,
     name: &Name,
     rtype: RecordType,
     timeout: Duration,
 ) -> Result<DnsAnswer, DnsError> {
-    let id = random_id();
-    let wire = build_query(id, name, rtype)?;
-    let local = match server.ip() {
-        IpAddr::V4(_) => SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0),
-        IpAddr::V6(_) => SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0),
-    };
-    let io = |e: std::io::Error| DnsError::Io(format!("{server}: {e}"));
-    let socket = UdpSocket::bind(local).map_err(io)?;
-    socket.connect(server).map_err(io)?;
-    socket.send(&wire).map_err(io)?;
-    let deadline = Instant::now() + timeout;
-    let mut buf = vec![0u8; 65_535];
-    // Bounded: at most 16 stray datagrams are skipped before the deadline.
-    for _ in 0..16 {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            break;
-        }
-        socket.set_read_timeout(Some(left)).map_err(io)?;
-        let n = match socket.recv(&mut buf) {
-            Ok(n) => n,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                ) =>
-            {
-                break;
-            }
-            Err(e) => return Err(io(e)),
-        };
-        let Some(bytes) = buf.get(..n) else { continue };
-        let Ok(message) = Message::from_vec(bytes) else {
-            continue;
-        };
-        if message.metadata.id != id {
-            continue;
-        }
-        if message.metadata.truncation {
-            return query_tcp(server, &wire, timeout);
-        }
-        return Ok(DnsAnswer {
-            rcode: message.metadata.response_code,
-            answers: message.answers,
-        });
+    use crate::matrix::dns::{DnsError as ExchangeError, DnsResolver, Resolver as _};
+    match DnsResolver::new(server, timeout, 1).query(name, rtype) {
+        Ok(response) => Ok(DnsAnswer {
+            rcode: response.rcode,
+            answers: response.answers,
+        }),
+        Err(ExchangeError::Timeout { .. }) => Err(DnsError::Timeout {
+            servers: server.to_string(),
+            timeout,
+        }),
+        Err(e @ ExchangeError::Unreachable { .. }) => Err(DnsError::Io(e.to_string())),
+        Err(e @ ExchangeError::BadResponse { .. }) => Err(DnsError::Decode(e.to_string())),
     }
-    Err(DnsError::Timeout {
-        servers: server.to_string(),
-        timeout,
-    })
-}
-
-fn query_tcp(server: SocketAddr, wire: &[u8], timeout: Duration) -> Result<DnsAnswer, DnsError> {
-    let io = |e: std::io::Error| DnsError::Io(format!("{server} (TCP): {e}"));
-    let mut stream = TcpStream::connect_timeout(&server, timeout).map_err(io)?;
-    stream.set_read_timeout(Some(timeout)).map_err(io)?;
-    stream.set_write_timeout(Some(timeout)).map_err(io)?;
-    let len = u16::try_from(wire.len()).map_err(|_| DnsError::Decode("query too long".into()))?;
-    let mut framed = len.to_be_bytes().to_vec();
-    framed.extend_from_slice(wire);
-    stream.write_all(&framed).map_err(io)?;
-    let mut len_buf = [0u8; 2];
-    stream.read_exact(&mut len_buf).map_err(io)?;
-    let mut body = vec![0u8; usize::from(u16::from_be_bytes(len_buf))];
-    stream.read_exact(&mut body).map_err(io)?;
-    let message = Message::from_vec(&body).map_err(|e| DnsError::Decode(e.to_string()))?;
-    Ok(DnsAnswer {
-        rcode: message.metadata.response_code,
-        answers: message.answers,
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use hickory_proto::rr::rdata::{A, CNAME};
+    use std::net::UdpSocket;
+    use std::time::Instant;
 
     #[test]
     fn reads_nameservers_from_resolv_conf() {
