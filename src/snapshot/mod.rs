@@ -23,9 +23,9 @@ use std::sync::Arc;
 use hickory_proto::dnssec::rdata::DNSSECRData;
 use hickory_proto::rr::rdata::SOA;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
-use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
 
 use crate::zone::owner_index::OwnerIndex;
+use crate::zone::record::decode_name;
 use crate::zone::{MatrixDelegation, SourcedRecord, Zone};
 use history::ZoneHistory;
 use name_key::label_offsets;
@@ -48,10 +48,7 @@ pub struct Node {
 impl Node {
     /// The owner name, as first written in the zone.
     pub fn name(&self) -> Name {
-        // The bytes were written from a valid name by `wire_name`, so they
-        // read back; the root stands in should that ever not hold.
-        let mut decoder = BinDecoder::new(&self.owner);
-        Name::read(&mut decoder).unwrap_or_else(|_| Name::root())
+        decode_name(&self.owner)
     }
 
     /// The owner name in uncompressed wire form, case as written.

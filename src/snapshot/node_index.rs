@@ -80,20 +80,4 @@ impl NodeIndex {
     pub fn iter(&self) -> impl Iterator<Item = &Node> {
         self.table.iter()
     }
-
-    /// How many nodes.
-    pub fn len(&self) -> usize {
-        self.table.len()
-    }
-
-    /// True when there are no nodes.
-    pub fn is_empty(&self) -> bool {
-        self.table.is_empty()
-    }
-
-    /// Gives back spare room.
-    pub fn shrink_to_fit(&mut self) {
-        let hasher = &self.hasher;
-        self.table.shrink_to_fit(|n| Self::hash_node(hasher, n));
-    }
 }

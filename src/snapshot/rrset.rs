@@ -11,7 +11,7 @@
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 
 use crate::zone::SourcedRecord;
-use hickory_proto::serialize::binary::{BinDecoder, Restrict};
+use crate::zone::record::decode_rdata;
 
 /// All the records of one owner name and type, with one TTL (RFC 2181 5.2).
 ///
@@ -93,10 +93,7 @@ impl RRset {
     /// Each record's RDATA, decoded.
     pub fn rdatas(&self) -> impl Iterator<Item = RData> + '_ {
         let rtype = self.rtype;
-        // Every entry was emitted by hickory for this type, so it decodes; an
-        // entry that did not would be dropped here rather than served garbled.
-        self.rdata_wire()
-            .filter_map(move |wire| decode_rdata(rtype, wire))
+        self.rdata_wire().map(move |wire| decode_rdata(rtype, wire))
     }
 
     /// The first record's RDATA.
@@ -120,13 +117,6 @@ impl RRset {
     pub fn rrsigs(&self) -> &[Record] {
         &self.rrsigs
     }
-}
-
-/// Decodes one RDATA entry of type `rtype`.
-fn decode_rdata(rtype: RecordType, wire: &[u8]) -> Option<RData> {
-    let len = u16::try_from(wire.len()).ok()?;
-    let mut decoder = BinDecoder::new(wire);
-    RData::read(&mut decoder, rtype, Restrict::new(len)).ok()
 }
 
 #[cfg(test)]

@@ -73,10 +73,7 @@ impl SourcedRecord {
 
     /// The owner name, as written.
     pub fn name(&self) -> Name {
-        let mut decoder = BinDecoder::new(self.owner_wire());
-        // Written by `new` from a valid name, so it reads back; the root
-        // stands in should that ever not hold.
-        Name::read(&mut decoder).unwrap_or_else(|_| Name::root())
+        decode_name(self.owner_wire())
     }
 
     /// The RDATA, decoded.
@@ -117,6 +114,14 @@ impl fmt::Debug for SourcedRecord {
             .field("place", &self.place)
             .finish()
     }
+}
+
+/// Decodes an uncompressed wire name that was written from a valid `Name`
+/// (by [`SourcedRecord::new`] or the snapshot), keeping its case. Such bytes
+/// always read back; the root stands in should that ever not hold.
+pub fn decode_name(wire: &[u8]) -> Name {
+    let mut decoder = BinDecoder::new(wire);
+    Name::read(&mut decoder).unwrap_or_else(|_| Name::root())
 }
 
 /// Decodes RDATA of type `rtype` from its wire form. Bytes that do not
