@@ -942,6 +942,18 @@ mod tests {
     }
 
     #[test]
+    fn rdata_too_long_for_the_wire_is_an_error_at_its_value() {
+        // 70 000 octets of text: 275 strings, more RDATA than 65 535 octets.
+        let text = format!(
+            "[[record]]\nname = \"x\"\nTXT = [\"{}\"]\n",
+            "t".repeat(70_000)
+        );
+        let e = first_error(&text);
+        assert!(e.starts_with("16:8"), "{e}");
+        assert!(e.contains("cannot be encoded"), "{e}");
+    }
+
+    #[test]
     fn missing_soa_and_ns_are_errors() {
         let text = "origin = \"example.org.\"\n[[record]]\nname = \"x\"\nA = [\"192.0.2.1\"]\n";
         let zone = parse_toml_zone(text, &file(), None).unwrap();
