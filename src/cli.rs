@@ -320,7 +320,7 @@ fn serve_settings(args: &ServeArgs) -> anyhow::Result<ServeSettings> {
         listen.udp_workers = n;
     }
     let user_from_config = config.user.clone();
-    let metrics = std::sync::Arc::new(crate::server::metrics::Metrics::default());
+    let metrics = std::sync::Arc::new(crate::metrics::Metrics::default());
     Ok(ServeSettings {
         sources,
         listen,
@@ -412,8 +412,8 @@ fn explain(args: ExplainArgs) -> anyhow::Result<()> {
 }
 
 fn transfer(args: TransferArgs) -> anyhow::Result<()> {
+    use crate::proto::tsig::TsigKey;
     use crate::xfr::client::{TransferLimits, axfr};
-    use crate::xfr::tsig::TsigKey;
     let mut zone = hickory_proto::rr::Name::from_ascii(&args.zone)
         .with_context(|| format!("bad zone name {:?}", args.zone))?;
     zone.set_fqdn(true);

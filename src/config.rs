@@ -253,7 +253,7 @@ impl Config {
         let mut tsig_keys = Vec::new();
         for key in &raw.tsig_key {
             let k = key.get_ref();
-            crate::xfr::tsig::TsigKey::new(&k.name, &k.algorithm, &k.secret)
+            crate::proto::tsig::TsigKey::new(&k.name, &k.algorithm, &k.secret)
                 .map_err(|e| invalid(key.span().start, format!("tsig_key {:?}: {e}", k.name)))?;
             if tsig_keys
                 .iter()

@@ -21,6 +21,8 @@ pub mod config;
 pub mod engine;
 pub mod lint;
 pub mod matrix;
+pub mod metrics;
+pub mod proto;
 pub mod server;
 pub mod snapshot;
 pub mod xfr;

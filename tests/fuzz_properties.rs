@@ -265,8 +265,8 @@ fn query(qname: &str, qtype: RecordType, edns: bool) -> Message {
 
 fn signed(mut bytes: Vec<u8>) -> Vec<u8> {
     let (key_name, algorithm, secret) = checks::PACKET_KEY;
-    let key = fedns::xfr::tsig::TsigKey::new(key_name, algorithm, secret).unwrap();
-    fedns::xfr::tsig::sign_request(&mut bytes, &key, fedns::xfr::tsig::unix_now());
+    let key = fedns::proto::tsig::TsigKey::new(key_name, algorithm, secret).unwrap();
+    fedns::proto::tsig::sign_request(&mut bytes, &key, fedns::proto::tsig::unix_now());
     bytes
 }
 
@@ -399,7 +399,7 @@ impl LiveServer {
             zones: Arc::new(arc_swap::ArcSwap::from_pointee(served)),
             xfr: Arc::new(fedns::xfr::XfrContext::default()),
             rrl: None,
-            metrics: Arc::new(fedns::server::metrics::Metrics::default()),
+            metrics: Arc::new(fedns::metrics::Metrics::default()),
         });
         let config = ListenConfig {
             listen: vec![SocketAddr::from(([127, 0, 0, 1], 0))],

@@ -21,6 +21,7 @@ use std::sync::{Arc, OnceLock};
 
 use fedns::config::Config;
 use fedns::engine::Transport;
+use fedns::proto::tsig::{KeyRing, TsigKey};
 use fedns::server::ServedZones;
 use fedns::server::wire::{
     MAX_TCP_MESSAGE, MAX_UDP_PAYLOAD, RequestKind, request_kind, respond_with_keys,
@@ -29,7 +30,6 @@ use fedns::snapshot::{ZoneSet, ZoneSnapshot};
 use fedns::xfr::XfrContext;
 use fedns::xfr::client::{IxfrOutcome, read_transfer_messages};
 use fedns::xfr::primary::{TransferPolicy, transfer_response};
-use fedns::xfr::tsig::{KeyRing, TsigKey};
 use fedns::zone::Zone;
 use fedns::zone::master::{parse_master, write_master};
 use fedns::zone::toml_write::{

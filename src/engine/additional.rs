@@ -11,7 +11,7 @@
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 
 use super::Answer;
-use crate::snapshot::name_key::{label_offsets, wildcard_key, write_name_key};
+use crate::proto::name::{label_offsets, wildcard_key, write_name_key};
 use crate::snapshot::{Node, ZoneSnapshot};
 
 /// Appends the in-zone addresses of every NS/MX/SRV target to `answer`.

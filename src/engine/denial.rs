@@ -15,8 +15,8 @@
 use hickory_proto::rr::{Name, RecordType};
 
 use super::ZoneAnswer;
+use crate::proto::name::{label_offsets, name_key, wildcard_key};
 use crate::snapshot::Node;
-use crate::snapshot::name_key::{label_offsets, name_key, wildcard_key};
 
 /// The name spelled by lower-cased wire bytes.
 fn name_of(key: &[u8]) -> Option<Name> {

@@ -36,7 +36,7 @@ use std::sync::Arc;
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 
-use crate::snapshot::name_key::{label_offsets, wildcard_key, write_name_key};
+use crate::proto::name::{label_offsets, wildcard_key, write_name_key};
 use crate::snapshot::{Node, RRset, ZoneMatch, ZoneSet, ZoneSnapshot};
 
 /// How long a CNAME chain inside one zone may be before the engine stops

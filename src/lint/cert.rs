@@ -850,10 +850,7 @@ pub fn format_time(t: i64) -> String {
 
 /// Seconds since the epoch now.
 pub fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    i64::try_from(crate::proto::clock::unix_now()).unwrap_or(i64::MAX)
 }
 
 /// The rustls server name for a certificate name.

@@ -307,7 +307,7 @@ fn place_key(f: &Finding) -> (bool, &str, u32, u32) {
 pub fn offline_findings(zones: &[&Zone]) -> Vec<Finding> {
     let declared = delegation::Declared::from_zones(zones);
     let mut findings = srv::srv_findings(zones, &declared);
-    let now = crate::xfr::tsig::unix_now();
+    let now = crate::proto::tsig::unix_now();
     findings.extend(
         zones
             .iter()
@@ -322,7 +322,7 @@ pub fn offline_findings(zones: &[&Zone]) -> Vec<Finding> {
 /// `strict`, zones with an error are refused (the daemon keeps what it has).
 pub fn load_gate(
     strict: bool,
-    metrics: Option<std::sync::Arc<crate::server::metrics::Metrics>>,
+    metrics: Option<std::sync::Arc<crate::metrics::Metrics>>,
 ) -> impl Fn(&[&Zone]) -> bool + Send + Sync {
     move |zones: &[&Zone]| {
         let findings = offline_findings(zones);

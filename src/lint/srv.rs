@@ -16,7 +16,7 @@ use hickory_proto::rr::{Name, RData, RecordType};
 
 use super::delegation::{Declared, DeclaredServer, Host, WellKnownError, display_name, same_name};
 use super::{Finding, Rule};
-use crate::snapshot::name_key::{NameKey, label_offsets, name_key};
+use crate::proto::name::{NameKey, label_offsets, name_key};
 use crate::zone::matrix::{MATRIX_FED_SERVICE, MATRIX_LEGACY_SERVICE};
 use crate::zone::owner_index::OwnerIndex;
 use crate::zone::{Place, SourcedRecord, Zone};

@@ -12,11 +12,9 @@
 //!   messages over UDP, retried over TCP when the answer is truncated. Every
 //!   exchange is bounded by a timeout and a number of tries.
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, UdpSocket};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use hickory_proto::op::{Edns, Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
@@ -288,7 +286,7 @@ impl DnsResolver {
 
     fn exchange(&self, name: &Name, rtype: RecordType) -> Result<Message, DnsError> {
         let question = format!("{name} {rtype}");
-        let id = random_id();
+        let id = crate::proto::query_id::random_id();
         let query = build_query(id, name, rtype);
         let wire = query
             .to_vec()
@@ -472,16 +470,6 @@ fn build_query(id: u16, name: &Name, rtype: RecordType) -> Message {
     edns.set_max_payload(EDNS_UDP_SIZE);
     message.set_edns(edns);
     message
-}
-
-/// An unpredictable query ID: the process's randomly keyed hasher over the clock.
-fn random_id() -> u16 {
-    let mut hasher = RandomState::new().build_hasher();
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    hasher.write_u128(nanos);
-    (hasher.finish() & 0xffff) as u16
 }
 
 #[cfg(test)]

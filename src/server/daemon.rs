@@ -19,11 +19,11 @@ use tracing::{error, info, warn};
 use super::reload::{LoadGate, LoadReport, ZoneSources, load};
 use super::{FrontEnd, ListenConfig, RunningServer, ServedZones, SharedZones};
 use crate::config::Config;
+use crate::proto::tsig::{KeyRing, TsigKey};
 use crate::snapshot::ZoneSet;
 use crate::xfr::XfrContext;
 use crate::xfr::primary::TransferPolicy;
 use crate::xfr::secondary::{self, Secondaries, SecondaryZone};
-use crate::xfr::tsig::{KeyRing, TsigKey};
 
 /// Where secondary zones are kept when the configuration does not say.
 pub const DEFAULT_DATA_DIR: &str = "data";
@@ -39,7 +39,7 @@ pub struct ServeSettings {
     /// The configuration file's contents (transfers, keys, secondaries).
     pub config: Config,
     /// The counters the metrics endpoint shows (shared with the load gate).
-    pub metrics: Arc<super::metrics::Metrics>,
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// Run as this user once the sockets are bound (`--user`).
     pub user: Option<String>,
     /// Sees the valid zones of every load and reload before they are served
@@ -130,7 +130,7 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
 
     let (stop, stopped) = watch::channel(false);
     if let Some(addr) = config.metrics_listen {
-        super::metrics::serve(addr, Arc::clone(&metrics), stopped.clone())
+        crate::metrics::serve(addr, Arc::clone(&metrics), stopped.clone())
             .await
             .with_context(|| format!("cannot serve metrics on {addr}"))?;
     }
@@ -230,7 +230,7 @@ async fn wait_for_signals(
     xfr: &Arc<XfrContext>,
     background: &mut JoinSet<()>,
     gate: &Arc<LoadGate>,
-    metrics: &Arc<super::metrics::Metrics>,
+    metrics: &Arc<crate::metrics::Metrics>,
 ) -> anyhow::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut hup = signal(SignalKind::hangup()).context("cannot install the SIGHUP handler")?;
@@ -289,7 +289,7 @@ async fn wait_for_signals(
     _: &Arc<XfrContext>,
     _: &mut JoinSet<()>,
     _: &Arc<LoadGate>,
-    _: &Arc<super::metrics::Metrics>,
+    _: &Arc<crate::metrics::Metrics>,
 ) -> anyhow::Result<()> {
     tokio::signal::ctrl_c()
         .await

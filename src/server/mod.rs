@@ -14,7 +14,6 @@
 pub mod answer_cache;
 pub mod daemon;
 pub mod fast_path;
-pub mod metrics;
 pub mod privileges;
 pub mod reload;
 pub mod rrl;
@@ -46,7 +45,7 @@ pub struct FrontEnd {
     /// Response rate limiting of UDP answers, when configured.
     pub rrl: Option<rrl::ResponseRateLimiter>,
     /// Counters for the metrics endpoint.
-    pub metrics: Arc<metrics::Metrics>,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// The zones being served (with their answer cache), swapped atomically on

@@ -14,10 +14,10 @@ use hickory_proto::serialize::binary::{BinDecodable, BinDecoder, BinEncodable, B
 use super::answer_cache::ServedZones;
 use super::fast_path::{SimpleQuery, personalise};
 use crate::engine::{self, Answer, Transport};
-use crate::snapshot::ZoneSet;
-use crate::xfr::tsig::{
+use crate::proto::tsig::{
     KeyRing, RequestAuth, ResponseSigner, append_unsigned_error, unix_now, verify_request,
 };
+use crate::snapshot::ZoneSet;
 use hickory_proto::rr::rdata::tsig::TsigError;
 
 /// The largest UDP payload fedns sends or advertises (the DNS Flag Day 2020
@@ -116,7 +116,7 @@ fn tsig_error_response(
     request: &[u8],
     error: TsigError,
     key_name: &hickory_proto::rr::Name,
-    key: Option<&std::sync::Arc<crate::xfr::tsig::TsigKey>>,
+    key: Option<&std::sync::Arc<crate::proto::tsig::TsigKey>>,
     request_mac: &[u8],
     now: u64,
     transport: Transport,

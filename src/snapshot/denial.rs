@@ -10,8 +10,8 @@ use std::cmp::Ordering;
 use hickory_proto::dnssec::Nsec3HashAlgorithm;
 use hickory_proto::rr::{Name, RecordType};
 
-use super::name_key::label_offsets;
 use super::{Node, RRset};
+use crate::proto::name::label_offsets;
 
 /// A name in RFC 4034 6.1 canonical order: its labels from the root down,
 /// lower-cased; `Vec` ordering of these is canonical DNS name order.
@@ -157,7 +157,7 @@ pub fn canonical_cmp(a: &[u8], b: &[u8]) -> Ordering {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snapshot::name_key::name_key;
+    use crate::proto::name::name_key;
 
     fn key(s: &str) -> Box<[u8]> {
         name_key(&Name::from_ascii(s).unwrap())

@@ -12,7 +12,6 @@
 
 pub mod denial;
 pub mod history;
-pub mod name_key;
 mod node_index;
 mod rrset;
 
@@ -24,12 +23,12 @@ use hickory_proto::dnssec::rdata::DNSSECRData;
 use hickory_proto::rr::rdata::SOA;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 
+use crate::proto::name::label_offsets;
+pub use crate::proto::name::{NameKey, name_key};
 use crate::zone::owner_index::OwnerIndex;
 use crate::zone::record::decode_name;
 use crate::zone::{MatrixDelegation, SourcedRecord, Zone};
 use history::ZoneHistory;
-use name_key::label_offsets;
-pub use name_key::{NameKey, name_key};
 pub use node_index::NodeIndex;
 pub use rrset::RRset;
 
@@ -388,7 +387,7 @@ impl ZoneSnapshot {
     /// The node of this version with the same owner name as `node` (of any version).
     pub fn same_name(&self, node: &Node) -> Option<&Node> {
         let owner = node.owner_wire();
-        let mut key = [0u8; name_key::MAX_NAME_WIRE_LEN];
+        let mut key = [0u8; crate::proto::name::MAX_NAME_WIRE_LEN];
         let key = key.get_mut(..owner.len())?;
         // Length octets are below 64, so only the letters of labels change.
         for (to, from) in key.iter_mut().zip(owner) {

@@ -12,7 +12,7 @@ use std::hash::{BuildHasher, RandomState};
 use hashbrown::HashTable;
 
 use super::Node;
-use super::name_key::MAX_NAME_WIRE_LEN;
+use crate::proto::name::MAX_NAME_WIRE_LEN;
 
 /// The nodes of a zone, by owner name compared case-insensitively.
 #[derive(Debug, Default)]

@@ -17,8 +17,8 @@ use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 
-use super::serial::is_newer;
-use super::tsig::{ResponseVerifier, TsigFailure, TsigKey, sign_request, unix_now};
+use crate::proto::serial::is_newer;
+use crate::proto::tsig::{ResponseVerifier, TsigFailure, TsigKey, sign_request, unix_now};
 
 /// Limits of one transfer.
 #[derive(Clone, Copy, Debug)]
@@ -94,21 +94,13 @@ fn protocol(primary: SocketAddr, message: impl Into<String>) -> TransferError {
 }
 
 fn query_message(zone: &Name, qtype: RecordType) -> Message {
-    let mut m = Message::new(rand_id(), MessageType::Query, OpCode::Query);
+    let mut m = Message::new(
+        crate::proto::query_id::random_id(),
+        MessageType::Query,
+        OpCode::Query,
+    );
     m.add_query(Query::query(zone.clone(), qtype));
     m
-}
-
-/// A message ID that is hard to guess (RFC 5452 spirit, for UDP SOA checks).
-fn rand_id() -> u16 {
-    let mut b = [0u8; 2];
-    if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b).is_err() {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        return nanos as u16;
-    }
-    u16::from_be_bytes(b)
 }
 
 /// Asks `primary` for the zone's SOA serial, over UDP, falling back to TCP

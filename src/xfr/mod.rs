@@ -11,15 +11,13 @@ pub mod client;
 pub mod notify;
 pub mod primary;
 pub mod secondary;
-pub mod serial;
-pub mod tsig;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use crate::proto::tsig::{KeyRing, TsigKey};
 use primary::TransferPolicy;
 use secondary::Secondaries;
-use tsig::{KeyRing, TsigKey};
 
 /// What the front end needs to serve transfers and NOTIFY.
 #[derive(Debug, Default)]

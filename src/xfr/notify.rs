@@ -20,7 +20,7 @@ use tracing::{debug, info, warn};
 
 use super::XfrContext;
 use super::primary::error_message;
-use super::tsig::{
+use crate::proto::tsig::{
     RequestAuth, ResponseSigner, ResponseVerifier, TsigKey, append_unsigned_error, sign_request,
     unix_now, verify_request,
 };
@@ -136,7 +136,7 @@ pub async fn notify_one(
     let mut timeout = NOTIFY_FIRST_TIMEOUT;
     let mut last = String::from("no answer");
     for attempt in 1..=NOTIFY_ATTEMPTS {
-        let id = (unix_now() as u16) ^ (attempt as u16).rotate_left(7) ^ 0x5a5a;
+        let id = crate::proto::query_id::random_id();
         let mut m = Message::new(id, MessageType::Query, OpCode::Notify);
         m.metadata.authoritative = true;
         m.add_query(Query::query(zone.clone(), RecordType::SOA));

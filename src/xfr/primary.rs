@@ -15,8 +15,8 @@ use hickory_proto::op::{
 use hickory_proto::rr::{Record, RecordType};
 use hickory_proto::serialize::binary::{BinEncodable, BinEncoder};
 
-use super::tsig::{RequestAuth, ResponseSigner};
 use crate::config::TransferRule;
+use crate::proto::tsig::{RequestAuth, ResponseSigner};
 use crate::snapshot::ZoneSnapshot;
 
 /// Target size of one AXFR message: large enough to be efficient, small
@@ -215,7 +215,7 @@ pub fn transfer_response(
     request: &[u8],
     peer: std::net::SocketAddr,
 ) -> Vec<Vec<u8>> {
-    use super::tsig::{append_unsigned_error, unix_now, verify_request};
+    use crate::proto::tsig::{append_unsigned_error, unix_now, verify_request};
     use tracing::{info, warn};
 
     let Ok(message) = Message::from_vec(request) else {
@@ -285,7 +285,7 @@ pub fn transfer_response(
             _ => None,
         });
         if let Some(theirs) = client_serial
-            && !super::serial::is_newer(zone.serial(), theirs)
+            && !crate::proto::serial::is_newer(zone.serial(), theirs)
         {
             info!(%peer, "IXFR of {} serial {theirs}: client is current", zone.origin());
             return vec![soa_only_message(zone, &message, signer.as_mut())];
@@ -316,14 +316,14 @@ pub fn transfer_response(
 pub fn transfer_metric(
     request: &[u8],
     responses: &[Vec<u8>],
-) -> Option<crate::server::metrics::TransferKey> {
+) -> Option<crate::metrics::TransferKey> {
     let message = Message::from_vec(request).ok()?;
     let question = message.queries.first()?;
     let ok = responses
         .first()
         .and_then(|r| r.get(3))
         .is_some_and(|b| b & 0x0f == 0);
-    Some(crate::server::metrics::TransferKey {
+    Some(crate::metrics::TransferKey {
         zone: question.name().to_lowercase().to_ascii(),
         direction: "out",
         kind: question.query_type().to_string(),
@@ -389,8 +389,8 @@ mod tests {
     #[test]
     fn transfers_are_refused_by_default_and_allowed_by_address_or_key() {
         use crate::config::TransferRule;
+        use crate::proto::tsig::{KeyRing, TsigKey, sign_request, unix_now};
         use crate::xfr::XfrContext;
-        use crate::xfr::tsig::{KeyRing, TsigKey, sign_request, unix_now};
         let zones = zone_with_hosts(3);
         let peer: std::net::SocketAddr = "127.0.0.1:5555".parse().unwrap();
         let request = axfr_request().to_vec().unwrap();

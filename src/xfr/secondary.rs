@@ -26,11 +26,11 @@ use tokio::sync::{Notify, watch};
 use tracing::{info, warn};
 
 use super::client::{self, IncomingDiff, IxfrOutcome, TransferLimits};
-use super::serial::is_newer;
-use super::tsig::TsigKey;
+use crate::proto::name::{NameKey, name_key};
+use crate::proto::serial::is_newer;
+use crate::proto::tsig::TsigKey;
 use crate::server::{ServedZones, SharedZones};
 use crate::snapshot::ZoneSnapshot;
-use crate::snapshot::name_key::{NameKey, name_key};
 use crate::zone::load::load_zone_file;
 use crate::zone::master::write_master;
 use crate::zone::validate::validate_zone;
@@ -121,7 +121,7 @@ pub async fn run(
     shared: SharedZones,
     data_dir: PathBuf,
     notify: Option<(Vec<SocketAddr>, Option<Arc<TsigKey>>)>,
-    metrics: Arc<crate::server::metrics::Metrics>,
+    metrics: Arc<crate::metrics::Metrics>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let path = zone.disk_path(&data_dir);
@@ -163,7 +163,7 @@ pub async fn run(
                 metrics.secondary_refreshed(&zone.zone.to_ascii(), timers.expire);
                 metrics.set_serial(&zone.zone.to_ascii(), timers.serial);
                 if let Some(kind) = transfer {
-                    metrics.count_transfer(crate::server::metrics::TransferKey {
+                    metrics.count_transfer(crate::metrics::TransferKey {
                         zone: zone.zone.to_ascii(),
                         direction: "in",
                         kind: kind.to_string(),
@@ -184,7 +184,7 @@ pub async fn run(
             }
             Err(e) => {
                 warn!("zone {}: refresh failed: {e}", zone.zone);
-                metrics.count_transfer(crate::server::metrics::TransferKey {
+                metrics.count_transfer(crate::metrics::TransferKey {
                     zone: zone.zone.to_ascii(),
                     direction: "in",
                     kind: "refresh".into(),

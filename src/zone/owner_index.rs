@@ -10,7 +10,7 @@
 use hickory_proto::rr::Name;
 
 use super::SourcedRecord;
-use crate::snapshot::name_key::{label_offsets, name_key};
+use crate::proto::name::{label_offsets, name_key};
 
 /// One record in the index.
 #[derive(Clone, Copy, Debug)]

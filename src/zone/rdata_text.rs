@@ -16,6 +16,7 @@
 
 use std::collections::BTreeSet;
 use std::net::{Ipv4Addr, Ipv6Addr};
+use std::sync::LazyLock;
 
 use hickory_proto::rr::rdata::{HTTPS, SVCB};
 use hickory_proto::rr::{Name, RData, RecordType};
@@ -536,120 +537,46 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 // Binary-to-text encodings (RFC 4648)
 // ---------------------------------------------------------------------------
 
-const BASE64_ALPHABET: &[u8; 64] =
-    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-const BASE32HEX_ALPHABET: &[u8; 32] = b"0123456789abcdefghijklmnopqrstuv";
-
 fn hex_encode(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02X}")).collect()
+    data_encoding::HEXUPPER.encode(bytes)
 }
 
+/// Hex in either case (master files write both).
 fn hex_decode(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    text.as_bytes()
-        .chunks(2)
-        .map(|pair| {
-            let [hi, lo] = pair else { return None };
-            let hi = char::from(*hi).to_digit(16)?;
-            let lo = char::from(*lo).to_digit(16)?;
-            u8::try_from(hi * 16 + lo).ok()
-        })
-        .collect()
+    data_encoding::HEXLOWER_PERMISSIVE
+        .decode(text.as_bytes())
+        .ok()
 }
 
 fn base64_encode(bytes: &[u8]) -> String {
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                let index = (n >> (18 - 6 * i)) & 0x3f;
-                out.push(char::from(BASE64_ALPHABET[index as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    data_encoding::BASE64.encode(bytes)
 }
 
+/// Padded base64 (RFC 4648 4), as DNSKEY, RRSIG and friends are written;
+/// non-zero bits after the last whole octet are ignored, as BIND and Knot
+/// ignore them.
 fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let bytes = text.as_bytes();
-    if !bytes.len().is_multiple_of(4) {
-        return None;
-    }
-    let padding = bytes.iter().rev().take_while(|&&b| b == b'=').count();
-    if padding > 2 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
-    let mut n: u32 = 0;
-    let data = &bytes[..bytes.len() - padding];
-    for (i, &c) in data.iter().enumerate() {
-        let value = BASE64_ALPHABET.iter().position(|&a| a == c)?;
-        n = (n << 6) | value as u32;
-        if i % 4 == 3 {
-            out.extend_from_slice(&n.to_be_bytes()[1..]);
-            n = 0;
-        }
-    }
-    match data.len() % 4 {
-        0 => {}
-        2 => out.push((n >> 4) as u8),
-        3 => out.extend_from_slice(&((n >> 2) as u16).to_be_bytes()),
-        _ => return None,
-    }
-    Some(out)
+    static LENIENT: LazyLock<Option<data_encoding::Encoding>> = LazyLock::new(|| {
+        let mut spec = data_encoding::BASE64.specification();
+        spec.check_trailing_bits = false;
+        spec.encoding().ok()
+    });
+    LENIENT.as_ref()?.decode(text.as_bytes()).ok()
 }
 
+/// Base32hex without padding in lower case, as NSEC3 owner hashes and the
+/// NSEC3 next-hash field are written (RFC 5155 3.3).
 fn base32hex_encode(bytes: &[u8]) -> String {
-    let mut out = String::new();
-    let (mut buffer, mut bits) = (0u32, 0u32);
-    for &b in bytes {
-        buffer = (buffer << 8) | u32::from(b);
-        bits += 8;
-        while bits >= 5 {
-            bits -= 5;
-            out.push(char::from(
-                BASE32HEX_ALPHABET[((buffer >> bits) & 0x1f) as usize],
-            ));
-        }
-        buffer &= (1 << bits) - 1;
-    }
-    if bits > 0 {
-        out.push(char::from(
-            BASE32HEX_ALPHABET[((buffer << (5 - bits)) & 0x1f) as usize],
-        ));
-    }
-    out
+    data_encoding::BASE32HEX_NOPAD
+        .encode(bytes)
+        .to_ascii_lowercase()
 }
 
+/// Base32hex without padding, in either case.
 fn base32hex_decode(text: &str) -> Option<Vec<u8>> {
-    if !matches!(text.len() % 8, 0 | 2 | 4 | 5 | 7) {
-        return None;
-    }
-    let mut out = Vec::new();
-    let (mut buffer, mut bits) = (0u32, 0u32);
-    for c in text.bytes() {
-        let value = BASE32HEX_ALPHABET
-            .iter()
-            .position(|&a| a == c.to_ascii_lowercase())?;
-        buffer = (buffer << 5) | value as u32;
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buffer >> bits) as u8);
-            buffer &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
+    data_encoding::BASE32HEX_NOPAD
+        .decode(text.to_ascii_uppercase().as_bytes())
+        .ok()
 }
 
 // ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ use super::error::{ZoneError, ZoneErrors};
 use super::owner_index::{Entry, OwnerIndex};
 use super::place::Place;
 use super::{MAX_TTL, SourcedRecord, Zone};
-use crate::snapshot::name_key::name_key;
+use crate::proto::name::name_key;
 
 /// Checks `zone` against the zone invariants listed on [`Zone`].
 ///

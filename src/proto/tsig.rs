@@ -491,12 +491,7 @@ pub fn is_tsig(rtype: RecordType) -> bool {
     rtype == RecordType::TSIG
 }
 
-/// Seconds since the Unix epoch (TSIG's clock).
-pub fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
+pub use super::clock::unix_now;
 
 #[cfg(test)]
 mod tests {

@@ -12,7 +12,9 @@ use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+
+use crate::proto::clock::unix_now;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -97,12 +99,6 @@ impl Default for Metrics {
     }
 }
 
-fn now_unix() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 impl Metrics {
     /// Counts one answered query from its request and response bytes.
     pub fn count_query(&self, transport: Transport, request: &[u8], response: &[u8]) {
@@ -152,7 +148,7 @@ impl Metrics {
             s.secondaries.insert(
                 zone.to_string(),
                 SecondaryState {
-                    last_refresh: Some(now_unix()),
+                    last_refresh: Some(unix_now()),
                     expire: expire.as_secs(),
                 },
             );
@@ -211,7 +207,7 @@ impl Metrics {
                 k.zone, k.direction, k.kind, k.outcome
             );
         }
-        let now = now_unix();
+        let now = unix_now();
         out.push_str("# HELP fedns_secondary_seconds_since_refresh Seconds since each secondary zone last refreshed successfully.\n# TYPE fedns_secondary_seconds_since_refresh gauge\n");
         for (zone, st) in &slow.secondaries {
             if let Some(at) = st.last_refresh {
