@@ -1,6 +1,7 @@
 //! The command line: `fedns serve` and friends. `main.rs` parses the
 //! arguments with these types and calls [`run`].
 
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -9,9 +10,10 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::config::Config;
+use crate::daemon::ServeSettings;
+use crate::daemon::control::Request as CtlRequest;
 use crate::server::ListenConfig;
-use crate::server::daemon::ServeSettings;
-use crate::server::reload::ZoneSources;
+use crate::store::files::ZoneSources;
 
 /// Where `fedns serve` listens when nothing else is said.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:5300";
@@ -61,6 +63,81 @@ pub enum Command {
     /// master file, normalise TOML zones.
     #[command(subcommand)]
     Zone(ZoneCommand),
+    /// Ask or tell the running server something over its control socket:
+    /// status, reload, refresh, retransfer, notify, zone-add, zone-remove.
+    Ctl(CtlArgs),
+}
+
+/// `fedns ctl`.
+#[derive(Debug, clap::Args)]
+pub struct CtlArgs {
+    /// The control socket (default: the one the configuration names, else
+    /// data/fedns.sock).
+    #[arg(long, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+    /// Read the socket's path from this configuration file.
+    #[arg(long, short)]
+    pub config: Option<PathBuf>,
+    /// Output as text or as the server's JSON.
+    #[arg(long, value_enum, default_value_t = CtlFormat::Human)]
+    pub format: CtlFormat,
+    /// The command.
+    #[command(subcommand)]
+    pub command: CtlCommand,
+}
+
+/// How `fedns ctl` prints the answer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum CtlFormat {
+    /// Lines for people.
+    #[default]
+    Human,
+    /// The server's JSON answer.
+    Json,
+}
+
+/// `fedns ctl ...`.
+#[derive(Debug, Subcommand)]
+pub enum CtlCommand {
+    /// Every zone: role, serial, records, where it came from, the timers of
+    /// secondary zones, the last NOTIFY sent.
+    Status,
+    /// Read the zone files again (all of them, or one zone's).
+    Reload {
+        /// The zone (default: every zone file).
+        zone: Option<String>,
+    },
+    /// Ask a secondary zone's primaries for a newer serial now.
+    Refresh {
+        /// The zone.
+        zone: String,
+    },
+    /// Transfer a secondary zone in full (AXFR) now, whatever the serials say.
+    Retransfer {
+        /// The zone.
+        zone: String,
+    },
+    /// Send NOTIFY for a zone to its secondaries now.
+    Notify {
+        /// The zone.
+        zone: String,
+    },
+    /// Add a secondary zone (kept in the data directory across restarts).
+    ZoneAdd {
+        /// The zone.
+        zone: String,
+        /// A primary, ADDRESS:PORT (repeatable; tried in order).
+        #[arg(long = "primary", value_name = "ADDR:PORT", required = true)]
+        primaries: Vec<String>,
+        /// The [[tsig_key]] of the configuration its transfers are signed with.
+        #[arg(long, value_name = "NAME")]
+        tsig_key: Option<String>,
+    },
+    /// Remove a secondary zone added with zone-add (its disk copy too).
+    ZoneRemove {
+        /// The zone.
+        zone: String,
+    },
 }
 
 /// `fedns zone ...`.
@@ -275,6 +352,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Zone(ZoneCommand::Import(args)) => zone_import(args),
         Command::Zone(ZoneCommand::Export(args)) => zone_export(args),
         Command::Zone(ZoneCommand::Fmt(args)) => zone_fmt(args),
+        Command::Ctl(args) => ctl(args),
     }
 }
 
@@ -284,20 +362,35 @@ fn serve_settings(args: &ServeArgs) -> anyhow::Result<ServeSettings> {
         Some(path) => Config::load(path)?,
         None => Config::default(),
     };
+    let configured_files: Vec<PathBuf> = config
+        .zones
+        .iter()
+        .chain(config.zone_settings.iter().filter_map(|z| z.file.as_ref()))
+        .cloned()
+        .collect();
     let sources = if !args.zone_files.is_empty() {
-        ZoneSources::Files(args.zone_files.clone())
+        ZoneSources::files(args.zone_files.clone())
     } else if let Some(dir) = &args.zones {
-        ZoneSources::Dir(dir.clone())
-    } else if !config.zones.is_empty() {
-        ZoneSources::Files(config.zones.clone())
+        ZoneSources::dir(dir.clone())
+    } else if let Some(dir) = &config.zones_dir {
+        ZoneSources {
+            dir: Some(dir.clone()),
+            files: configured_files,
+        }
+    } else if !configured_files.is_empty() {
+        ZoneSources::files(configured_files)
+    } else if args.config.is_some() && !config.secondaries.is_empty() {
+        // Only secondary zones: no zones directory is needed.
+        ZoneSources::default()
     } else {
-        ZoneSources::Dir(
-            config
-                .zones_dir
-                .clone()
-                .unwrap_or_else(|| PathBuf::from(DEFAULT_ZONES_DIR)),
-        )
+        ZoneSources::dir(DEFAULT_ZONES_DIR)
     };
+    let data_dir = data_dir(&config, args.config.as_deref());
+    let control_socket = config.control_socket.clone().or_else(|| {
+        args.config
+            .as_ref()
+            .map(|_| data_dir.join(crate::daemon::CONTROL_SOCKET_NAME))
+    });
     let mut listen = ListenConfig::default();
     if !args.listen.is_empty() {
         listen.listen = args.listen.clone();
@@ -324,6 +417,8 @@ fn serve_settings(args: &ServeArgs) -> anyhow::Result<ServeSettings> {
     Ok(ServeSettings {
         sources,
         listen,
+        data_dir,
+        control_socket,
         config,
         gate: std::sync::Arc::new(crate::lint::load_gate(
             args.strict,
@@ -335,7 +430,69 @@ fn serve_settings(args: &ServeArgs) -> anyhow::Result<ServeSettings> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    crate::server::daemon::serve(serve_settings(&args)?).await
+    crate::daemon::serve(serve_settings(&args)?).await
+}
+
+/// The data directory: the configuration's `data_dir`, else `data` beside
+/// the configuration file, else `./data`.
+fn data_dir(config: &Config, config_path: Option<&std::path::Path>) -> PathBuf {
+    config.data_dir.clone().unwrap_or_else(|| {
+        config_path
+            .and_then(|p| p.parent())
+            .unwrap_or(std::path::Path::new(""))
+            .join(crate::daemon::DEFAULT_DATA_DIR)
+    })
+}
+
+fn ctl(args: CtlArgs) -> anyhow::Result<()> {
+    let socket = match (&args.socket, &args.config) {
+        (Some(path), _) => path.clone(),
+        (None, Some(config_path)) => {
+            let config = Config::load(config_path)?;
+            config.control_socket.clone().unwrap_or_else(|| {
+                data_dir(&config, Some(config_path)).join(crate::daemon::CONTROL_SOCKET_NAME)
+            })
+        }
+        (None, None) => {
+            PathBuf::from(crate::daemon::DEFAULT_DATA_DIR).join(crate::daemon::CONTROL_SOCKET_NAME)
+        }
+    };
+    let request = match args.command {
+        CtlCommand::Status => CtlRequest::Status {},
+        CtlCommand::Reload { zone } => CtlRequest::Reload { zone },
+        CtlCommand::Refresh { zone } => CtlRequest::Refresh { zone },
+        CtlCommand::Retransfer { zone } => CtlRequest::Retransfer { zone },
+        CtlCommand::Notify { zone } => CtlRequest::Notify { zone },
+        CtlCommand::ZoneAdd {
+            zone,
+            primaries,
+            tsig_key,
+        } => CtlRequest::ZoneAdd {
+            zone,
+            primaries,
+            tsig_key,
+        },
+        CtlCommand::ZoneRemove { zone } => CtlRequest::ZoneRemove { zone },
+    };
+    let response = crate::daemon::control::request(&socket, &request)?;
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        CtlFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &response)?;
+            writeln!(out)?;
+        }
+        CtlFormat::Human => {
+            if let Some(result) = &response.result {
+                write!(out, "{}", crate::daemon::control::render(&request, result))?;
+            }
+        }
+    }
+    match (response.ok, response.error) {
+        (true, _) => Ok(()),
+        (false, error) => {
+            anyhow::bail!("{}", error.unwrap_or_else(|| "the server refused".into()))
+        }
+    }
 }
 
 fn check(args: CheckArgs) -> anyhow::Result<()> {

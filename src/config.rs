@@ -14,16 +14,25 @@
 //! algorithm = "hmac-sha256"
 //! secret = "base64..."
 //!
-//! [[secondary]]                  # a zone fedns copies from its primaries
-//! zone = "example.org"
-//! primaries = ["127.0.0.1:5301"]
-//! tsig_key = "xfr-key"
-//!
-//! [transfer]                     # who may transfer our zones, whom we notify
-//! allow = ["127.0.0.0/8", "key:xfr-key"]
-//! notify = ["127.0.0.2:53"]
+//! [transfer]                     # the default for every zone:
+//! allow = ["127.0.0.0/8", "key:xfr-key"]   # who may transfer it
+//! notify = ["127.0.0.2:53"]                # whom to NOTIFY when it changes
 //! notify_key = "xfr-key"
+//!
+//! [[zone]]                       # a zone with its own settings
+//! name = "example.org"
+//! file = "zones/example.org.toml"          # a primary zone from this file
+//! allow = ["key:xfr-key"]                  # overrides [transfer] for it
+//! notify = ["127.0.0.3:53"]
+//!
+//! [[zone]]
+//! name = "example.net"
+//! primaries = ["127.0.0.1:5301", "127.0.0.2:5301"]   # a secondary, tried in order
+//! tsig_key = "xfr-key"
 //! ```
+//!
+//! `[[secondary]]` (`zone`, `primaries`, `tsig_key`) is the older spelling
+//! of a `[[zone]]` with primaries, and still accepted.
 //!
 //! Relative paths are relative to the directory of the configuration file.
 //! Command-line flags override what the file says.
@@ -81,12 +90,19 @@ pub struct Config {
     pub tcp_lifetime: Option<Duration>,
     /// Worker tasks per UDP socket.
     pub udp_workers: Option<usize>,
-    /// Where secondary zones are written after each transfer.
+    /// Where secondary zones are written after each transfer (default:
+    /// `data` beside the configuration file).
     pub data_dir: Option<PathBuf>,
+    /// The `fedns ctl` socket (default: `fedns.sock` in the data directory
+    /// when a configuration file is used; off otherwise).
+    pub control_socket: Option<PathBuf>,
     /// TSIG keys.
     pub tsig_keys: Vec<TsigKeyConfig>,
-    /// Zones this server is a secondary for.
+    /// Zones this server is a secondary for (`[[secondary]]`, and
+    /// `[[zone]]` tables with primaries).
     pub secondaries: Vec<SecondaryConfig>,
+    /// Zones with their own settings (`[[zone]]`), secondaries included.
+    pub zone_settings: Vec<ZoneSettings>,
     /// Who may transfer our zones (address ranges and `key:NAME`); empty = nobody.
     pub transfer_allow: Vec<TransferRule>,
     /// Secondaries to NOTIFY when a zone's serial changes.
@@ -123,13 +139,21 @@ pub struct SecondaryConfig {
     pub tsig_key: Option<String>,
 }
 
-/// One entry of `transfer.allow`.
+pub use crate::xfr::policy::TransferRule;
+
+/// A `[[zone]]` table: one zone's own settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TransferRule {
-    /// Clients in this address range.
-    Network(ipnet::IpNet),
-    /// Requests signed with this key.
-    Key(String),
+pub struct ZoneSettings {
+    /// The zone apex.
+    pub name: hickory_proto::rr::Name,
+    /// The file of a primary zone.
+    pub file: Option<PathBuf>,
+    /// Who may transfer it (`None`: the `[transfer]` default).
+    pub allow: Option<Vec<TransferRule>>,
+    /// Whom to NOTIFY (`None`: the `[transfer]` default).
+    pub notify: Option<Vec<SocketAddr>>,
+    /// The key NOTIFY is signed with (`None`: the `[transfer]` default).
+    pub notify_key: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -148,6 +172,9 @@ struct RawConfig {
     tsig_key: Vec<toml::Spanned<RawTsigKey>>,
     #[serde(default)]
     secondary: Vec<toml::Spanned<RawSecondary>>,
+    #[serde(default)]
+    zone: Vec<toml::Spanned<RawZone>>,
+    control_socket: Option<PathBuf>,
     #[serde(default)]
     transfer: RawTransfer,
     rate_limit: Option<RawRateLimit>,
@@ -187,6 +214,19 @@ struct RawSecondary {
     zone: String,
     primaries: Vec<toml::Spanned<String>>,
     tsig_key: Option<toml::Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawZone {
+    name: String,
+    file: Option<PathBuf>,
+    #[serde(default)]
+    primaries: Vec<toml::Spanned<String>>,
+    tsig_key: Option<toml::Spanned<String>>,
+    allow: Option<Vec<toml::Spanned<String>>>,
+    notify: Option<Vec<toml::Spanned<String>>>,
+    notify_key: Option<toml::Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -294,50 +334,105 @@ impl Config {
                 )
             })
         };
+        let zone_name = |text: &str, at: usize, what: &str| {
+            let mut zone = hickory_proto::rr::Name::from_ascii(text)
+                .map_err(|e| invalid(at, format!("bad {what} {text:?}: {e}")))?;
+            zone.set_fqdn(true);
+            Ok::<_, ConfigError>(zone)
+        };
+        let primaries_of = |list: &[toml::Spanned<String>]| {
+            list.iter()
+                .map(|p| socket_addr(p, "primary"))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let allow_rules = |rules: &[toml::Spanned<String>]| {
+            rules
+                .iter()
+                .map(|rule| {
+                    let text = rule.get_ref();
+                    if let Some(key) = text.strip_prefix("key:") {
+                        return known_key(&toml::Spanned::new(rule.span(), key.to_string()))
+                            .map(TransferRule::Key);
+                    }
+                    text.parse::<ipnet::IpNet>()
+                        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                        .map(TransferRule::Network)
+                        .map_err(|_| invalid(rule.span().start, format!("bad allow entry {text:?}: write an address range (\"127.0.0.0/8\") or \"key:NAME\"")))
+                })
+                .collect::<Result<Vec<_>, _>>()
+        };
         let mut secondaries = Vec::new();
         for sec in &raw.secondary {
             let s = sec.get_ref();
-            let mut zone = hickory_proto::rr::Name::from_ascii(&s.zone).map_err(|e| {
-                invalid(
-                    sec.span().start,
-                    format!("bad secondary zone {:?}: {e}", s.zone),
-                )
-            })?;
-            zone.set_fqdn(true);
+            let zone = zone_name(&s.zone, sec.span().start, "secondary zone")?;
             if s.primaries.is_empty() {
                 return Err(invalid(
                     sec.span().start,
                     format!("secondary {zone} needs at least one primary"),
                 ));
             }
-            let primaries = s
-                .primaries
-                .iter()
-                .map(|p| socket_addr(p, "primary"))
-                .collect::<Result<Vec<_>, _>>()?;
-            let tsig_key = s.tsig_key.as_ref().map(known_key).transpose()?;
             secondaries.push(SecondaryConfig {
                 zone,
-                primaries,
-                tsig_key,
+                primaries: primaries_of(&s.primaries)?,
+                tsig_key: s.tsig_key.as_ref().map(known_key).transpose()?,
             });
         }
-        let mut transfer_allow = Vec::new();
-        for rule in &raw.transfer.allow {
-            let text = rule.get_ref();
-            if let Some(key) = text.strip_prefix("key:") {
-                transfer_allow.push(TransferRule::Key(known_key(&toml::Spanned::new(
-                    rule.span(),
-                    key.to_string(),
-                ))?));
-            } else {
-                let net = text
-                    .parse::<ipnet::IpNet>()
-                    .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                    .map_err(|_| invalid(rule.span().start, format!("bad transfer.allow entry {text:?}: write an address range (\"127.0.0.0/8\") or \"key:NAME\"")))?;
-                transfer_allow.push(TransferRule::Network(net));
+        let mut zone_settings: Vec<ZoneSettings> = Vec::new();
+        for table in &raw.zone {
+            let z = table.get_ref();
+            let at = table.span().start;
+            let name = zone_name(&z.name, at, "zone name")?;
+            if zone_settings.iter().any(|s| s.name == name)
+                || secondaries.iter().any(|s| s.zone == name)
+            {
+                return Err(invalid(at, format!("zone {name} is configured twice")));
             }
+            match (&z.file, z.primaries.is_empty()) {
+                (Some(_), false) => {
+                    return Err(invalid(
+                        at,
+                        format!(
+                            "zone {name} has both a file and primaries: a zone is a primary (file) or a secondary (primaries)"
+                        ),
+                    ));
+                }
+                (None, true) => {
+                    return Err(invalid(
+                        at,
+                        format!(
+                            "zone {name} needs a file (a primary zone) or primaries (a secondary zone)"
+                        ),
+                    ));
+                }
+                (None, false) => secondaries.push(SecondaryConfig {
+                    zone: name.clone(),
+                    primaries: primaries_of(&z.primaries)?,
+                    tsig_key: z.tsig_key.as_ref().map(known_key).transpose()?,
+                }),
+                (Some(_), true) => {
+                    if let Some(key) = &z.tsig_key {
+                        return Err(invalid(
+                            key.span().start,
+                            format!(
+                                "tsig_key is for a secondary zone's primaries; zone {name} has a file (use allow = [\"key:NAME\"] for transfers out)"
+                            ),
+                        ));
+                    }
+                }
+            }
+            zone_settings.push(ZoneSettings {
+                name,
+                file: z.file.as_ref().map(|f| base.join(f)),
+                allow: z.allow.as_deref().map(allow_rules).transpose()?,
+                notify: z
+                    .notify
+                    .as_ref()
+                    .map(|list| list.iter().map(|a| socket_addr(a, "notify")).collect())
+                    .transpose()?,
+                notify_key: z.notify_key.as_ref().map(known_key).transpose()?,
+            });
         }
+        let transfer_allow = allow_rules(&raw.transfer.allow)?;
         let notify = raw
             .transfer
             .notify
@@ -395,8 +490,10 @@ impl Config {
         };
         Ok(Config {
             data_dir: raw.data_dir.map(|d| base.join(d)),
+            control_socket: raw.control_socket.map(|p| base.join(p)),
             tsig_keys,
             secondaries,
+            zone_settings,
             transfer_allow,
             notify,
             notify_key,
@@ -497,10 +594,7 @@ mod tests {
         let e = Config::parse(bad_net, Path::new("f.toml"))
             .unwrap_err()
             .to_string();
-        assert!(
-            e.starts_with("f.toml:2:10: bad transfer.allow entry"),
-            "{e}"
-        );
+        assert!(e.starts_with("f.toml:2:10: bad allow entry"), "{e}");
         let bad_secret = "[[tsig_key]]\nname = \"k\"\nsecret = \"!!\"\n";
         let e = Config::parse(bad_secret, Path::new("f.toml"))
             .unwrap_err()

@@ -5,11 +5,21 @@
 //! - [`zone`]: sources (TOML zones, RFC 1035 master files, the Matrix
 //!   shorthand) parsed and validated into one zone model, every record with
 //!   the `file:line:column` it came from;
-//! - [`snapshot`]: immutable, indexed zones ([`snapshot::ZoneSet`]), swapped
-//!   atomically on reload;
+//! - [`store`]: the zone store, the one owner of the published zones and the
+//!   only way to publish a new version, add or remove a zone; its change
+//!   events feed NOTIFY-out and the metrics;
+//! - [`snapshot`]: immutable, indexed zones ([`snapshot::ZoneSet`]), one
+//!   per version;
 //! - [`engine`]: the answer function, pure, from a question and the zones to
 //!   the sections of a response;
-//! - [`server`]: the front end (UDP, TCP, EDNS, truncation, reload);
+//! - [`server`]: the front end (UDP, TCP, EDNS, truncation, the answer cache);
+//! - [`xfr`]: transfers in and out, NOTIFY, per-zone transfer policy,
+//!   secondary zones (beside the front end, above the store: the two never
+//!   import each other);
+//! - [`daemon`]: `fedns serve`, which wires them together, and the control
+//!   socket of `fedns ctl`;
+//! - [`proto`]: protocol basics every layer shares (wire-name keys, serial
+//!   arithmetic, TSIG, the clock, message IDs); [`metrics`]: the counters;
 //! - [`matrix`]: the Matrix spec's server-name resolution, shared by
 //!   `fedns explain` and `fedns check`;
 //! - [`lint`]: `fedns check`, the lint for SRV delegation and its TLS
@@ -18,6 +28,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod engine;
 pub mod lint;
 pub mod matrix;
@@ -25,6 +36,7 @@ pub mod metrics;
 pub mod proto;
 pub mod server;
 pub mod snapshot;
+pub mod store;
 pub mod xfr;
 pub mod zone;
 

@@ -137,6 +137,14 @@ impl Metrics {
         });
     }
 
+    /// A zone is no longer served: its gauges go.
+    pub fn forget_zone(&self, zone: &str) {
+        self.with_slow(|s| {
+            s.serials.remove(zone);
+            s.secondaries.remove(zone);
+        });
+    }
+
     /// A transfer happened.
     pub fn count_transfer(&self, key: TransferKey) {
         self.with_slow(|s| *s.transfers.entry(key).or_default() += 1);

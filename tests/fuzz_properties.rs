@@ -384,7 +384,7 @@ struct LiveServer {
 
 impl LiveServer {
     fn start(udp_workers: usize) -> LiveServer {
-        use fedns::server::{FrontEnd, ListenConfig, RunningServer, ServedZones};
+        use fedns::server::{FrontEnd, ListenConfig, RunningServer};
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -394,13 +394,17 @@ impl LiveServer {
         let zone =
             fedns::zone::toml_zone::parse_toml_zone(checks::PACKET_ZONE, &file, None).unwrap();
         let snapshot = fedns::snapshot::ZoneSnapshot::build(zone).unwrap();
-        let served = ServedZones::new(fedns::snapshot::ZoneSet::new([Arc::new(snapshot)]));
-        let front = Arc::new(FrontEnd {
-            zones: Arc::new(arc_swap::ArcSwap::from_pointee(served)),
-            xfr: Arc::new(fedns::xfr::XfrContext::default()),
-            rrl: None,
-            metrics: Arc::new(fedns::metrics::Metrics::default()),
-        });
+        let store = fedns::store::ZoneStore::with_zones(fedns::snapshot::ZoneSet::new([Arc::new(
+            snapshot,
+        )]));
+        let xfr = Arc::new(fedns::xfr::XfrContext::default());
+        let front = Arc::new(FrontEnd::new(
+            Arc::new(store),
+            Arc::clone(&xfr.keys),
+            xfr,
+            None,
+            Arc::new(fedns::metrics::Metrics::default()),
+        ));
         let config = ListenConfig {
             listen: vec![SocketAddr::from(([127, 0, 0, 1], 0))],
             udp_workers,

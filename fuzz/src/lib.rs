@@ -29,7 +29,8 @@ use fedns::server::wire::{
 use fedns::snapshot::{ZoneSet, ZoneSnapshot};
 use fedns::xfr::XfrContext;
 use fedns::xfr::client::{IxfrOutcome, read_transfer_messages};
-use fedns::xfr::primary::{TransferPolicy, transfer_response};
+use fedns::xfr::policy::{TransferPolicy, ZonePolicies, ZonePolicy};
+use fedns::xfr::primary::transfer_response;
 use fedns::zone::Zone;
 use fedns::zone::master::{parse_master, write_master};
 use fedns::zone::toml_write::{
@@ -129,8 +130,11 @@ fn fixture() -> &'static Fixture {
         )
         .unwrap_or_else(|e| panic!("{e}"));
         let xfr = XfrContext {
-            policy: TransferPolicy::new(config.transfer_allow),
-            keys: KeyRing::new(vec![key]),
+            policies: ZonePolicies::new(ZonePolicy {
+                allow: TransferPolicy::new(config.transfer_allow),
+                ..ZonePolicy::default()
+            }),
+            keys: Arc::new(KeyRing::new(vec![key])),
             ..XfrContext::default()
         };
         Fixture { served, xfr }

@@ -394,7 +394,8 @@ fn the_most_specific_zone_answers() {
 
 #[test]
 fn a_zone_without_usable_data_answers_servfail() {
-    let zones = zones().with_unavailable(&Name::from_ascii("sub.example.org.").unwrap());
+    let mut zones = zones();
+    zones.insert_unavailable(&Name::from_ascii("sub.example.org.").unwrap());
     let a = ask(&zones, "ns1.sub.example.org.", RecordType::A);
     assert_eq!(
         a.rcode,

@@ -22,7 +22,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use super::fast_path::AnswerKey;
 use crate::snapshot::ZoneSet;
@@ -206,16 +206,16 @@ impl AnswerCache {
 #[derive(Debug)]
 pub struct ServedZones {
     /// The zones.
-    pub zones: ZoneSet,
+    pub zones: Arc<ZoneSet>,
     /// Encoded answers from exactly these zones.
     pub answers: AnswerCache,
 }
 
 impl ServedZones {
     /// A new version with an empty answer cache.
-    pub fn new(zones: ZoneSet) -> ServedZones {
+    pub fn new(zones: impl Into<Arc<ZoneSet>>) -> ServedZones {
         ServedZones {
-            zones,
+            zones: zones.into(),
             answers: AnswerCache::new(DEFAULT_CAPACITY),
         }
     }

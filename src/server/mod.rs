@@ -8,14 +8,19 @@
 //! worker tasks and TCP connections are bounded by a semaphore, so load can
 //! never turn into unbounded memory.
 //!
-//! Zones are read through an [`ArcSwap`]: a query loads the pointer once and
-//! sees one consistent [`ZoneSet`]; a reload stores a new one.
+//! Zones are read from the [`ZoneStore`]: a batch of queries loads the
+//! published set once and sees one consistent [`ZoneSet`]. The answer cache
+//! belongs to exactly one published set ([`FrontEnd::served`] starts an
+//! empty one when the store publishes), so a cached answer never outlives
+//! the zones it came from.
+//!
+//! The front end answers queries itself and hands the rest (NOTIFY, zone
+//! transfers, later UPDATE) to a [`ZoneRequests`] given to it: it never
+//! knows the transfer code, which sits beside it above the store.
 
 pub mod answer_cache;
-pub mod daemon;
 pub mod fast_path;
 pub mod privileges;
-pub mod reload;
 pub mod rrl;
 mod tcp;
 mod udp;
@@ -32,25 +37,78 @@ use tokio::task::JoinSet;
 
 pub use answer_cache::ServedZones;
 
-use crate::xfr::XfrContext;
+use crate::metrics::Metrics;
+use crate::proto::tsig::KeyRing;
+use crate::snapshot::ZoneSet;
+use crate::store::ZoneStore;
 
-/// What every listener task shares: the served zones and the transfer and
-/// NOTIFY settings.
+/// The requests the front end does not answer itself: NOTIFY (RFC 1996)
+/// and zone transfers (RFC 5936, RFC 1995). Implemented by the transfer
+/// side; the front end only moves their bytes.
+pub trait ZoneRequests: Send + Sync + std::fmt::Debug {
+    /// The response to a NOTIFY from `peer`, if one is to be sent.
+    fn notify(&self, request: &[u8], peer: SocketAddr) -> Option<Vec<u8>>;
+    /// The messages answering an AXFR or IXFR over TCP from `peer`, in order.
+    fn transfer(&self, zones: &ZoneSet, request: &[u8], peer: SocketAddr) -> Vec<Vec<u8>>;
+}
+
+/// What every listener task shares.
 #[derive(Debug)]
 pub struct FrontEnd {
-    /// The zones, swapped on reload and transfer.
-    pub zones: SharedZones,
-    /// Transfers out, NOTIFY in.
-    pub xfr: Arc<XfrContext>,
+    /// The published zones.
+    pub store: Arc<ZoneStore>,
+    /// The published zones with the answer cache of exactly that version.
+    served: ArcSwap<ServedZones>,
+    /// The TSIG keys signed queries are checked against.
+    pub keys: Arc<KeyRing>,
+    /// NOTIFY and transfers.
+    pub requests: Arc<dyn ZoneRequests>,
     /// Response rate limiting of UDP answers, when configured.
     pub rrl: Option<rrl::ResponseRateLimiter>,
     /// Counters for the metrics endpoint.
-    pub metrics: Arc<crate::metrics::Metrics>,
+    pub metrics: Arc<Metrics>,
 }
 
-/// The zones being served (with their answer cache), swapped atomically on
-/// reload and transfer.
-pub type SharedZones = Arc<ArcSwap<ServedZones>>;
+impl FrontEnd {
+    /// A front end over `store`.
+    pub fn new(
+        store: Arc<ZoneStore>,
+        keys: Arc<KeyRing>,
+        requests: Arc<dyn ZoneRequests>,
+        rrl: Option<rrl::ResponseRateLimiter>,
+        metrics: Arc<Metrics>,
+    ) -> FrontEnd {
+        let served = ArcSwap::from_pointee(ServedZones::new(store.zones_owned()));
+        FrontEnd {
+            store,
+            served,
+            keys,
+            requests,
+            rrl,
+            metrics,
+        }
+    }
+
+    /// The zones now published, with their answer cache. Two pointer loads
+    /// when nothing changed; after a publication the first caller starts
+    /// the new version's (empty) cache.
+    pub fn served(&self) -> arc_swap::Guard<Arc<ServedZones>> {
+        let served = self.served.load();
+        let published = self.store.zones();
+        if Arc::ptr_eq(&served.zones, &published) {
+            return served;
+        }
+        drop(served);
+        self.served.rcu(|served| {
+            if Arc::ptr_eq(&served.zones, &published) {
+                Arc::clone(served)
+            } else {
+                Arc::new(ServedZones::new(Arc::clone(&published)))
+            }
+        });
+        self.served.load()
+    }
+}
 
 /// Listener settings.
 #[derive(Clone, Debug)]

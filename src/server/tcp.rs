@@ -171,34 +171,22 @@ async fn connection(
         }
         let responses = match request_kind(&message) {
             RequestKind::Query => {
-                let response = respond_with_keys(
-                    &front.zones.load(),
-                    &front.xfr.keys,
-                    &message,
-                    Transport::Tcp,
-                );
+                let response =
+                    respond_with_keys(&front.served(), &front.keys, &message, Transport::Tcp);
                 if let Some(r) = &response {
                     front.metrics.count_query(Transport::Tcp, &message, r);
                 }
                 response.into_iter().collect()
             }
-            RequestKind::Notify => crate::xfr::notify::handle_notify(&front.xfr, &message, peer)
-                .into_iter()
-                .collect(),
+            RequestKind::Notify => front.requests.notify(&message, peer).into_iter().collect(),
             RequestKind::Transfer => {
-                let served = front.zones.load_full();
-                let xfr = Arc::clone(&front.xfr);
+                let zones = front.store.zones_owned();
+                let requests = Arc::clone(&front.requests);
                 let request = message.clone();
                 // Encoding a large zone is CPU work: keep it off the async workers.
-                let messages = tokio::task::spawn_blocking(move || {
-                    crate::xfr::primary::transfer_response(&xfr, &served.zones, &request, peer)
-                })
-                .await
-                .unwrap_or_default();
-                if let Some(key) = crate::xfr::primary::transfer_metric(&message, &messages) {
-                    front.metrics.count_transfer(key);
-                }
-                messages
+                tokio::task::spawn_blocking(move || requests.transfer(&zones, &request, peer))
+                    .await
+                    .unwrap_or_default()
             }
         };
         for response in responses {

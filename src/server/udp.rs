@@ -83,9 +83,9 @@ fn answer_unguarded(
     now: impl FnOnce() -> Instant,
 ) -> Option<Vec<u8>> {
     let response = match request_kind(datagram) {
-        RequestKind::Notify => crate::xfr::notify::handle_notify(&front.xfr, datagram, peer()?)?,
+        RequestKind::Notify => front.requests.notify(datagram, peer()?)?,
         RequestKind::Query | RequestKind::Transfer => {
-            respond_with_keys(served, &front.xfr.keys, datagram, Transport::Udp)?
+            respond_with_keys(served, &front.keys, datagram, Transport::Udp)?
         }
     };
     front
@@ -132,7 +132,7 @@ async fn serve_each(
         };
         let response = answer(
             &front,
-            &front.zones.load(),
+            &front.served(),
             &buf[..len],
             || Some(peer),
             Instant::now,
@@ -326,7 +326,7 @@ mod batched {
                 }
             };
             {
-                let served = front.zones.load();
+                let served = front.served();
                 // One clock read per batch, and only for rate limiting.
                 let mut now = None;
                 answers.extend((0..received).filter_map(|i| {

@@ -331,22 +331,24 @@ impl ZoneSnapshot {
     }
 
     /// This version as the successor of `previous`: its history is
-    /// `previous`'s plus the diff between them. Same serial and same records:
-    /// the history carries over; same serial and other records: the history
-    /// is dropped (IXFR clients then get the whole zone) and `false` says the
-    /// serial should have been increased.
-    pub fn succeeding(self, previous: &ZoneSnapshot) -> (ZoneSnapshot, bool) {
+    /// `previous`'s plus the diff between them. The same records: the
+    /// history carries over; other records under the same serial: the
+    /// history is dropped (IXFR clients then get the whole zone), and
+    /// [`Succession::NewDataSameSerial`] says the serial should have been
+    /// increased.
+    pub fn succeeding(self, previous: &ZoneSnapshot) -> (ZoneSnapshot, Succession) {
         match history::diff(previous, &self) {
             None => {
                 let h = previous.history.clone();
-                (self.with_history(h), true)
+                (self.with_history(h), Succession::SameData)
             }
-            Some(_) if previous.serial == self.serial => {
-                (self.with_history(ZoneHistory::default()), false)
-            }
+            Some(_) if previous.serial == self.serial => (
+                self.with_history(ZoneHistory::default()),
+                Succession::NewDataSameSerial,
+            ),
             Some(d) => {
                 let h = ZoneHistory::extended(&previous.history, d);
-                (self.with_history(h), true)
+                (self.with_history(h), Succession::NewData)
             }
         }
     }
@@ -471,6 +473,17 @@ fn apply_order<T>(items: &mut [T], order: &mut [usize]) {
 /// cannot be answered from (a secondary before its first transfer, or past
 /// its SOA expire): questions for those get SERVFAIL, never another zone's
 /// answer or REFUSED.
+/// How a new version of a zone relates to the one it replaces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Succession {
+    /// The same records (the serial may differ).
+    SameData,
+    /// Other records under a new serial.
+    NewData,
+    /// Other records under the same serial: secondaries will not see them.
+    NewDataSameSerial,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct ZoneSet {
     zones: HashMap<NameKey, Arc<ZoneSnapshot>>,
@@ -515,23 +528,24 @@ impl ZoneSet {
         self.zones.get(&*name_key(origin))
     }
 
-    /// A copy of this set with `zone` added, replacing the zone of the same apex.
-    pub fn with_zone(&self, zone: Arc<ZoneSnapshot>) -> ZoneSet {
-        let mut zones = self.zones.clone();
-        let mut unavailable = self.unavailable.clone();
-        unavailable.remove(&zone.origin_key);
-        zones.insert(zone.origin_key.clone(), zone);
-        ZoneSet { zones, unavailable }
+    /// Adds `zone`, replacing the zone of the same apex (with or without data).
+    pub fn insert(&mut self, zone: Arc<ZoneSnapshot>) {
+        self.unavailable.remove(&zone.origin_key);
+        self.zones.insert(zone.origin_key.clone(), zone);
     }
 
-    /// A copy of this set where `origin` answers SERVFAIL (its data, if any, is dropped).
-    pub fn with_unavailable(&self, origin: &Name) -> ZoneSet {
+    /// Makes `origin` answer SERVFAIL (its data, if any, is dropped).
+    pub fn insert_unavailable(&mut self, origin: &Name) {
         let key = name_key(origin);
-        let mut zones = self.zones.clone();
-        zones.remove(&key);
-        let mut unavailable = self.unavailable.clone();
-        unavailable.insert(key, origin.clone());
-        ZoneSet { zones, unavailable }
+        self.zones.remove(&key);
+        self.unavailable.insert(key, origin.clone());
+    }
+
+    /// Drops `origin` from the set, with data or not.
+    pub fn remove(&mut self, origin: &Name) {
+        let key = name_key(origin);
+        self.zones.remove(&key);
+        self.unavailable.remove(&key);
     }
 
     /// True if `origin` is in the set, with data or not.

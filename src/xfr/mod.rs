@@ -1,35 +1,42 @@
-//! Zone transfers and their companions: AXFR/IXFR out (primary), AXFR in
-//! (secondary), NOTIFY both ways, TSIG, and the refresh timers of RFC 1034
-//! 4.3.5 / RFC 1996.
+//! Zone transfers and their companions: AXFR/IXFR out (primary), AXFR and
+//! IXFR in (secondary), NOTIFY both ways, and the refresh timers of RFC 1034
+//! 4.3.5 / RFC 1996, with per-zone policy.
+//!
+//! This module sits above the [`ZoneStore`](crate::store::ZoneStore) and
+//! beside the front end: secondaries publish through the store, NOTIFY-out
+//! follows the store's change events, and the front end hands transfer and
+//! NOTIFY requests here through its `ZoneRequests` seam without knowing
+//! this module.
 //!
 //! hickory 0.26 has no secondary support and its transfer client loses
-//! messages (see `shared/hickory-0.26-notes.md`), so transfers are read and
-//! written here on plain tokio TCP streams, with hickory-proto for the
-//! messages.
+//! messages, so transfers are read and written here on plain tokio TCP
+//! streams, with hickory-proto for the messages.
 
 pub mod client;
 pub mod notify;
+pub mod policy;
 pub mod primary;
 pub mod secondary;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use crate::proto::tsig::{KeyRing, TsigKey};
-use primary::TransferPolicy;
+use crate::metrics::Metrics;
+use crate::proto::tsig::KeyRing;
+use policy::ZonePolicies;
 use secondary::Secondaries;
 
-/// What the front end needs to serve transfers and NOTIFY.
+/// What the transfer side needs to serve transfers and NOTIFY and to run
+/// secondary zones.
 #[derive(Debug, Default)]
 pub struct XfrContext {
-    /// Who may transfer our zones.
-    pub policy: TransferPolicy,
     /// The TSIG keys we know.
-    pub keys: KeyRing,
-    /// Our secondary zones (NOTIFY in).
+    pub keys: Arc<KeyRing>,
+    /// Who may transfer each zone, and whom to NOTIFY when it changes.
+    pub policies: ZonePolicies,
+    /// Our secondary zones (NOTIFY in, refresh, `fedns ctl`).
     pub secondaries: Secondaries,
-    /// Where to send NOTIFY when a zone changes.
-    pub notify: Vec<SocketAddr>,
-    /// The key NOTIFY out is signed with.
-    pub notify_key: Option<Arc<TsigKey>>,
+    /// Transfer counters.
+    pub metrics: Arc<Metrics>,
+    /// The last NOTIFY round of each zone.
+    pub notify_log: notify::NotifyLog,
 }

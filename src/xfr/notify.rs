@@ -5,25 +5,35 @@
 //! is answered NOERROR; from anyone else, or for a zone we are not a
 //! secondary of, it is REFUSED; a bad signature gets NOTAUTH.
 //!
-//! Out: when a zone's serial changes (and at start), each configured
-//! secondary is sent a NOTIFY over UDP, retried until it answers or
-//! [`NOTIFY_ATTEMPTS`] have gone unanswered (then a log line says so).
+//! Out: one path, [`run_notifier`], fed by the zone store's change events.
+//! Whenever a zone is published at a new serial (its first load at start, a
+//! reload, a transfer in, an update), each secondary in the zone's `notify`
+//! list is sent a NOTIFY over UDP, retried until it answers or
+//! [`NOTIFY_ATTEMPTS`] have gone unanswered (then a log line says so). A
+//! newer serial of the same zone replaces a NOTIFY still being retried.
+//! The notifier owns every send; on shutdown they get a grace period, then
+//! are stopped.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{Name, RecordType};
 use tokio::net::UdpSocket;
+use tokio::sync::{mpsc, watch};
+use tokio::task::{AbortHandle, JoinSet};
 use tracing::{debug, info, warn};
 
 use super::XfrContext;
 use super::primary::error_message;
+use crate::proto::name::{NameKey, name_key};
 use crate::proto::tsig::{
     RequestAuth, ResponseSigner, ResponseVerifier, TsigKey, append_unsigned_error, sign_request,
     unix_now, verify_request,
 };
+use crate::store::ZoneChange;
 
 /// How many times a NOTIFY is sent before giving up.
 pub const NOTIFY_ATTEMPTS: u32 = 5;
@@ -93,26 +103,141 @@ fn notify_answer(request: &Message, rcode: ResponseCode) -> Vec<u8> {
     response.to_vec().unwrap_or_default()
 }
 
-/// Sends NOTIFY for `zone` (now at `serial`) to each target, in parallel,
-/// each retried until acknowledged or given up.
-pub async fn notify_secondaries(
-    zone: Name,
-    serial: u32,
-    targets: Vec<SocketAddr>,
-    key: Option<Arc<TsigKey>>,
+/// The last NOTIFY round of one zone, for `fedns ctl status`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotifyRound {
+    /// The serial announced.
+    pub serial: u32,
+    /// When the round started (Unix time).
+    pub started: u64,
+    /// Each target and what became of it (`pending` while it is retried).
+    pub targets: Vec<(SocketAddr, String)>,
+}
+
+/// The last NOTIFY round of every zone that had one.
+#[derive(Debug, Default)]
+pub struct NotifyLog(Mutex<HashMap<NameKey, NotifyRound>>);
+
+impl NotifyLog {
+    /// The last round for `zone`.
+    pub fn last(&self, zone: &Name) -> Option<NotifyRound> {
+        self.lock().get(&name_key(zone)).cloned()
+    }
+
+    fn start(&self, zone: &Name, serial: u32, targets: &[SocketAddr]) {
+        let round = NotifyRound {
+            serial,
+            started: unix_now(),
+            targets: targets.iter().map(|t| (*t, "pending".into())).collect(),
+        };
+        self.lock().insert(name_key(zone), round);
+    }
+
+    fn record(&self, zone: &Name, serial: u32, target: SocketAddr, outcome: String) {
+        if let Some(round) = self.lock().get_mut(&*name_key(zone))
+            && round.serial == serial
+            && let Some(slot) = round.targets.iter_mut().find(|(t, _)| *t == target)
+        {
+            slot.1 = outcome;
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<NameKey, NotifyRound>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// How long NOTIFY sends still being retried get at shutdown.
+pub const NOTIFY_SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+
+/// The one NOTIFY-out path: follows the store's `changes` until `shutdown`
+/// turns true (or the store is gone), sending NOTIFY for every zone
+/// published at a new serial to the targets of its policy. `forced` takes
+/// announcements made by hand (`fedns ctl notify`): the zone and the serial
+/// it serves.
+pub async fn run_notifier(
+    ctx: Arc<XfrContext>,
+    mut changes: mpsc::UnboundedReceiver<ZoneChange>,
+    mut forced: mpsc::UnboundedReceiver<(Name, u32)>,
+    mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut tasks = tokio::task::JoinSet::new();
-    for target in targets {
-        let zone = zone.clone();
-        let key = key.clone();
-        tasks.spawn(async move {
-            match notify_one(&zone, target, key.as_ref()).await {
-                Ok(attempts) => info!("NOTIFY for {zone} serial {serial} acknowledged by {target} (attempt {attempts})"),
-                Err(e) => warn!("NOTIFY for {zone} serial {serial} to {target} given up: {e}"),
+    let mut sends: JoinSet<()> = JoinSet::new();
+    let mut in_flight: HashMap<NameKey, AbortHandle> = HashMap::new();
+    loop {
+        tokio::select! {
+            change = changes.recv() => {
+                let Some(change) = change else { break };
+                let serial = change.new_serial.filter(|_| change.is_new_serial());
+                if let Some(handle) = notify_for(&ctx, &change.zone, serial, &mut sends)
+                    && let Some(old) = in_flight.insert(name_key(&change.zone), handle)
+                {
+                    old.abort();
+                }
             }
+            Some((zone, serial)) = forced.recv() => {
+                if let Some(handle) = notify_for(&ctx, &zone, Some(serial), &mut sends)
+                    && let Some(old) = in_flight.insert(name_key(&zone), handle)
+                {
+                    old.abort();
+                }
+            }
+            Some(_) = sends.join_next(), if !sends.is_empty() => {
+                in_flight.retain(|_, handle| !handle.is_finished());
+            }
+            _ = shutdown.changed() => break,
+        }
+    }
+    let drain = async { while sends.join_next().await.is_some() {} };
+    if tokio::time::timeout(NOTIFY_SHUTDOWN_GRACE, drain)
+        .await
+        .is_err()
+    {
+        sends.abort_all();
+        while sends.join_next().await.is_some() {}
+    }
+}
+
+/// Starts the NOTIFY round announcing `serial` (if any) of `zone`, if the
+/// zone has targets.
+fn notify_for(
+    ctx: &Arc<XfrContext>,
+    zone: &Name,
+    serial: Option<u32>,
+    sends: &mut JoinSet<()>,
+) -> Option<AbortHandle> {
+    let serial = serial?;
+    let policy = ctx.policies.of(zone);
+    if policy.notify.is_empty() {
+        return None;
+    }
+    ctx.notify_log.start(zone, serial, &policy.notify);
+    let ctx = Arc::clone(ctx);
+    let zone = zone.clone();
+    Some(sends.spawn(async move { notify_secondaries(ctx, zone, serial).await }))
+}
+
+/// Sends NOTIFY for `zone` (now at `serial`) to each target of its policy,
+/// in parallel, each retried until acknowledged or given up.
+async fn notify_secondaries(ctx: Arc<XfrContext>, zone: Name, serial: u32) {
+    let policy = ctx.policies.of(&zone);
+    let mut targets = JoinSet::new();
+    for &target in &policy.notify {
+        let (ctx, zone, key) = (Arc::clone(&ctx), zone.clone(), policy.notify_key.clone());
+        targets.spawn(async move {
+            let outcome = match notify_one(&zone, target, key.as_ref()).await {
+                Ok(attempts) => {
+                    info!("NOTIFY for {zone} serial {serial} acknowledged by {target} (attempt {attempts})");
+                    format!("acknowledged (attempt {attempts})")
+                }
+                Err(e) => {
+                    warn!("NOTIFY for {zone} serial {serial} to {target} given up: {e}");
+                    format!("given up: {e}")
+                }
+            };
+            ctx.notify_log.record(&zone, serial, target, outcome);
         });
     }
-    while tasks.join_next().await.is_some() {}
+    while targets.join_next().await.is_some() {}
 }
 
 /// Sends one NOTIFY until answered; returns the attempt that was answered.

@@ -1,13 +1,12 @@
 //! The primary's side of transfers: who may transfer a zone, and the AXFR
 //! stream (RFC 5936) in as many messages as the zone needs.
 //!
-//! Transfers are refused unless `transfer.allow` lets the client in, by its
-//! address range or by the TSIG key it signed with. AXFR is served over TCP
+//! Transfers are refused unless the zone's `allow` list (its own, or the
+//! global `[transfer]` one) lets the client in, by its address range or by
+//! the TSIG key it signed with. AXFR is served over TCP
 //! only (RFC 5936 4.2); IXFR (RFC 1995) is answered with a single SOA when
 //! the client is current and with the whole zone otherwise (RFC 1995 4
 //! allows it).
-
-use std::net::IpAddr;
 
 use hickory_proto::op::{
     Header, HeaderCounts, Message, MessageType, Metadata, OpCode, ResponseCode,
@@ -15,35 +14,12 @@ use hickory_proto::op::{
 use hickory_proto::rr::{Record, RecordType};
 use hickory_proto::serialize::binary::{BinEncodable, BinEncoder};
 
-use crate::config::TransferRule;
 use crate::proto::tsig::{RequestAuth, ResponseSigner};
 use crate::snapshot::ZoneSnapshot;
 
 /// Target size of one AXFR message: large enough to be efficient, small
 /// enough that a TSIG and the framing always fit under 64 KiB.
 pub const AXFR_MESSAGE_TARGET: usize = 16 * 1024;
-
-/// Who may transfer our zones.
-#[derive(Clone, Debug, Default)]
-pub struct TransferPolicy {
-    rules: Vec<TransferRule>,
-}
-
-impl TransferPolicy {
-    /// A policy of `rules` (empty: nobody; the default).
-    pub fn new(rules: Vec<TransferRule>) -> TransferPolicy {
-        TransferPolicy { rules }
-    }
-
-    /// True if `peer`, whose request authenticated as `auth`, may transfer.
-    pub fn permits(&self, peer: IpAddr, auth: &RequestAuth) -> bool {
-        self.rules.iter().any(|rule| match rule {
-            TransferRule::Network(net) => net.contains(&peer),
-            TransferRule::Key(name) => matches!(auth, RequestAuth::Signed { key, .. }
-                if key.name().to_ascii().trim_end_matches('.').eq_ignore_ascii_case(name.trim_end_matches('.'))),
-        })
-    }
-}
 
 /// The messages of a full-zone response (AXFR, or IXFR answered in full):
 /// SOA, every other record, SOA. Each message holds whole records, echoes
@@ -208,8 +184,21 @@ pub fn error_message(request: &Message, rcode: ResponseCode) -> Vec<u8> {
 }
 
 /// Answers an AXFR or IXFR request (over TCP) from `peer`: the messages to
-/// send, in order.
+/// send, in order. The transfer is counted in the metrics.
 pub fn transfer_response(
+    ctx: &super::XfrContext,
+    zones: &crate::snapshot::ZoneSet,
+    request: &[u8],
+    peer: std::net::SocketAddr,
+) -> Vec<Vec<u8>> {
+    let messages = transfer_messages(ctx, zones, request, peer);
+    if let Some(key) = transfer_metric(request, &messages) {
+        ctx.metrics.count_transfer(key);
+    }
+    messages
+}
+
+fn transfer_messages(
     ctx: &super::XfrContext,
     zones: &crate::snapshot::ZoneSet,
     request: &[u8],
@@ -272,8 +261,13 @@ pub fn transfer_response(
             &mut signer,
         )];
     };
-    if !ctx.policy.permits(peer.ip(), &auth) {
-        warn!(%peer, "transfer of {} refused by transfer.allow", zone.origin());
+    if !ctx
+        .policies
+        .of(zone.origin())
+        .allow
+        .permits(peer.ip(), &auth)
+    {
+        warn!(%peer, "transfer of {} refused by its allow list", zone.origin());
         return vec![sign(
             error_message(&message, ResponseCode::Refused),
             &mut signer,
@@ -313,10 +307,7 @@ pub fn transfer_response(
 
 /// How a transfer out shows in the metrics: zone and kind from the
 /// request, outcome from the first response message's rcode.
-pub fn transfer_metric(
-    request: &[u8],
-    responses: &[Vec<u8>],
-) -> Option<crate::metrics::TransferKey> {
+fn transfer_metric(request: &[u8], responses: &[Vec<u8>]) -> Option<crate::metrics::TransferKey> {
     let message = Message::from_vec(request).ok()?;
     let question = message.queries.first()?;
     let ok = responses
@@ -388,9 +379,9 @@ mod tests {
 
     #[test]
     fn transfers_are_refused_by_default_and_allowed_by_address_or_key() {
-        use crate::config::TransferRule;
         use crate::proto::tsig::{KeyRing, TsigKey, sign_request, unix_now};
         use crate::xfr::XfrContext;
+        use crate::xfr::policy::{TransferPolicy, TransferRule, ZonePolicies, ZonePolicy};
         let zones = zone_with_hosts(3);
         let peer: std::net::SocketAddr = "127.0.0.1:5555".parse().unwrap();
         let request = axfr_request().to_vec().unwrap();
@@ -408,9 +399,12 @@ mod tests {
         );
 
         let by_address = XfrContext {
-            policy: TransferPolicy::new(vec![TransferRule::Network(
-                "127.0.0.0/8".parse().unwrap(),
-            )]),
+            policies: ZonePolicies::new(ZonePolicy {
+                allow: TransferPolicy::new(vec![TransferRule::Network(
+                    "127.0.0.0/8".parse().unwrap(),
+                )]),
+                ..ZonePolicy::default()
+            }),
             ..Default::default()
         };
         assert_eq!(
@@ -420,8 +414,11 @@ mod tests {
 
         let key = TsigKey::new("xfr-key", "hmac-sha256", "c2VjcmV0LWtleQ==").unwrap();
         let by_key = XfrContext {
-            policy: TransferPolicy::new(vec![TransferRule::Key("xfr-key".into())]),
-            keys: KeyRing::new(vec![key.clone()]),
+            policies: ZonePolicies::new(ZonePolicy {
+                allow: TransferPolicy::new(vec![TransferRule::Key("xfr-key".into())]),
+                ..ZonePolicy::default()
+            }),
+            keys: std::sync::Arc::new(KeyRing::new(vec![key.clone()])),
             ..Default::default()
         };
         assert_eq!(

@@ -10,15 +10,21 @@
 //!    transfer the zone by AXFR, validate it like any zone file, swap it in,
 //!    and write it to disk atomically (temporary file, fsync, rename).
 //! 3. Sleep for the SOA refresh (retry after a failure), or until a NOTIFY
-//!    from a primary wakes the task.
+//!    from a primary (or `fedns ctl refresh`) wakes the task.
 //! 4. When expire passes without a successful refresh, the zone answers
 //!    SERVFAIL until a primary is reachable again.
+//!
+//! Every version goes out through the zone store (which keeps the IXFR
+//! history and tells NOTIFY-out and the metrics). The task of a zone
+//! removed at run time (`fedns ctl zone-remove`, a catalog) ends when told
+//! to, and its disk copy is deleted by whoever removed it.
 
 use std::collections::HashMap;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use hickory_proto::rr::Name;
@@ -26,11 +32,13 @@ use tokio::sync::{Notify, watch};
 use tracing::{info, warn};
 
 use super::client::{self, IncomingDiff, IxfrOutcome, TransferLimits};
+use crate::metrics::{Metrics, TransferKey};
+use crate::proto::clock::unix_now;
 use crate::proto::name::{NameKey, name_key};
 use crate::proto::serial::is_newer;
 use crate::proto::tsig::TsigKey;
-use crate::server::{ServedZones, SharedZones};
 use crate::snapshot::ZoneSnapshot;
+use crate::store::{ChangeKind, Edit, ZoneStore};
 use crate::zone::load::load_zone_file;
 use crate::zone::master::write_master;
 use crate::zone::validate::validate_zone;
@@ -40,20 +48,53 @@ use crate::zone::{Place, SourcedRecord, Zone};
 /// (a zone with refresh 0 must not spin).
 pub const MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(5);
 
-/// A secondary zone's configuration, with its key resolved.
+/// A secondary zone's configuration, with its key resolved, and the
+/// handles that steer its task.
 #[derive(Debug)]
 pub struct SecondaryZone {
     /// The zone apex.
     pub zone: Name,
-    /// Primaries, in order of preference.
+    /// Primaries, in order of preference: each is tried in turn.
     pub primaries: Vec<SocketAddr>,
     /// The key for transfers and NOTIFY, if any.
     pub key: Option<Arc<TsigKey>>,
-    /// Wakes the refresh task (a NOTIFY arrived).
+    /// Wakes the refresh task (a NOTIFY arrived, or `fedns ctl refresh`).
     pub refresh_now: Notify,
+    /// The next refresh transfers the whole zone by AXFR, whatever the
+    /// serials say (`fedns ctl retransfer`).
+    pub force_axfr: AtomicBool,
+    /// What the task last did, for `fedns ctl status`.
+    pub status: Mutex<SecondaryStatus>,
+    stop: watch::Sender<bool>,
+}
+
+/// What a secondary zone's task last did (times are Unix seconds).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SecondaryStatus {
+    /// The last refresh attempt, and what came of it.
+    pub last_refresh: Option<(u64, String)>,
+    /// The last time the data was confirmed current (a successful refresh).
+    pub confirmed: Option<u64>,
+    /// When the task will next ask the primaries.
+    pub next_refresh: Option<u64>,
+    /// When the data expires if no refresh succeeds before.
+    pub expires: Option<u64>,
 }
 
 impl SecondaryZone {
+    /// A secondary zone of `primaries`, transfers signed with `key`.
+    pub fn new(zone: Name, primaries: Vec<SocketAddr>, key: Option<Arc<TsigKey>>) -> SecondaryZone {
+        SecondaryZone {
+            zone,
+            primaries,
+            key,
+            refresh_now: Notify::new(),
+            force_axfr: AtomicBool::new(false),
+            status: Mutex::default(),
+            stop: watch::Sender::new(false),
+        }
+    }
+
     /// True if a NOTIFY from `peer` may trigger a refresh: it is one of the primaries.
     pub fn is_primary(&self, peer: SocketAddr) -> bool {
         self.primaries.iter().any(|p| p.ip() == peer.ip())
@@ -68,26 +109,69 @@ impl SecondaryZone {
             if stem.is_empty() { "root" } else { stem }
         ))
     }
+
+    /// Ends the zone's task (it is being removed).
+    pub fn stop(&self) {
+        self.stop.send_replace(true);
+    }
+
+    /// A copy of what the task last did.
+    pub fn status(&self) -> SecondaryStatus {
+        self.status
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn update_status(&self, f: impl FnOnce(&mut SecondaryStatus)) {
+        f(&mut self.status.lock().unwrap_or_else(|e| e.into_inner()));
+    }
 }
 
-/// All secondary zones, by apex (for NOTIFY lookups).
+/// All secondary zones, by apex (for NOTIFY lookups and `fedns ctl`);
+/// zones are added and removed at run time.
 #[derive(Debug, Default)]
-pub struct Secondaries(HashMap<NameKey, Arc<SecondaryZone>>);
+pub struct Secondaries(RwLock<HashMap<NameKey, Arc<SecondaryZone>>>);
 
 impl Secondaries {
     /// A registry of `zones`.
     pub fn new(zones: Vec<Arc<SecondaryZone>>) -> Secondaries {
-        Secondaries(zones.into_iter().map(|z| (name_key(&z.zone), z)).collect())
+        Secondaries(RwLock::new(
+            zones.into_iter().map(|z| (name_key(&z.zone), z)).collect(),
+        ))
     }
 
     /// The secondary zone with this apex.
-    pub fn get(&self, zone: &Name) -> Option<&Arc<SecondaryZone>> {
-        self.0.get(&*name_key(zone))
+    pub fn get(&self, zone: &Name) -> Option<Arc<SecondaryZone>> {
+        self.read().get(&*name_key(zone)).cloned()
     }
 
-    /// Every secondary zone.
-    pub fn iter(&self) -> impl Iterator<Item = &Arc<SecondaryZone>> {
-        self.0.values()
+    /// Every secondary zone, sorted by apex.
+    pub fn all(&self) -> Vec<Arc<SecondaryZone>> {
+        let mut zones: Vec<_> = self.read().values().cloned().collect();
+        zones.sort_by(|a, b| a.zone.cmp(&b.zone));
+        zones
+    }
+
+    /// Adds `zone`; false (and nothing changes) if it is already here.
+    pub fn insert(&self, zone: Arc<SecondaryZone>) -> bool {
+        let mut zones = self.0.write().unwrap_or_else(|e| e.into_inner());
+        let key = name_key(&zone.zone);
+        if zones.contains_key(&key) {
+            return false;
+        }
+        zones.insert(key, zone);
+        true
+    }
+
+    /// Removes the zone with this apex, returning it.
+    pub fn remove(&self, zone: &Name) -> Option<Arc<SecondaryZone>> {
+        let mut zones = self.0.write().unwrap_or_else(|e| e.into_inner());
+        zones.remove(&*name_key(zone))
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<NameKey, Arc<SecondaryZone>>> {
+        self.0.read().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -113,17 +197,16 @@ impl Timers {
     }
 }
 
-/// Runs one secondary zone until `shutdown` turns true.
-/// After each new version, the configured secondaries of this server are
-/// sent NOTIFY (`notify`), so fedns can sit in the middle of a chain.
+/// Runs one secondary zone until `shutdown` turns true or the zone is
+/// stopped ([`SecondaryZone::stop`]).
 pub async fn run(
     zone: Arc<SecondaryZone>,
-    shared: SharedZones,
+    store: Arc<ZoneStore>,
     data_dir: PathBuf,
-    notify: Option<(Vec<SocketAddr>, Option<Arc<TsigKey>>)>,
-    metrics: Arc<crate::metrics::Metrics>,
+    metrics: Arc<Metrics>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let mut stopped = zone.stop.subscribe();
     let path = zone.disk_path(&data_dir);
     // The instant the data being served was last confirmed current.
     let mut confirmed: Option<(Instant, Timers)> = None;
@@ -138,11 +221,16 @@ pub async fn run(
                     path.display(),
                     age.as_secs()
                 );
-                install(&shared, Arc::new(snapshot));
+                store.publish(snapshot, ChangeKind::Transfer);
                 confirmed = Some((
                     Instant::now().checked_sub(age).unwrap_or_else(Instant::now),
                     timers,
                 ));
+                let confirmed_at = unix_now().saturating_sub(age.as_secs());
+                zone.update_status(|s| {
+                    s.confirmed = Some(confirmed_at);
+                    s.expires = Some(confirmed_at + timers.expire.as_secs());
+                });
             } else {
                 warn!(
                     "zone {}: the copy in {} is older than its expire; waiting for a transfer",
@@ -155,36 +243,40 @@ pub async fn run(
         Err(e) => warn!("zone {}: cannot use {}: {e}", zone.zone, path.display()),
     }
     if confirmed.is_none() {
-        mark_unavailable(&shared, &zone.zone);
+        mark_unavailable(&store, &zone.zone);
     }
     loop {
-        let wait = match refresh(&zone, &shared, &path, confirmed.map(|(_, t)| t.serial)).await {
+        let force = zone.force_axfr.swap(false, Ordering::SeqCst);
+        let held = confirmed.map(|(_, t)| t.serial).filter(|_| !force);
+        let outcome = refresh(&zone, &store, &path, held, force).await;
+        let now = unix_now();
+        let wait = match outcome {
             Ok((timers, transfer)) => {
                 metrics.secondary_refreshed(&zone.zone.to_ascii(), timers.expire);
-                metrics.set_serial(&zone.zone.to_ascii(), timers.serial);
                 if let Some(kind) = transfer {
-                    metrics.count_transfer(crate::metrics::TransferKey {
+                    metrics.count_transfer(TransferKey {
                         zone: zone.zone.to_ascii(),
                         direction: "in",
                         kind: kind.to_string(),
                         outcome: "ok",
                     });
                 }
-                let changed = confirmed.is_none_or(|(_, old)| old.serial != timers.serial);
-                if changed && let Some((targets, key)) = &notify {
-                    tokio::spawn(super::notify::notify_secondaries(
-                        zone.zone.clone(),
-                        timers.serial,
-                        targets.clone(),
-                        key.clone(),
-                    ));
-                }
                 confirmed = Some((Instant::now(), timers));
+                zone.update_status(|s| {
+                    let what = match transfer {
+                        Some(kind) => format!("ok: {kind} to serial {}", timers.serial),
+                        None => format!("ok: serial {} is current", timers.serial),
+                    };
+                    s.last_refresh = Some((now, what));
+                    s.confirmed = Some(now);
+                    s.expires = Some(now + timers.expire.as_secs());
+                });
                 timers.refresh
             }
             Err(e) => {
                 warn!("zone {}: refresh failed: {e}", zone.zone);
-                metrics.count_transfer(crate::metrics::TransferKey {
+                zone.update_status(|s| s.last_refresh = Some((now, format!("failed: {e}"))));
+                metrics.count_transfer(TransferKey {
                     zone: zone.zone.to_ascii(),
                     direction: "in",
                     kind: "refresh".into(),
@@ -197,8 +289,9 @@ pub async fn run(
                             zone.zone,
                             timers.expire.as_secs()
                         );
-                        mark_unavailable(&shared, &zone.zone);
+                        mark_unavailable(&store, &zone.zone);
                         confirmed = None;
+                        zone.update_status(|s| s.expires = None);
                         timers.retry
                     }
                     Some((at, timers)) => {
@@ -208,10 +301,13 @@ pub async fn run(
                 }
             }
         };
+        let wait = wait.max(MIN_REFRESH_INTERVAL);
+        zone.update_status(|s| s.next_refresh = Some(now + wait.as_secs()));
         tokio::select! {
-            _ = tokio::time::sleep(wait.max(MIN_REFRESH_INTERVAL)) => {}
+            _ = tokio::time::sleep(wait) => {}
             _ = zone.refresh_now.notified() => {}
             _ = shutdown.changed() => return,
+            _ = stopped.wait_for(|stop| *stop) => return,
         }
     }
 }
@@ -221,9 +317,10 @@ pub async fn run(
 /// version now served.
 async fn refresh(
     zone: &SecondaryZone,
-    shared: &SharedZones,
+    store: &ZoneStore,
     path: &Path,
     current: Option<u32>,
+    force_axfr: bool,
 ) -> Result<(Timers, Option<&'static str>), String> {
     let mut errors = Vec::new();
     for &primary in &zone.primaries {
@@ -238,14 +335,18 @@ async fn refresh(
             };
         if let Some(ours) = current
             && !is_newer(serial, ours)
-            && let Some(snapshot) = shared.load().zones.zone(&zone.zone)
+            && let Some(snapshot) = store.zones().zone(&zone.zone)
         {
             touch(path);
             return Ok((Timers::of(snapshot), None));
         }
         let started = Instant::now();
         // IXFR when we hold a version; any trouble with it falls back to AXFR.
-        let held = shared.load().zones.zone(&zone.zone).cloned();
+        let held = store
+            .zones()
+            .zone(&zone.zone)
+            .cloned()
+            .filter(|_| !force_axfr);
         let mut incoming: Option<(Vec<hickory_proto::rr::Record>, &str, usize, usize)> = None;
         if let Some(current) = held.as_ref()
             && let Some(current_soa) = current.soa_record()
@@ -321,10 +422,7 @@ async fn refresh(
             );
         }
         let snapshot = match ZoneSnapshot::build(new_zone) {
-            Ok(s) => match held.as_ref() {
-                Some(previous) => Arc::new(s.succeeding(previous).0),
-                None => Arc::new(s),
-            },
+            Ok(s) => s,
             Err(e) => {
                 errors.push(format!("{primary}: {e}"));
                 continue;
@@ -332,7 +430,7 @@ async fn refresh(
         };
         let timers = Timers::of(&snapshot);
         let count = snapshot.record_count();
-        install(shared, snapshot);
+        store.publish(snapshot, ChangeKind::Transfer);
         info!(
             "zone {} {kind} from {primary}: serial {} -> {} ({count} records, {messages} messages, {bytes} bytes, {} ms)",
             zone.zone,
@@ -345,13 +443,11 @@ async fn refresh(
     Err(errors.join("; "))
 }
 
-/// Swaps `snapshot` in (a new served version: the answer cache starts empty).
-pub fn install(shared: &SharedZones, snapshot: Arc<ZoneSnapshot>) {
-    shared.rcu(|current| ServedZones::new(current.zones.with_zone(Arc::clone(&snapshot))));
-}
-
-fn mark_unavailable(shared: &SharedZones, zone: &Name) {
-    shared.rcu(|current| ServedZones::new(current.zones.with_unavailable(zone)));
+fn mark_unavailable(store: &ZoneStore, zone: &Name) {
+    store.apply(
+        vec![Edit::Unavailable(zone.clone())],
+        ChangeKind::Unavailable,
+    );
 }
 
 /// The disk copy, validated, and how long ago it was last confirmed current.

@@ -1,0 +1,292 @@
+//! Zones from files: the first load and every reload, turned into edits of
+//! the [`ZoneStore`](super::ZoneStore).
+//!
+//! A reload reads every source again. A zone whose file fails to load keeps
+//! the version that is serving (its errors are reported with their places):
+//! no edit is made for it. A zone whose file is gone is removed. The caller
+//! applies the edits in one batch, so no query ever sees a mix of versions,
+//! and zones that did not change are not rebuilt by anyone downstream.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use hickory_proto::rr::Name;
+
+use super::Edit;
+use crate::proto::name::NameKey;
+use crate::snapshot::{ZoneSet, ZoneSnapshot};
+use crate::zone::load::{ZoneDirLoad, load_zone_file, load_zone_files, load_zones_dir};
+use crate::zone::{Place, Zone, ZoneErrors};
+
+/// Where the zones served from files come from.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ZoneSources {
+    /// Every `*.toml` and `*.zone` file in this directory (read again on
+    /// reload, so files added or removed there are picked up).
+    pub dir: Option<PathBuf>,
+    /// These files, besides the directory's.
+    pub files: Vec<PathBuf>,
+}
+
+impl ZoneSources {
+    /// Every zone file of a directory.
+    pub fn dir(dir: impl Into<PathBuf>) -> ZoneSources {
+        ZoneSources {
+            dir: Some(dir.into()),
+            files: Vec::new(),
+        }
+    }
+
+    /// Exactly these files.
+    pub fn files(files: Vec<PathBuf>) -> ZoneSources {
+        ZoneSources { dir: None, files }
+    }
+
+    /// True when no file or directory is named (a server of secondary
+    /// zones only).
+    pub fn is_empty(&self) -> bool {
+        self.dir.is_none() && self.files.is_empty()
+    }
+
+    /// The sources for people: the directory and the files.
+    pub fn describe(&self) -> String {
+        self.dir
+            .iter()
+            .chain(&self.files)
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// One zone now being served.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadedZone {
+    /// Its apex.
+    pub origin: Name,
+    /// Its SOA serial.
+    pub serial: u32,
+    /// How many records it holds.
+    pub records: usize,
+    /// The file it came from.
+    pub source: Option<PathBuf>,
+}
+
+/// What a load or reload did.
+#[derive(Debug, Default)]
+pub struct LoadReport {
+    /// Zones loaded from their files now.
+    pub loaded: Vec<LoadedZone>,
+    /// Files that failed, with every error found.
+    pub failed: Vec<(PathBuf, ZoneErrors)>,
+    /// Zones whose file failed and that keep serving their previous version.
+    pub kept: Vec<LoadedZone>,
+    /// True when the load gate (`fedns serve --strict` and the lint) refused
+    /// the new zones: the set returned is the current one, unchanged.
+    pub refused: bool,
+    /// Zones no longer served: their file is gone.
+    pub removed: Vec<Name>,
+}
+
+/// Decides whether freshly loaded, valid zones may be served (the lint's
+/// `--strict` mode says no when they have delegation errors).
+pub type LoadGate = dyn Fn(&[&Zone]) -> bool + Send + Sync;
+
+/// What a load or reload of the zone files produced.
+#[derive(Debug, Default)]
+pub struct FileLoad {
+    /// The edits to apply to the store (in one batch).
+    pub edits: Vec<Edit>,
+    /// What happened, for the log.
+    pub report: LoadReport,
+    /// The zones the files own after the edits are applied (loaded now, or
+    /// kept because their file failed).
+    pub zones: HashSet<NameKey>,
+}
+
+/// Loads every zone of `sources`. `current` is what is served and
+/// `owned` the zones that came from files before (a zone in `owned` whose
+/// file is gone is removed; secondary zones are never in it). `gate` sees
+/// the valid zones first; if it refuses them, there are no edits and the
+/// report says so.
+pub fn load(
+    sources: &ZoneSources,
+    current: &ZoneSet,
+    owned: &HashSet<NameKey>,
+    gate: &LoadGate,
+) -> FileLoad {
+    let loaded = load_zones(sources, current, owned, gate);
+    release_freed_memory();
+    loaded
+}
+
+/// Loads one zone file again (`fedns ctl reload ZONE`): the edit that
+/// publishes it, or its errors (the serving version stays).
+pub fn load_one(path: &Path, gate: &LoadGate) -> Result<(Edit, LoadedZone), ZoneErrors> {
+    let zone = load_zone_file(path)?;
+    if !gate(&[&zone]) {
+        let file: Arc<str> = Arc::from(path.display().to_string());
+        return Err(ZoneErrors::one(
+            Place::file(&file),
+            "--strict: the zone has delegation errors (logged above); still serving the previous version".to_string(),
+        ));
+    }
+    let snapshot = ZoneSnapshot::build(zone).map_err(|e| {
+        let file: Arc<str> = Arc::from(path.display().to_string());
+        ZoneErrors::one(Place::file(&file), e)
+    })?;
+    release_freed_memory();
+    let described = describe(&snapshot);
+    Ok((Edit::Publish(Box::new(snapshot)), described))
+}
+
+/// Hands the pages that parsing freed back to the kernel. Parsing a big
+/// zone (TOML above all) allocates many times the zone's size in small
+/// pieces; freed, they stay in the process between the snapshot's
+/// allocations, and the server would go on holding them while it serves.
+/// Called after each load, and by the daemon once a replaced version is
+/// dropped.
+pub fn release_freed_memory() {
+    // glibc only; other allocators return memory their own way.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks the allocator's free lists; it touches
+    // no memory the program owns and is safe to call from any thread.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+fn load_zones(
+    sources: &ZoneSources,
+    current: &ZoneSet,
+    owned: &HashSet<NameKey>,
+    gate: &LoadGate,
+) -> FileLoad {
+    let mut found = ZoneDirLoad::default();
+    if let Some(dir) = &sources.dir {
+        match load_zones_dir(dir) {
+            Ok(load) => found = load,
+            Err(e) => {
+                let file: Arc<str> = Arc::from(dir.display().to_string());
+                found.failures.push((
+                    dir.clone(),
+                    ZoneErrors::one(
+                        Place::file(&file),
+                        format!("cannot read zone directory: {e}"),
+                    ),
+                ));
+            }
+        }
+    }
+    if !sources.files.is_empty() {
+        let mut paths: Vec<PathBuf> = found
+            .zones
+            .iter()
+            .filter_map(|z| z.source.clone())
+            .collect();
+        let extra: Vec<PathBuf> = sources
+            .files
+            .iter()
+            .filter(|f| !paths.iter().any(|p| same_path(p, f)))
+            .cloned()
+            .collect();
+        paths.extend(extra.iter().cloned());
+        let mut more = load_zone_files(&extra);
+        // Two files for one zone: the directory's comes first.
+        more.zones.retain(|zone| {
+            let clash = found.zones.iter().find(|z| z.origin == zone.origin);
+            if let Some(first) = clash {
+                let file: Arc<str> = Arc::from(
+                    zone.source
+                        .as_ref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default(),
+                );
+                more.failures.push((
+                    zone.source.clone().unwrap_or_default(),
+                    ZoneErrors::one(
+                        Place::file(&file),
+                        format!(
+                            "zone {} is already loaded from {}",
+                            zone.origin,
+                            first
+                                .source
+                                .as_ref()
+                                .map(|p| p.display().to_string())
+                                .unwrap_or_default()
+                        ),
+                    ),
+                ));
+            }
+            clash.is_none()
+        });
+        found.zones.extend(more.zones);
+        found.failures.extend(more.failures);
+    }
+    let ZoneDirLoad { zones, failures } = found;
+    let mut out = FileLoad::default();
+    if !gate(&zones.iter().collect::<Vec<_>>()) {
+        out.report.refused = true;
+        out.report.failed = failures;
+        out.zones = owned.clone();
+        return out;
+    }
+    for zone in zones {
+        match ZoneSnapshot::build(zone) {
+            Ok(snapshot) => {
+                out.report.loaded.push(describe(&snapshot));
+                out.zones.insert(snapshot.origin_key().into());
+                out.edits.push(Edit::Publish(Box::new(snapshot)));
+            }
+            Err(e) => {
+                // validate_zone rules this out; report it rather than trust it.
+                let file: Arc<str> = Arc::from("<snapshot>");
+                out.report
+                    .failed
+                    .push((PathBuf::new(), ZoneErrors::one(Place::file(&file), e)));
+            }
+        }
+    }
+    for (path, errors) in failures {
+        let previous = current.zones().into_iter().find(|z| {
+            owned.contains(z.origin_key())
+                && (z.source() == Some(&path) || same_file(z.source(), &path))
+        });
+        if let Some(previous) = previous
+            && out.zones.insert(previous.origin_key().into())
+        {
+            out.report.kept.push(describe(previous));
+        }
+        out.report.failed.push((path, errors));
+    }
+    for key in owned {
+        if !out.zones.contains(key)
+            && let Some(zone) = current
+                .zones()
+                .into_iter()
+                .find(|z| z.origin_key() == &**key)
+        {
+            out.edits.push(Edit::Remove(zone.origin().clone()));
+            out.report.removed.push(zone.origin().clone());
+        }
+    }
+    out
+}
+
+fn same_path(a: &Path, b: &Path) -> bool {
+    a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
+}
+
+fn same_file(a: Option<&PathBuf>, b: &std::path::Path) -> bool {
+    a.is_some_and(|a| a.file_name() == b.file_name())
+}
+
+fn describe(snapshot: &ZoneSnapshot) -> LoadedZone {
+    LoadedZone {
+        origin: snapshot.origin().clone(),
+        serial: snapshot.serial(),
+        records: snapshot.record_count(),
+        source: snapshot.source().cloned(),
+    }
+}
