@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use common::{
     ServerProcess, TempDir, free_port, loopback, make_query, query_tcp, query_udp, spawn_on_port,
+    wait_until,
 };
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{Name, RData, RecordType};
@@ -55,24 +56,6 @@ fn serial_at(port: u16) -> Result<u32, String> {
             _ => None,
         })
         .ok_or_else(|| "no SOA".to_string())
-}
-
-/// Polls until `check` holds (bounded by `limit`); the last error if it never does.
-fn wait_until(
-    limit: Duration,
-    mut check: impl FnMut() -> Result<bool, String>,
-) -> Result<(), String> {
-    let deadline = Instant::now() + limit;
-    let mut last = String::new();
-    while Instant::now() < deadline {
-        match check() {
-            Ok(true) => return Ok(()),
-            Ok(false) => last = "condition not met".into(),
-            Err(e) => last = e,
-        }
-        thread::sleep(Duration::from_millis(100));
-    }
-    Err(format!("not reached in {limit:?}: {last}"))
 }
 
 struct Pair {

@@ -505,3 +505,23 @@ pub fn spawn_on_port(
         child,
     })
 }
+
+/// Polls `check` until it holds, bounded by `limit`: the one way a test
+/// waits for a condition. The error names the limit and the last reason
+/// the condition did not hold.
+pub fn wait_until(
+    limit: Duration,
+    mut check: impl FnMut() -> Result<bool, String>,
+) -> Result<(), String> {
+    let deadline = Instant::now() + limit;
+    let mut last = String::new();
+    while Instant::now() < deadline {
+        match check() {
+            Ok(true) => return Ok(()),
+            Ok(false) => last = "condition not met".into(),
+            Err(e) => last = e,
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+    Err(format!("not reached in {limit:?}: {last}"))
+}
