@@ -8,8 +8,7 @@ mod common;
 use std::fs;
 use std::path::Path;
 use std::process::Command;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{
     ServerProcess, TempDir, free_port, loopback, make_query, query_tcp, query_udp, spawn_on_port,
