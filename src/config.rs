@@ -608,6 +608,71 @@ mod tests {
     }
 
     #[test]
+    fn zone_tables_give_per_zone_settings_and_secondaries() {
+        let text = format!(
+            "[[tsig_key]]\nname = \"k\"\nsecret = \"{SECRET}\"\n[transfer]\nallow = [\"key:k\"]\n\
+             [[zone]]\nname = \"example.org\"\nfile = \"zones/example.org.toml\"\nallow = [\"127.0.0.0/8\"]\nnotify = [\"127.0.0.2:53\"]\nnotify_key = \"k\"\n\
+             [[zone]]\nname = \"example.net\"\nprimaries = [\"127.0.0.1:5301\", \"[::1]:5301\"]\ntsig_key = \"k\"\n"
+        );
+        let c = Config::parse(&text, Path::new("/etc/fedns/fedns.toml")).unwrap();
+        let org = &c.zone_settings[0];
+        assert_eq!(
+            org.file,
+            Some(PathBuf::from("/etc/fedns/zones/example.org.toml"))
+        );
+        assert_eq!(org.allow.as_ref().map(Vec::len), Some(1));
+        assert_eq!(org.notify_key.as_deref(), Some("k"));
+        assert_eq!(c.secondaries.len(), 1);
+        assert_eq!(c.secondaries[0].zone.to_ascii(), "example.net.");
+        assert_eq!(c.secondaries[0].primaries.len(), 2, "tried in order");
+        assert!(c.zone_settings[1].allow.is_none(), "the [transfer] default");
+    }
+
+    #[test]
+    fn zone_table_errors_name_their_place() {
+        let cases = [
+            (
+                "[[zone]]\nname = \"a.test\"\nfile = \"a\"\nprimaries = [\"127.0.0.1:53\"]\n",
+                "f.toml:1:1: zone a.test. has both a file and primaries",
+            ),
+            (
+                "[[zone]]\nname = \"a.test\"\n",
+                "f.toml:1:1: zone a.test. needs a file",
+            ),
+            (
+                "[[zone]]\nname = \"a.test\"\nfile = \"a\"\n[[zone]]\nname = \"A.TEST.\"\nfile = \"b\"\n",
+                "f.toml:4:1: zone A.TEST. is configured twice",
+            ),
+            (
+                "[[zone]]\nname = \"a.test\"\nfile = \"a\"\nallow = [\"everyone\"]\n",
+                "f.toml:4:10: bad allow entry \"everyone\"",
+            ),
+            (
+                "[[zone]]\nname = \"a.test\"\nprimaries = [\"nowhere\"]\n",
+                "f.toml:3:14: bad primary address",
+            ),
+            (
+                "[[zone]]\nname = \"a.test\"\nfile = \"a\"\nnotify_key = \"nokey\"\n",
+                "f.toml:4:14: no [[tsig_key]] named \"nokey\"",
+            ),
+            (
+                "[[zone]]\nname = \"a..test\"\nfile = \"a\"\n",
+                "f.toml:1:1: bad zone name",
+            ),
+            (
+                "[[zone]]\nname = \"a.test\"\nfile = \"a\"\nprimary = []\n",
+                "f.toml:4:1: unknown field `primary`",
+            ),
+        ];
+        for (text, expected) in cases {
+            let e = Config::parse(text, Path::new("f.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(e.starts_with(expected), "{text:?}: {e}");
+        }
+    }
+
+    #[test]
     fn unknown_key_is_an_error_with_its_place() {
         let err = Config::parse("listn = []\n", Path::new("fedns.toml"))
             .unwrap_err()
