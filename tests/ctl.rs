@@ -241,6 +241,11 @@ fn ctl_reports_and_steers_file_and_secondary_zones() {
         (Some("secondary"), Some(1))
     );
     assert!(org["refresh_in"].as_u64().unwrap() <= 3600, "{org}");
+    assert_eq!(
+        org["loaded_from"].as_str(),
+        Some(format!("127.0.0.1:{}", lab.primary_port).as_str()),
+        "the primary that answered, not the dead first one"
+    );
     let expire_in = org["expire_in"].as_u64().unwrap();
     assert!(expire_in > 1_200_000 && expire_in <= 1_209_600, "{org}");
     assert!(

@@ -362,19 +362,19 @@ fn status(daemon: &Daemon) -> Value {
         .map(|name| {
             let snapshot = zones.zone(name);
             let secondary = daemon.xfr.secondaries.get(name);
+            let status = secondary.as_ref().map(|z| z.status());
             let mut entry = json!({
                 "zone": name.to_ascii(),
                 "role": if secondary.is_some() { "secondary" } else { "primary" },
                 "state": if snapshot.is_some() { "serving" } else { "unavailable" },
                 "serial": snapshot.map(|z| z.serial()),
                 "records": snapshot.map(|z| z.record_count()),
-                "loaded_from": match &secondary {
-                    Some(z) => z.primaries.first().map(ToString::to_string),
+                "loaded_from": match &status {
+                    Some(s) => s.primary.map(|p| p.to_string()),
                     None => snapshot.and_then(|z| z.source()).map(|p| p.display().to_string()),
                 },
             });
-            if let Some(z) = &secondary {
-                let s = z.status();
+            if let (Some(z), Some(s)) = (&secondary, status) {
                 entry["primaries"] = json!(z.primaries.iter().map(ToString::to_string).collect::<Vec<_>>());
                 entry["last_refresh"] = json!(s.last_refresh.as_ref().map(|(at, _)| at));
                 entry["last_refresh_outcome"] = json!(s.last_refresh.as_ref().map(|(_, what)| what));
@@ -466,14 +466,45 @@ pub fn render(request: &Request, result: &Value) -> String {
                 let _ = writeln!(out, "no zone changed");
             }
         }
-        _ => {
-            let fields: Vec<String> = result
-                .as_object()
+        Request::Refresh { .. } => {
+            let _ = writeln!(
+                out,
+                "zone {}: asking its primaries now",
+                text(&result["zone"])
+            );
+        }
+        Request::Retransfer { .. } => {
+            let _ = writeln!(
+                out,
+                "zone {}: transferring it in full (AXFR) now",
+                text(&result["zone"])
+            );
+        }
+        Request::Notify { .. } => {
+            let targets: Vec<String> = result["targets"]
+                .as_array()
                 .into_iter()
                 .flatten()
-                .map(|(k, v)| format!("{k}: {}", text(v)))
+                .map(text)
                 .collect();
-            let _ = writeln!(out, "{}", fields.join("  "));
+            let _ = writeln!(
+                out,
+                "zone {}: NOTIFY for serial {} to {}",
+                text(&result["zone"]),
+                text(&result["serial"]),
+                targets.join(", ")
+            );
+        }
+        Request::ZoneAdd { primaries, .. } => {
+            let _ = writeln!(
+                out,
+                "zone {} added, a secondary of {}",
+                text(&result["zone"]),
+                primaries.join(", ")
+            );
+        }
+        Request::ZoneRemove { .. } => {
+            let _ = writeln!(out, "zone {} removed", text(&result["zone"]));
         }
     }
     out

@@ -75,6 +75,8 @@ pub struct SecondaryStatus {
     pub last_refresh: Option<(u64, String)>,
     /// The last time the data was confirmed current (a successful refresh).
     pub confirmed: Option<u64>,
+    /// The primary that last answered.
+    pub primary: Option<SocketAddr>,
     /// When the task will next ask the primaries.
     pub next_refresh: Option<u64>,
     /// When the data expires if no refresh succeeds before.
@@ -251,7 +253,7 @@ pub async fn run(
         let outcome = refresh(&zone, &store, &path, held, force).await;
         let now = unix_now();
         let wait = match outcome {
-            Ok((timers, transfer)) => {
+            Ok((timers, transfer, primary)) => {
                 metrics.secondary_refreshed(&zone.zone.to_ascii(), timers.expire);
                 if let Some(kind) = transfer {
                     metrics.count_transfer(TransferKey {
@@ -268,6 +270,7 @@ pub async fn run(
                         None => format!("ok: serial {} is current", timers.serial),
                     };
                     s.last_refresh = Some((now, what));
+                    s.primary = Some(primary);
                     s.confirmed = Some(now);
                     s.expires = Some(now + timers.expire.as_secs());
                 });
@@ -321,7 +324,7 @@ async fn refresh(
     path: &Path,
     current: Option<u32>,
     force_axfr: bool,
-) -> Result<(Timers, Option<&'static str>), String> {
+) -> Result<(Timers, Option<&'static str>, SocketAddr), String> {
     let mut errors = Vec::new();
     for &primary in &zone.primaries {
         let key = zone.key.as_ref();
@@ -338,7 +341,7 @@ async fn refresh(
             && let Some(snapshot) = store.zones().zone(&zone.zone)
         {
             touch(path);
-            return Ok((Timers::of(snapshot), None));
+            return Ok((Timers::of(snapshot), None, primary));
         }
         let started = Instant::now();
         // IXFR when we hold a version; any trouble with it falls back to AXFR.
@@ -362,7 +365,7 @@ async fn refresh(
             {
                 Ok((IxfrOutcome::UpToDate, _, _)) => {
                     touch(path);
-                    return Ok((Timers::of(current), None));
+                    return Ok((Timers::of(current), None, primary));
                 }
                 Ok((IxfrOutcome::Incremental { diffs, soa }, messages, bytes)) => {
                     match apply_diffs(current, diffs, soa) {
@@ -438,7 +441,8 @@ async fn refresh(
             timers.serial,
             started.elapsed().as_millis()
         );
-        return Ok((timers, Some(if kind == "AXFR" { "AXFR" } else { "IXFR" })));
+        let kind = if kind == "AXFR" { "AXFR" } else { "IXFR" };
+        return Ok((timers, Some(kind), primary));
     }
     Err(errors.join("; "))
 }
