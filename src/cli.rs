@@ -83,7 +83,7 @@ pub struct CtlArgs {
     pub format: CtlFormat,
     /// The command.
     #[command(subcommand)]
-    pub command: CtlCommand,
+    pub command: CtlRequest,
 }
 
 /// How `fedns ctl` prints the answer.
@@ -94,50 +94,6 @@ pub enum CtlFormat {
     Human,
     /// The server's JSON answer.
     Json,
-}
-
-/// `fedns ctl ...`.
-#[derive(Debug, Subcommand)]
-pub enum CtlCommand {
-    /// Every zone: role, serial, records, where it came from, the timers of
-    /// secondary zones, the last NOTIFY sent.
-    Status,
-    /// Read the zone files again (all of them, or one zone's).
-    Reload {
-        /// The zone (default: every zone file).
-        zone: Option<String>,
-    },
-    /// Ask a secondary zone's primaries for a newer serial now.
-    Refresh {
-        /// The zone.
-        zone: String,
-    },
-    /// Transfer a secondary zone in full (AXFR) now, whatever the serials say.
-    Retransfer {
-        /// The zone.
-        zone: String,
-    },
-    /// Send NOTIFY for a zone to its secondaries now.
-    Notify {
-        /// The zone.
-        zone: String,
-    },
-    /// Add a secondary zone (kept in the data directory across restarts).
-    ZoneAdd {
-        /// The zone.
-        zone: String,
-        /// A primary, ADDRESS:PORT (repeatable; tried in order).
-        #[arg(long = "primary", value_name = "ADDR:PORT", required = true)]
-        primaries: Vec<String>,
-        /// The [[tsig_key]] of the configuration its transfers are signed with.
-        #[arg(long, value_name = "NAME")]
-        tsig_key: Option<String>,
-    },
-    /// Remove a secondary zone added with zone-add (its disk copy too).
-    ZoneRemove {
-        /// The zone.
-        zone: String,
-    },
 }
 
 /// `fedns zone ...`.
@@ -457,23 +413,7 @@ fn ctl(args: CtlArgs) -> anyhow::Result<()> {
             PathBuf::from(crate::daemon::DEFAULT_DATA_DIR).join(crate::daemon::CONTROL_SOCKET_NAME)
         }
     };
-    let request = match args.command {
-        CtlCommand::Status => CtlRequest::Status {},
-        CtlCommand::Reload { zone } => CtlRequest::Reload { zone },
-        CtlCommand::Refresh { zone } => CtlRequest::Refresh { zone },
-        CtlCommand::Retransfer { zone } => CtlRequest::Retransfer { zone },
-        CtlCommand::Notify { zone } => CtlRequest::Notify { zone },
-        CtlCommand::ZoneAdd {
-            zone,
-            primaries,
-            tsig_key,
-        } => CtlRequest::ZoneAdd {
-            zone,
-            primaries,
-            tsig_key,
-        },
-        CtlCommand::ZoneRemove { zone } => CtlRequest::ZoneRemove { zone },
-    };
+    let request = args.command;
     let response = crate::daemon::control::request(&socket, &request)?;
     let mut out = std::io::stdout().lock();
     match args.format {

@@ -13,11 +13,11 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use common::{
-    ServerProcess, TempDir, free_port, loopback, make_query, query_tcp, query_udp, spawn_on_port,
-    wait_until,
+    ServerProcess, TempDir, free_port, loopback, make_query, query_tcp, query_udp, serial_at,
+    spawn_on_port, wait_until,
 };
 use hickory_proto::op::ResponseCode;
-use hickory_proto::rr::{Name, RData, RecordType};
+use hickory_proto::rr::{Name, RecordType};
 use serde_json::Value;
 
 const TIMEOUT: Duration = Duration::from_secs(2);
@@ -32,25 +32,6 @@ fn zone_text(origin: &str, serial: u32, address: &str) -> String {
         "origin = \"{origin}\"\nttl = 300\n[soa]\nmname = \"ns1\"\nrname = \"hostmaster\"\nserial = {serial}\nrefresh = \"1h\"\n\
          [[record]]\nname = \"@\"\nNS = [\"ns1\"]\nA = [\"{address}\"]\n[[record]]\nname = \"ns1\"\nA = [\"192.0.2.53\"]\n"
     )
-}
-
-/// The serial `port` serves for `zone`, or why not.
-fn serial_at(port: u16, zone: &str) -> Result<u32, String> {
-    let m = query_udp(
-        loopback(port),
-        &make_query(&name(zone), RecordType::SOA, None),
-        TIMEOUT,
-    )?;
-    if m.metadata.response_code != ResponseCode::NoError {
-        return Err(format!("rcode {}", m.metadata.response_code));
-    }
-    m.answers
-        .iter()
-        .find_map(|r| match &r.data {
-            RData::SOA(s) => Some(s.serial),
-            _ => None,
-        })
-        .ok_or_else(|| "no SOA".to_string())
 }
 
 fn rcode_at(port: u16, zone: &str) -> ResponseCode {

@@ -15,10 +15,9 @@ use std::time::{Duration, Instant};
 
 use common::{
     ServerProcess, TempDir, find_program, free_port, interop_required, loopback, make_query,
-    query_udp, spawn_on_port,
+    query_udp, serial_at, spawn_on_port,
 };
-use hickory_proto::op::ResponseCode;
-use hickory_proto::rr::{Name, RData, RecordType};
+use hickory_proto::rr::{Name, RecordType};
 
 const SECRET: &str = "c2VjcmV0LWtleS1tYXRlcmlhbC0zMi1ieXRlcy1sb25nIQ==";
 const TIMEOUT: Duration = Duration::from_secs(2);
@@ -51,34 +50,12 @@ fn master_zone(serial: u32, hosts: usize, extra: &str) -> String {
     z
 }
 
-fn serial_at(port: u16) -> Result<u32, String> {
-    let m = query_udp(
-        loopback(port),
-        &make_query(
-            &Name::from_ascii("example.org.").unwrap(),
-            RecordType::SOA,
-            None,
-        ),
-        TIMEOUT,
-    )?;
-    if m.metadata.response_code != ResponseCode::NoError {
-        return Err(format!("rcode {}", m.metadata.response_code));
-    }
-    m.answers
-        .iter()
-        .find_map(|r| match &r.data {
-            RData::SOA(s) => Some(s.serial),
-            _ => None,
-        })
-        .ok_or_else(|| "no SOA".into())
-}
-
 /// Waits (bounded) until the server on `port` serves `serial`; returns how long it took.
 fn wait_serial(port: u16, serial: u32, limit: Duration, logs: &[&ServerProcess]) -> Duration {
     let start = Instant::now();
     let mut last = String::new();
     while start.elapsed() < limit {
-        match serial_at(port) {
+        match serial_at(port, "example.org.") {
             Ok(s) if s == serial => return start.elapsed(),
             Ok(s) => last = format!("serial {s}"),
             Err(e) => last = e,

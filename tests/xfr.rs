@@ -11,11 +11,11 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::{
-    ServerProcess, TempDir, free_port, loopback, make_query, query_tcp, query_udp, spawn_on_port,
-    wait_until,
+    ServerProcess, TempDir, free_port, loopback, make_query, query_tcp, query_udp, serial_at,
+    spawn_on_port, wait_until,
 };
 use hickory_proto::op::{Message, ResponseCode};
-use hickory_proto::rr::{Name, RData, RecordType};
+use hickory_proto::rr::{Name, RecordType};
 
 const SECRET: &str = "c2VjcmV0LWtleS1tYXRlcmlhbC0zMi1ieXRlcy1sb25nIQ==";
 const TIMEOUT: Duration = Duration::from_secs(2);
@@ -37,24 +37,6 @@ fn fedns(config: &Path) -> Command {
     let mut c = Command::new(common::fedns_bin());
     c.arg("serve").arg("--config").arg(config);
     c
-}
-
-fn serial_at(port: u16) -> Result<u32, String> {
-    let m = query_udp(
-        loopback(port),
-        &make_query(&name("example.org."), RecordType::SOA, None),
-        TIMEOUT,
-    )?;
-    if m.metadata.response_code != ResponseCode::NoError {
-        return Err(format!("rcode {}", m.metadata.response_code));
-    }
-    m.answers
-        .iter()
-        .find_map(|r| match &r.data {
-            RData::SOA(s) => Some(s.serial),
-            _ => None,
-        })
-        .ok_or_else(|| "no SOA".to_string())
 }
 
 struct Pair {
@@ -109,7 +91,7 @@ impl Pair {
         )
         .unwrap();
         wait_until(Duration::from_secs(20), || {
-            serial_at(self.primary_port).map(|_| true)
+            serial_at(self.primary_port, "example.org.").map(|_| true)
         })
         .unwrap_or_else(|e| panic!("primary: {e}\n{}", p.log_tail(20)));
         p
@@ -162,7 +144,7 @@ fn secondary_follows_its_primary_with_tsig_and_notify_and_survives_a_restart() {
     let primary = pair.start_primary();
     let secondary = pair.start_secondary(1);
     wait_until(Duration::from_secs(20), || {
-        serial_at(pair.secondary_port).map(|s| s == 1)
+        serial_at(pair.secondary_port, "example.org.").map(|s| s == 1)
     })
     .unwrap_or_else(|e| panic!("first transfer: {e}\n{}", secondary.log_tail(20)));
     // The NOTIFY sent at the primary's start is retried until the secondary is up to answer it.
@@ -197,7 +179,7 @@ fn secondary_follows_its_primary_with_tsig_and_notify_and_survives_a_restart() {
     .unwrap();
     hup(&primary);
     wait_until(Duration::from_secs(15), || {
-        serial_at(pair.secondary_port).map(|s| s == 2)
+        serial_at(pair.secondary_port, "example.org.").map(|s| s == 2)
     })
     .unwrap_or_else(|e| {
         panic!(
@@ -240,7 +222,7 @@ fn secondary_follows_its_primary_with_tsig_and_notify_and_survives_a_restart() {
     secondary.stop();
     let restarted = pair.start_secondary(2);
     wait_until(Duration::from_secs(10), || {
-        serial_at(pair.secondary_port).map(|s| s == 2)
+        serial_at(pair.secondary_port, "example.org.").map(|s| s == 2)
     })
     .unwrap_or_else(|e| panic!("restart from disk: {e}\n{}", restarted.log_tail(20)));
     assert!(
@@ -257,7 +239,7 @@ fn an_expired_secondary_answers_servfail_until_the_primary_is_back() {
     let primary = pair.start_primary();
     let secondary = pair.start_secondary(1);
     wait_until(Duration::from_secs(20), || {
-        serial_at(pair.secondary_port).map(|s| s == 1)
+        serial_at(pair.secondary_port, "example.org.").map(|s| s == 1)
     })
     .unwrap_or_else(|e| panic!("first transfer: {e}\n{}", secondary.log_tail(20)));
     primary.stop();
@@ -277,7 +259,7 @@ fn an_expired_secondary_answers_servfail_until_the_primary_is_back() {
     );
     let _primary = pair.start_primary();
     wait_until(Duration::from_secs(30), || {
-        serial_at(pair.secondary_port).map(|s| s == 1)
+        serial_at(pair.secondary_port, "example.org.").map(|s| s == 1)
     })
     .unwrap_or_else(|e| panic!("recovery: {e}\n{}", secondary.log_tail(30)));
 }

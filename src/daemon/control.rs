@@ -42,15 +42,17 @@ pub const MAX_CONNECTIONS: usize = 8;
 /// zones takes a while).
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// A command to the running server.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+/// A command to the running server: what `fedns ctl` takes on its command
+/// line, and sends as JSON.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq, clap::Subcommand)]
 #[serde(tag = "command", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Request {
-    /// Every zone: role, serial, timers.
+    /// Every zone: role, serial, records, where it came from, the timers of
+    /// secondary zones, the last NOTIFY sent.
     Status {},
-    /// Read zone files again: all of them, or one zone's.
+    /// Read the zone files again (all of them, or one zone's).
     Reload {
-        /// The zone (all when absent).
+        /// The zone (default: every zone file).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         zone: Option<String>,
     },
@@ -59,7 +61,7 @@ pub enum Request {
         /// The zone.
         zone: String,
     },
-    /// Transfer a secondary zone in full (AXFR) now.
+    /// Transfer a secondary zone in full (AXFR) now, whatever the serials say.
     Retransfer {
         /// The zone.
         zone: String,
@@ -69,17 +71,19 @@ pub enum Request {
         /// The zone.
         zone: String,
     },
-    /// Add a secondary zone (kept across restarts).
+    /// Add a secondary zone (kept in the data directory across restarts).
     ZoneAdd {
         /// The zone.
         zone: String,
-        /// Its primaries, `ADDRESS:PORT`, in order of preference.
+        /// A primary, ADDRESS:PORT (repeatable; tried in order).
+        #[arg(long = "primary", value_name = "ADDR:PORT", required = true)]
         primaries: Vec<String>,
-        /// The TSIG key of its transfers, one of the configuration's.
+        /// The [[tsig_key]] of the configuration its transfers are signed with.
+        #[arg(long, value_name = "NAME")]
         #[serde(default, skip_serializing_if = "Option::is_none")]
         tsig_key: Option<String>,
     },
-    /// Remove a secondary zone added by `zone-add`.
+    /// Remove a secondary zone added with zone-add (its disk copy too).
     ZoneRemove {
         /// The zone.
         zone: String,

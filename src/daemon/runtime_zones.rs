@@ -6,7 +6,6 @@
 //! server is stopped. A damaged file stops the start with its place, rather
 //! than silently forgetting zones.
 
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -101,7 +100,7 @@ impl RuntimeZones {
             "# Secondary zones added by `fedns ctl zone-add` (fedns rewrites this file).\n\n{}",
             toml::to_string(&file).map_err(|e| e.to_string())?
         );
-        write_atomically(&self.path, &text)
+        crate::store::files::write_atomically(&self.path, text.as_bytes())
             .map_err(|e| format!("cannot write {}: {e}", self.path.display()))?;
         self.zones = zones;
         Ok(())
@@ -141,27 +140,6 @@ fn parse(text: &str) -> Result<Vec<SecondaryConfig>, (usize, String)> {
             })
         })
         .collect()
-}
-
-/// Writes `text` to `path` so that a crash leaves the old file or the new
-/// one, never half of one.
-pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension("tmp");
-    {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)?;
-    if let Some(dir) = path.parent()
-        && let Ok(d) = std::fs::File::open(dir)
-    {
-        let _ = d.sync_all();
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -290,3 +290,29 @@ fn describe(snapshot: &ZoneSnapshot) -> LoadedZone {
         source: snapshot.source().cloned(),
     }
 }
+
+/// Writes `bytes` to `path` so that a crash leaves the old file or the new
+/// one, never half of one: a temporary file beside it, fsync, rename, then
+/// fsync of the directory. For every file fedns writes for itself (the
+/// secondary's copies, the zones added by `fedns ctl`).
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent()
+        && let Ok(d) = std::fs::File::open(dir)
+    {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}

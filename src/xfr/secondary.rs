@@ -20,7 +20,6 @@
 //! to, and its disk copy is deleted by whoever removed it.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -480,24 +479,9 @@ fn load_disk_copy(
 /// Writes the zone as a master file: temporary file, fsync, rename, so a
 /// crash leaves the old copy or the new one, never half of one.
 pub fn write_disk_copy(path: &Path, zone: &Zone) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
     let records: Vec<_> = zone.records.iter().map(|r| r.record().clone()).collect();
     let text = write_master(&zone.origin, &records);
-    let tmp = path.with_extension("zone.tmp");
-    {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)?;
-    if let Some(dir) = path.parent()
-        && let Ok(d) = std::fs::File::open(dir)
-    {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    crate::store::files::write_atomically(path, text.as_bytes())
 }
 
 /// Marks the disk copy as confirmed current now (its mtime is the clock of expire).

@@ -525,3 +525,24 @@ pub fn wait_until(
     }
     Err(format!("not reached in {limit:?}: {last}"))
 }
+
+/// The SOA serial the server on loopback `port` answers for `zone` over
+/// UDP, or why it does not (no answer, an rcode other than NOERROR, no SOA).
+pub fn serial_at(port: u16, zone: &str) -> Result<u32, String> {
+    let zone = Name::from_ascii(zone).map_err(|e| format!("bad zone {zone}: {e}"))?;
+    let m = query_udp(
+        loopback(port),
+        &make_query(&zone, RecordType::SOA, None),
+        Duration::from_secs(2),
+    )?;
+    if m.metadata.response_code != hickory_proto::op::ResponseCode::NoError {
+        return Err(format!("rcode {}", m.metadata.response_code));
+    }
+    m.answers
+        .iter()
+        .find_map(|r| match &r.data {
+            hickory_proto::rr::RData::SOA(s) => Some(s.serial),
+            _ => None,
+        })
+        .ok_or_else(|| "no SOA".to_string())
+}
