@@ -137,6 +137,8 @@ pub struct SecondaryConfig {
     pub primaries: Vec<SocketAddr>,
     /// The key transfers and NOTIFY with the primaries are signed with.
     pub tsig_key: Option<String>,
+    /// A catalog zone (RFC 9432) whose members become secondary zones here.
+    pub catalog: bool,
 }
 
 pub use crate::xfr::policy::TransferRule;
@@ -154,6 +156,8 @@ pub struct ZoneSettings {
     pub notify: Option<Vec<SocketAddr>>,
     /// The key NOTIFY is signed with (`None`: the `[transfer]` default).
     pub notify_key: Option<String>,
+    /// Its role if it is a catalog zone (RFC 9432).
+    pub catalog: Option<crate::xfr::catalog::CatalogRole>,
 }
 
 #[derive(Deserialize)]
@@ -227,6 +231,7 @@ struct RawZone {
     allow: Option<Vec<toml::Spanned<String>>>,
     notify: Option<Vec<toml::Spanned<String>>>,
     notify_key: Option<toml::Spanned<String>>,
+    catalog: Option<toml::Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -375,6 +380,7 @@ impl Config {
                 zone,
                 primaries: primaries_of(&s.primaries)?,
                 tsig_key: s.tsig_key.as_ref().map(known_key).transpose()?,
+                catalog: false,
             });
         }
         let mut zone_settings: Vec<ZoneSettings> = Vec::new();
@@ -387,8 +393,39 @@ impl Config {
             {
                 return Err(invalid(at, format!("zone {name} is configured twice")));
             }
-            match (&z.file, z.primaries.is_empty()) {
-                (Some(_), false) => {
+            use crate::xfr::catalog::CatalogRole;
+            let catalog = match &z.catalog {
+                None => None,
+                Some(role) => match role.get_ref().as_str() {
+                    "consumer" => Some(CatalogRole::Consumer),
+                    "producer" => Some(CatalogRole::Producer),
+                    other => {
+                        return Err(invalid(
+                            role.span().start,
+                            format!(
+                                "bad catalog role {other:?}: write \"consumer\" (a secondary catalog zone whose members fedns serves) or \"producer\" (a catalog fedns writes, listing its primary zones)"
+                            ),
+                        ));
+                    }
+                },
+            };
+            match (&z.file, z.primaries.is_empty(), catalog) {
+                (None, true, Some(CatalogRole::Producer)) => {}
+                (_, _, Some(CatalogRole::Producer)) => {
+                    return Err(invalid(
+                        at,
+                        format!(
+                            "zone {name} is a catalog fedns produces: it has no file and no primaries"
+                        ),
+                    ));
+                }
+                (_, true, Some(CatalogRole::Consumer)) => {
+                    return Err(invalid(
+                        at,
+                        format!("zone {name} is a catalog fedns consumes: it needs primaries"),
+                    ));
+                }
+                (Some(_), false, _) => {
                     return Err(invalid(
                         at,
                         format!(
@@ -396,7 +433,7 @@ impl Config {
                         ),
                     ));
                 }
-                (None, true) => {
+                (None, true, None) => {
                     return Err(invalid(
                         at,
                         format!(
@@ -404,12 +441,13 @@ impl Config {
                         ),
                     ));
                 }
-                (None, false) => secondaries.push(SecondaryConfig {
+                (None, false, _) => secondaries.push(SecondaryConfig {
                     zone: name.clone(),
                     primaries: primaries_of(&z.primaries)?,
                     tsig_key: z.tsig_key.as_ref().map(known_key).transpose()?,
+                    catalog: catalog.is_some(),
                 }),
-                (Some(_), true) => {
+                (Some(_), true, _) => {
                     if let Some(key) = &z.tsig_key {
                         return Err(invalid(
                             key.span().start,
@@ -430,6 +468,7 @@ impl Config {
                     .map(|list| list.iter().map(|a| socket_addr(a, "notify")).collect())
                     .transpose()?,
                 notify_key: z.notify_key.as_ref().map(known_key).transpose()?,
+                catalog,
             });
         }
         let transfer_allow = allow_rules(&raw.transfer.allow)?;

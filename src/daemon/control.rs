@@ -314,6 +314,7 @@ fn zone_add(
         zone: zone.clone(),
         primaries,
         tsig_key,
+        catalog: false,
     })?;
     Ok(json!({ "zone": zone.to_ascii(), "added": true }))
 }
@@ -378,7 +379,16 @@ fn status(daemon: &Daemon) -> Value {
                     None => snapshot.and_then(|z| z.source()).map(|p| p.display().to_string()),
                 },
             });
+            if daemon.produced_catalogs.contains(name) {
+                entry["catalog"] = json!("producer");
+            }
             if let (Some(z), Some(s)) = (&secondary, status) {
+                if z.catalog {
+                    entry["catalog"] = json!("consumer");
+                }
+                if let Some(catalog) = &z.member_of {
+                    entry["member_of"] = json!(catalog.to_ascii());
+                }
                 entry["primaries"] = json!(z.primaries.iter().map(ToString::to_string).collect::<Vec<_>>());
                 entry["last_refresh"] = json!(s.last_refresh.as_ref().map(|(at, _)| at));
                 entry["last_refresh_outcome"] = json!(s.last_refresh.as_ref().map(|(_, what)| what));

@@ -14,6 +14,7 @@
 //! listeners first (in-flight answers finish), then the background tasks,
 //! each given [`SHUTDOWN_GRACE`] before it is stopped.
 
+mod catalogs;
 pub mod control;
 mod runtime_zones;
 
@@ -111,6 +112,10 @@ pub struct Daemon {
     secondary_tasks: Mutex<JoinSet<()>>,
     /// NOTIFY rounds asked for by hand (`fedns ctl notify`).
     forced_notify: mpsc::UnboundedSender<(Name, u32)>,
+    /// The members each consumed catalog zone has added.
+    catalog_members: Mutex<catalogs::AppliedCatalogs>,
+    /// The catalog zones fedns writes.
+    produced_catalogs: Vec<Name>,
     stopped: watch::Receiver<bool>,
 }
 
@@ -177,6 +182,7 @@ impl Daemon {
                 "partial"
             });
         *owned = loaded.zones;
+        self.publish_produced_catalogs(&owned);
         // The replaced versions are gone (queries hold them for microseconds).
         crate::store::files::release_freed_memory();
         Ok(ReloadOutcome {
@@ -289,13 +295,26 @@ impl Daemon {
         let mut runtime = self.runtime_zones.lock().unwrap_or_else(|e| e.into_inner());
         if !runtime.contains(zone) {
             return Err(match self.xfr.secondaries.get(zone) {
-                Some(_) => {
-                    format!("zone {zone} is in the configuration file: remove it there and restart")
-                }
+                Some(z) => match &z.member_of {
+                    Some(catalog) => format!(
+                        "zone {zone} is a member of catalog {catalog}: remove it from the catalog on its primary"
+                    ),
+                    None => format!(
+                        "zone {zone} is in the configuration file: remove it there and restart"
+                    ),
+                },
                 None => format!("no secondary zone {zone} here"),
             });
         }
         runtime.remove(zone)?;
+        self.drop_secondary(zone);
+        info!("zone {zone} removed");
+        Ok(())
+    }
+
+    /// Ends a secondary zone: its task stops, it is no longer served, its
+    /// disk copy is deleted.
+    fn drop_secondary(&self, zone: &Name) {
         if let Some(secondary) = self.xfr.secondaries.remove(zone) {
             secondary.stop();
             let path = secondary.disk_path(&self.data_dir);
@@ -307,8 +326,6 @@ impl Daemon {
         }
         self.store
             .apply(vec![Edit::Remove(zone.clone())], ChangeKind::Remove);
-        info!("zone {zone} removed");
-        Ok(())
     }
 
     fn start_secondary(&self, zone: Arc<SecondaryZone>) {
@@ -359,6 +376,13 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
     // announced (NOTIFY at start) and counted like every later change.
     let notifier_events = store.subscribe();
     let metrics_events = store.subscribe();
+    let catalog_events = store.subscribe();
+    let produced_catalogs: Vec<Name> = config
+        .zone_settings
+        .iter()
+        .filter(|z| z.catalog == Some(crate::xfr::catalog::CatalogRole::Producer))
+        .map(|z| z.name.clone())
+        .collect();
 
     let loaded = if sources.is_empty() {
         Default::default()
@@ -399,7 +423,7 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
             );
         }
     }
-    if loaded.edits.is_empty() && secondaries.is_empty() {
+    if loaded.edits.is_empty() && secondaries.is_empty() && produced_catalogs.is_empty() {
         bail!(
             "no zones to serve in {}: add NAME.toml or NAME.zone files, or secondary zones to the configuration",
             if sources.is_empty() {
@@ -447,6 +471,8 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
     let (forced_notify, forced_notify_rx) = mpsc::unbounded_channel();
     let daemon = Arc::new(Daemon {
         forced_notify,
+        catalog_members: Mutex::default(),
+        produced_catalogs,
         store: Arc::clone(&store),
         xfr: Arc::clone(&xfr),
         sources,
@@ -475,6 +501,15 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
         forced_notify_rx,
         stopped.clone(),
     ));
+    background.spawn(catalogs::follow_catalogs(
+        Arc::clone(&daemon),
+        catalog_events,
+        stopped.clone(),
+    ));
+    {
+        let owned = daemon.file_zones.lock().await;
+        daemon.publish_produced_catalogs(&owned);
+    }
     background.spawn(follow_serials(
         metrics_events,
         Arc::clone(&metrics),
@@ -582,11 +617,14 @@ pub fn xfr_context(
                 s.zone
             );
         }
-        secondaries.push(Arc::new(SecondaryZone::new(
-            s.zone.clone(),
-            s.primaries.clone(),
-            resolve_key(&keys, s.tsig_key.as_deref()).map_err(anyhow::Error::msg)?,
-        )));
+        secondaries.push(Arc::new(
+            SecondaryZone::new(
+                s.zone.clone(),
+                s.primaries.clone(),
+                resolve_key(&keys, s.tsig_key.as_deref()).map_err(anyhow::Error::msg)?,
+            )
+            .consuming_catalog(s.catalog),
+        ));
     }
     Ok(XfrContext {
         keys: Arc::new(keys),

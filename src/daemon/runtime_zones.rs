@@ -137,6 +137,7 @@ fn parse(text: &str) -> Result<Vec<SecondaryConfig>, (usize, String)> {
                 zone,
                 primaries,
                 tsig_key: entry.tsig_key,
+                catalog: false,
             })
         })
         .collect()
@@ -158,6 +159,7 @@ mod tests {
                 zone: zone.clone(),
                 primaries: vec!["127.0.0.1:5301".parse().unwrap()],
                 tsig_key: Some("xfr-key".into()),
+                catalog: false,
             })
             .unwrap();
         let again = RuntimeZones::open(&dir).unwrap();

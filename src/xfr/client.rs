@@ -68,6 +68,15 @@ pub enum TransferError {
         /// What we were waiting for.
         what: &'static str,
     },
+    /// The primary refused to answer the SOA query (Knot answers its
+    /// catalog zones by transfer only).
+    #[error("{primary}: refused the SOA query for {zone}")]
+    SoaRefused {
+        /// The primary.
+        primary: SocketAddr,
+        /// The zone asked for.
+        zone: Name,
+    },
     /// The primary said no, or answered nonsense.
     #[error("{primary}: {message}")]
     Protocol {
@@ -212,6 +221,12 @@ async fn soa_serial_tcp(
 }
 
 fn soa_from(response: &Message, zone: &Name, primary: SocketAddr) -> Result<u32, TransferError> {
+    if response.metadata.response_code == ResponseCode::Refused {
+        return Err(TransferError::SoaRefused {
+            primary,
+            zone: zone.clone(),
+        });
+    }
     if response.metadata.response_code != ResponseCode::NoError {
         return Err(protocol(
             primary,

@@ -12,6 +12,7 @@
 //! messages, so transfers are read and written here on plain tokio TCP
 //! streams, with hickory-proto for the messages.
 
+pub mod catalog;
 pub mod client;
 pub mod notify;
 pub mod policy;

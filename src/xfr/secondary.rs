@@ -64,6 +64,10 @@ pub struct SecondaryZone {
     pub force_axfr: AtomicBool,
     /// What the task last did, for `fedns ctl status`.
     pub status: Mutex<SecondaryStatus>,
+    /// True for a catalog zone (RFC 9432) whose members are served here.
+    pub catalog: bool,
+    /// The catalog this zone is a member of, when a catalog added it.
+    pub member_of: Option<Name>,
     stop: watch::Sender<bool>,
 }
 
@@ -92,8 +96,22 @@ impl SecondaryZone {
             refresh_now: Notify::new(),
             force_axfr: AtomicBool::new(false),
             status: Mutex::default(),
+            catalog: false,
+            member_of: None,
             stop: watch::Sender::new(false),
         }
+    }
+
+    /// This zone, marked as a catalog zone that fedns consumes.
+    pub fn consuming_catalog(mut self, catalog: bool) -> SecondaryZone {
+        self.catalog = catalog;
+        self
+    }
+
+    /// This zone, marked as a member of `catalog`.
+    pub fn member_of(mut self, catalog: Name) -> SecondaryZone {
+        self.member_of = Some(catalog);
+        self
     }
 
     /// True if a NOTIFY from `peer` may trigger a refresh: it is one of the primaries.
@@ -329,13 +347,18 @@ async fn refresh(
         let key = zone.key.as_ref();
         let serial =
             match client::soa_serial(primary, &zone.zone, key, Duration::from_secs(5)).await {
-                Ok(serial) => serial,
+                Ok(serial) => Some(serial),
+                // A primary that serves the zone by transfer only (Knot's
+                // generated catalogs): the IXFR below says whether we are
+                // current.
+                Err(client::TransferError::SoaRefused { .. }) => None,
                 Err(e) => {
                     errors.push(e.to_string());
                     continue;
                 }
             };
         if let Some(ours) = current
+            && let Some(serial) = serial
             && !is_newer(serial, ours)
             && let Some(snapshot) = store.zones().zone(&zone.zone)
         {
