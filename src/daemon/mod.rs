@@ -150,7 +150,7 @@ impl Daemon {
             tokio::task::spawn_blocking(move || load(&sources, &current, &previous, &*gate))
                 .await
                 .context("reload task failed")?;
-        log_report(&loaded.report);
+        log_report(&loaded.report, false);
         if loaded.report.refused {
             error!(
                 "--strict: the reloaded zones have delegation errors (above); still serving the previous versions"
@@ -175,6 +175,21 @@ impl Daemon {
         });
         let changes = self.store.apply(edits, ChangeKind::Reload);
         log_stale_serials(&changes);
+        for c in changes.iter().filter(|c| c.new_serial.is_some()) {
+            info!(
+                "zone {} reloaded: serial {} -> {}",
+                c.zone,
+                c.old_serial
+                    .map_or_else(|| "none".into(), |s| s.to_string()),
+                c.new_serial.unwrap_or_default()
+            );
+        }
+        info!(
+            "reload: {} zone file(s) read, {} zone(s) changed, {} file(s) failed",
+            loaded.report.loaded.len(),
+            changes.len(),
+            loaded.report.failed.len()
+        );
         self.metrics
             .count_reload(if loaded.report.failed.is_empty() {
                 "ok"
@@ -389,7 +404,7 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
     } else {
         load(&sources, &ZoneSet::default(), &HashSet::new(), &*gate)
     };
-    log_report(&loaded.report);
+    log_report(&loaded.report, true);
     if loaded.report.refused {
         bail!(
             "--strict: the zones have delegation errors (above); not serving. `fedns check` explains them"
@@ -674,9 +689,11 @@ async fn wait_for_signals(_: &Daemon) -> anyhow::Result<()> {
         .context("cannot wait for Ctrl-C")
 }
 
-/// Logs what a load did: each zone with its serial, each error with its place.
-pub fn log_report(report: &LoadReport) {
-    for z in &report.loaded {
+/// Logs what a load did: each error with its place, each zone kept or
+/// removed, and with `each_zone` (the first load) each zone with its serial
+/// (a reload logs the zones that changed instead, from the store).
+pub fn log_report(report: &LoadReport, each_zone: bool) {
+    for z in report.loaded.iter().filter(|_| each_zone) {
         let from = z
             .source
             .as_ref()

@@ -111,12 +111,17 @@ pub fn load_zones_dir(dir: &Path) -> std::io::Result<ZoneDirLoad> {
 /// Loads the given zone files (see [`load_zones_dir`]).
 pub fn load_zone_files(paths: &[PathBuf]) -> ZoneDirLoad {
     let mut out = ZoneDirLoad::default();
+    // Origins seen so far, to the index of their zone (a hash, not a scan:
+    // a directory of 10 000 zones would make a scan quadratic).
+    let mut seen: std::collections::HashMap<crate::proto::name::NameKey, usize> =
+        std::collections::HashMap::new();
     for path in paths {
         match load_zone_file(path) {
             Ok(zone) => {
-                if let Some(first) = out.zones.iter().find(|z| z.origin == zone.origin) {
+                let key = crate::proto::name::name_key(&zone.origin);
+                if let Some(&first) = seen.get(&key) {
                     let file: Arc<str> = Arc::from(path.display().to_string());
-                    let first_file = first
+                    let first_file = out.zones[first]
                         .source
                         .as_ref()
                         .map(|p| p.display().to_string())
@@ -129,6 +134,7 @@ pub fn load_zone_files(paths: &[PathBuf]) -> ZoneDirLoad {
                         ),
                     ));
                 } else {
+                    seen.insert(key, out.zones.len());
                     out.zones.push(zone);
                 }
             }
