@@ -76,6 +76,7 @@ const QTYPES: &[RecordType] = &[
     RecordType::NS,
     RecordType::SOA,
     RecordType::CNAME,
+    RecordType::DNAME,
     RecordType::CAA,
     RecordType::DS,
     RecordType::PTR,
@@ -471,6 +472,31 @@ fn generate_queries(zones: &[ZoneInfo]) -> Vec<Q> {
             set.push(&below, RecordType::TXT, "random below a name");
             let below2 = format!("{}.{}.{name}", lcg.label(3), lcg.label(5));
             set.push(&below2, RecordType::AAAA, "random two below a name");
+        }
+        // Below every DNAME owner (RFC 6672 synthesis): the labels the
+        // targets hold in tests/data/differential/dname.test.zone, a random
+        // one, and the same in mixed case.
+        for dname in z
+            .owners
+            .iter()
+            .filter(|(_, types)| types.contains("DNAME"))
+            .map(|(name, _)| name)
+        {
+            let rnd = lcg.label(6);
+            for prefix in ["www", "alias", "txt", "a.b", rnd.as_str(), "WwW"] {
+                let name = format!("{prefix}.{dname}");
+                for t in [
+                    RecordType::A,
+                    RecordType::AAAA,
+                    RecordType::TXT,
+                    RecordType::CNAME,
+                    RecordType::DNAME,
+                    RecordType::MX,
+                ] {
+                    set.push(&name, t, "below a DNAME");
+                }
+                any_names.push(name);
+            }
         }
         // Above the apex (not ours: REFUSED).
         if let Some(p) = parent(&z.origin) {

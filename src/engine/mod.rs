@@ -139,6 +139,8 @@ enum Descent<'z> {
     Found(&'z Node),
     /// A zone cut above (or at) QNAME: refer to it.
     Cut(&'z Node),
+    /// A DNAME at this node, strictly above QNAME, redirects it (RFC 6672).
+    Dname(&'z Node),
     /// QNAME does not exist; the closest encloser's key starts at this offset.
     Missing { closest_encloser: usize },
 }
@@ -165,6 +167,7 @@ impl<'z> ZoneAnswer<'z, '_> {
                     return;
                 }
                 Descent::Found(node) => self.answer_existing(node, &key, &owner, qtype),
+                Descent::Dname(node) => self.substitute(node, &owner, qtype),
                 Descent::Missing { closest_encloser } => {
                     self.answer_missing(&key, closest_encloser, &owner, qtype)
                 }
@@ -189,6 +192,13 @@ impl<'z> ZoneAnswer<'z, '_> {
             .take_while(|&o| key.len() - o > origin_len)
             .collect();
         let mut closest_encloser = key.len() - origin_len;
+        // A DNAME at the apex redirects every name below it (RFC 6672 2.3).
+        if closest_encloser > 0
+            && let Some(apex) = self.zone.apex()
+            && apex.rrset(RecordType::DNAME).is_some()
+        {
+            return Descent::Dname(apex);
+        }
         for &offset in offsets.iter().rev() {
             let Some(node) = self.zone.node(&key[offset..]) else {
                 return Descent::Missing { closest_encloser };
@@ -197,12 +207,50 @@ impl<'z> ZoneAnswer<'z, '_> {
             if node.is_zone_cut && !(offset == 0 && qtype == RecordType::DS) {
                 return Descent::Cut(node);
             }
+            // A DNAME owner answers for itself; the names below it are
+            // redirected (RFC 6672 3.2, step 3.c of RFC 1034 4.3.2).
+            if offset > 0 && node.rrset(RecordType::DNAME).is_some() {
+                return Descent::Dname(node);
+            }
             closest_encloser = offset;
         }
         match self.zone.node(&key[closest_encloser..]) {
             Some(node) if closest_encloser == 0 => Descent::Found(node),
             _ => Descent::Missing { closest_encloser },
         }
+    }
+
+    /// QNAME is below the DNAME at `node` (RFC 6672 3.2): the DNAME (with
+    /// its signatures), then a CNAME synthesised from it, owned by QNAME,
+    /// with the DNAME's TTL and never signed, whose target is followed like
+    /// any CNAME's. A target longer than a name may be is YXDOMAIN (RFC
+    /// 6672 2.2).
+    fn substitute(&mut self, node: &'z Node, owner: &Name, qtype: RecordType) -> Option<Name> {
+        let set = node.rrset(RecordType::DNAME)?;
+        // hickory has no DNAME type: its RDATA is one uncompressed name.
+        let wire = set.rdata_wire().next()?;
+        let target = {
+            use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
+            Name::read(&mut BinDecoder::new(wire)).ok()?
+        };
+        let dname_owner = node.name();
+        self.push_answer(set, &dname_owner);
+        let kept =
+            usize::from(owner.num_labels()).saturating_sub(usize::from(dname_owner.num_labels()));
+        let synthesised = Name::from_labels(owner.iter().take(kept))
+            .and_then(|prefix| prefix.append_domain(&target));
+        let Ok(mut synthesised) = synthesised else {
+            self.answer.rcode = ResponseCode::YXDomain;
+            return None;
+        };
+        synthesised.set_fqdn(true);
+        self.answer.answers.push(Record::from_rdata(
+            owner.clone(),
+            set.ttl,
+            RData::CNAME(hickory_proto::rr::rdata::CNAME(synthesised.clone())),
+        ));
+        // Asked for the CNAME itself: that is the answer.
+        (qtype != RecordType::CNAME).then_some(synthesised)
     }
 
     /// QNAME exists: its data, a CNAME, or NODATA with its proof.

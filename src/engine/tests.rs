@@ -421,3 +421,162 @@ fn targets_known_through_a_wildcard_or_as_glue_get_their_addresses() {
     let glue = ask(&zones, "_glue._tcp.example.org.", RecordType::SRV);
     assert_eq!(glue.additionals.len(), 2, "A and AAAA glue of ns.child");
 }
+
+const DNAME_ZONE: &str = r#"
+origin = "dname.test."
+ttl = 3600
+[soa]
+mname = "ns1"
+rname = "hostmaster"
+serial = 1
+minimum = 300
+[[record]]
+name = "@"
+NS = ["ns1"]
+[[record]]
+name = "ns1"
+A = ["192.0.2.53"]
+[[record]]
+name = "old"
+ttl = 600
+DNAME = "new.dname.test."
+A = ["192.0.2.7"]
+[[record]]
+name = "www.new"
+A = ["192.0.2.80"]
+[[record]]
+name = "alias.new"
+CNAME = "www.new"
+[[record]]
+name = "chain"
+DNAME = "old.dname.test."
+[[record]]
+name = "away"
+DNAME = "example.net."
+[[record]]
+name = "grow"
+DNAME = "a123456789012345678901234567890123456789012345678901234567890.b123456789012345678901234567890123456789012345678901234567890.c123456789012345678901234567890123456789012345678901234567890.dname.test."
+"#;
+
+fn dname_zones() -> ZoneSet {
+    zones_from_toml(&[DNAME_ZONE])
+}
+
+#[test]
+fn a_name_below_a_dname_gets_the_dname_a_synthesised_cname_and_the_target_rfc6672() {
+    let zones = dname_zones();
+    let a = ask(&zones, "WWW.old.dname.test.", RecordType::A);
+    assert_eq!(a.rcode, ResponseCode::NoError);
+    assert!(a.authoritative);
+    assert_eq!(
+        summary(&a.answers),
+        [
+            ("old.dname.test.".into(), RecordType::DNAME),
+            ("WWW.old.dname.test.".into(), RecordType::CNAME),
+            ("WWW.new.dname.test.".into(), RecordType::A),
+        ]
+    );
+    let cname = &a.answers[1];
+    assert_eq!(cname.ttl, 600, "the synthesised CNAME has the DNAME's TTL");
+    assert_eq!(
+        cname.data.to_string(),
+        "WWW.new.dname.test.",
+        "the query's own labels, then the DNAME's target"
+    );
+}
+
+#[test]
+fn the_dname_owner_answers_from_its_own_data() {
+    let zones = dname_zones();
+    let a = ask(&zones, "old.dname.test.", RecordType::A);
+    assert_eq!(
+        summary(&a.answers),
+        [("old.dname.test.".into(), RecordType::A)]
+    );
+    let d = ask(&zones, "old.dname.test.", RecordType::DNAME);
+    assert_eq!(
+        summary(&d.answers),
+        [("old.dname.test.".into(), RecordType::DNAME)]
+    );
+    let none = ask(&zones, "old.dname.test.", RecordType::TXT);
+    assert!(none.answers.is_empty() && soa_only(&none.authorities));
+}
+
+#[test]
+fn dname_chains_with_cnames_and_dnames_and_stops_where_the_zone_ends() {
+    let zones = dname_zones();
+    // DNAME -> DNAME -> CNAME -> data.
+    let a = ask(&zones, "alias.chain.dname.test.", RecordType::A);
+    let types: Vec<RecordType> = a.answers.iter().map(Record::record_type).collect();
+    assert_eq!(
+        types,
+        [
+            RecordType::DNAME,
+            RecordType::CNAME,
+            RecordType::DNAME,
+            RecordType::CNAME,
+            RecordType::CNAME,
+            RecordType::A
+        ]
+    );
+    // A target nobody holds: NXDOMAIN for the end of the chain (RFC 6604).
+    let nx = ask(&zones, "nothing.old.dname.test.", RecordType::A);
+    assert_eq!(nx.rcode, ResponseCode::NXDomain);
+    assert_eq!(nx.answers.len(), 2);
+    // Out of the zone: the DNAME and the CNAME, nothing more.
+    let out = ask(&zones, "www.away.dname.test.", RecordType::A);
+    assert_eq!(out.rcode, ResponseCode::NoError);
+    assert_eq!(
+        out.answers[1].data.to_string(),
+        "www.example.net.",
+        "{:?}",
+        out.answers
+    );
+    assert_eq!(out.answers.len(), 2);
+    // Asked for the CNAME: the chain stops at the synthesised one.
+    let c = ask(&zones, "www.old.dname.test.", RecordType::CNAME);
+    assert_eq!(c.answers.len(), 2);
+}
+
+#[test]
+fn a_synthesised_name_too_long_is_yxdomain_with_the_dname() {
+    let zones = dname_zones();
+    let label = "x".repeat(63);
+    let long = format!("{label}.{label}.grow.dname.test.");
+    let a = ask(&zones, &long, RecordType::A);
+    assert_eq!(a.rcode, ResponseCode::YXDomain);
+    assert_eq!(
+        summary(&a.answers),
+        [("grow.dname.test.".into(), RecordType::DNAME)]
+    );
+}
+
+#[test]
+fn a_dname_at_the_apex_redirects_every_name_below_it() {
+    let apex = r#"
+origin = "moved.test."
+[soa]
+mname = "ns1.dname.test."
+rname = "hostmaster"
+serial = 1
+[[record]]
+name = "@"
+NS = ["ns1.dname.test."]
+DNAME = "new.dname.test."
+"#;
+    let zones = zones_from_toml(&[apex, DNAME_ZONE]);
+    let a = ask(&zones, "www.moved.test.", RecordType::A);
+    assert_eq!(
+        summary(&a.answers),
+        [
+            ("moved.test.".into(), RecordType::DNAME),
+            ("www.moved.test.".into(), RecordType::CNAME),
+        ],
+        "the target is in another zone: the resolver follows it"
+    );
+    let soa = ask(&zones, "moved.test.", RecordType::SOA);
+    assert_eq!(
+        summary(&soa.answers),
+        [("moved.test.".into(), RecordType::SOA)]
+    );
+}

@@ -308,10 +308,12 @@ fn error_response(
     encode_response(request, question, &Answer::empty(rcode), edns, transport)
 }
 
-/// Encodes a response. Whole RRsets only: if the answer or authority section
-/// does not fit, the response carries the question and TC=1 only, so the
-/// client retries over TCP; additional RRsets that do not fit are left out
-/// (TC=1 only when referral glue had to go, RFC 9471).
+/// Encodes a response. Whole RRsets only (RFC 2181 9): if an RRset of the
+/// answer section does not fit, the response carries the answer RRsets
+/// before it (a DNAME and its CNAME, say, as Knot sends them), no
+/// authority, and TC=1, so the client retries over TCP; likewise if the
+/// authority section does not fit. Additional RRsets that do not fit are
+/// left out (TC=1 only when referral glue had to go, RFC 9471).
 pub fn encode_response(
     request: &Metadata,
     question: Option<&Query>,
@@ -344,7 +346,6 @@ pub fn encode_response(
     {
         counts.queries = 1;
     }
-    let after_question = encoder.offset();
 
     let fits = |encoder: &mut BinEncoder<'_>, records: &[Record]| -> Option<u16> {
         let start = encoder.offset();
@@ -357,10 +358,33 @@ pub fn encode_response(
         }
         u16::try_from(records.len()).ok()
     };
-    match (fits(&mut encoder, &answer.answers),) {
-        (Some(n),) => counts.answers = n,
-        (None,) => metadata.truncation = true,
+    // Signatures go after every RRset of the section, as Knot places them:
+    // a response truncated in the middle keeps whole unsigned RRsets rather
+    // than a signed few (TC=1 tells a validator to ask again over TCP).
+    let reordered: Vec<Record>;
+    let answers: &[Record] =
+        if answer.answers.iter().any(is_rrsig) && !answer.answers.iter().all(is_rrsig) {
+            reordered = answer
+                .answers
+                .iter()
+                .filter(|r| !is_rrsig(r))
+                .chain(answer.answers.iter().filter(|r| is_rrsig(r)))
+                .cloned()
+                .collect();
+            &reordered
+        } else {
+            &answer.answers
+        };
+    for rrset in rrsets(answers) {
+        match fits(&mut encoder, rrset) {
+            Some(n) => counts.answers += n,
+            None => {
+                metadata.truncation = true;
+                break;
+            }
+        }
     }
+    let after_answers = encoder.offset();
     if !metadata.truncation {
         match fits(&mut encoder, &answer.authorities) {
             Some(n) => counts.authorities = n,
@@ -368,9 +392,8 @@ pub fn encode_response(
         }
     }
     if metadata.truncation {
-        encoder.set_offset(after_question);
+        encoder.set_offset(after_answers);
         encoder.trim();
-        counts.answers = 0;
         counts.authorities = 0;
     } else {
         for rrset in rrsets(&answer.additionals) {
@@ -400,6 +423,10 @@ pub fn encode_response(
 /// Splits a section into runs of the same owner and type (its RRsets).
 fn rrsets(records: &[Record]) -> impl Iterator<Item = &[Record]> {
     records.chunk_by(|a, b| a.record_type() == b.record_type() && a.name == b.name)
+}
+
+fn is_rrsig(record: &Record) -> bool {
+    record.record_type() == RecordType::RRSIG
 }
 
 /// Writes our OPT record: payload 1232, version 0, the high bits of the

@@ -11,7 +11,7 @@ use super::error::{ZoneError, ZoneErrors};
 use super::owner_index::{Entry, OwnerIndex};
 use super::place::Place;
 use super::{MAX_TTL, SourcedRecord, Zone};
-use crate::proto::name::name_key;
+use crate::proto::name::{label_offsets, name_key};
 
 /// Checks `zone` against the zone invariants listed on [`Zone`].
 ///
@@ -82,6 +82,7 @@ pub fn validate_zone(zone: &Zone) -> Result<(), ZoneErrors> {
     for owner in index.owners().filter(ours) {
         cname_conflicts(zone, owner, &mut errors);
     }
+    dname_conflicts(zone, &index, &mut errors);
     // RRset by RRset: no record twice (compared in canonical form, so case
     // differences in names do not hide a duplicate). Every RDATA encodes:
     // a SourcedRecord is made of its wire form.
@@ -159,6 +160,63 @@ fn cname_conflicts(zone: &Zone, owner: &[Entry], errors: &mut Vec<(usize, ZoneEr
     }
 }
 
+/// The DNAME errors of a zone (RFC 6672 2.4): one DNAME per name, and no
+/// data at any name below a DNAME owner (such names are never answered:
+/// the DNAME redirects them). A DNAME beside a CNAME is a CNAME conflict.
+fn dname_conflicts(zone: &Zone, index: &OwnerIndex, errors: &mut Vec<(usize, ZoneError)>) {
+    let dname = u16::from(RecordType::DNAME);
+    let owners: std::collections::HashMap<&[u8], u32> = index
+        .entries()
+        .iter()
+        .filter(|e| e.rtype == dname && index.in_zone(e.record as usize))
+        .map(|e| (index.key(e), e.record))
+        .collect();
+    if owners.is_empty() {
+        return;
+    }
+    let at = |i: u32| &zone.records[i as usize];
+    for rrset in index
+        .rrsets()
+        .filter(|r| r.len() > 1 && r[0].rtype == dname)
+    {
+        for e in &rrset[1..] {
+            errors.push((
+                e.record as usize,
+                ZoneError::new(
+                    at(e.record).place.clone(),
+                    format!(
+                        "a second DNAME at {} (first at {}): a name has at most one DNAME (RFC 6672 2.4)",
+                        at(e.record).name(),
+                        at(rrset[0].record).place
+                    ),
+                ),
+            ));
+        }
+    }
+    for e in index.entries() {
+        let key = index.key(e);
+        let above = label_offsets(key)
+            .skip(1)
+            .find_map(|offset| owners.get(&key[offset..]));
+        if let Some(&owner) = above {
+            // Glue-like data below a DNAME is as unreachable as any other.
+            errors.push((
+                e.record as usize,
+                ZoneError::new(
+                    at(e.record).place.clone(),
+                    format!(
+                        "{} at {} is below the DNAME at {} ({}): names below a DNAME owner cannot hold data (RFC 6672 2.4)",
+                        RecordType::from(e.rtype),
+                        at(e.record).name(),
+                        at(owner).name(),
+                        at(owner).place
+                    ),
+                ),
+            ));
+        }
+    }
+}
+
 /// The duplicate errors of one RRset (entries in zone order).
 fn duplicates(zone: &Zone, rrset: &[Entry], errors: &mut Vec<(usize, ZoneError)>) {
     if rrset.len() < 2 {
@@ -200,5 +258,45 @@ fn canonical_rdata(record: &SourcedRecord) -> Vec<u8> {
     match record.data().emit(&mut encoder) {
         Ok(()) => bytes,
         Err(_) => record.rdata_wire().to_vec(),
+    }
+}
+
+#[cfg(test)]
+mod dname_tests {
+    use crate::zone::Zone;
+    use crate::zone::master::parse_master;
+    use std::sync::Arc;
+
+    fn errors(text: &str) -> String {
+        let file: Arc<str> = Arc::from("d.zone");
+        let origin = "d.test.".parse().unwrap();
+        let records = parse_master(text, &file, &origin).unwrap();
+        let zone = Zone {
+            origin,
+            records,
+            ..Zone::default()
+        };
+        super::validate_zone(&zone).map_or_else(|e| e.to_string(), |()| String::new())
+    }
+
+    const HEAD: &str = "$TTL 300\n@ SOA ns1 h 1 2 3 4 5\n@ NS ns1\nns1 A 192.0.2.1\n";
+
+    #[test]
+    fn dname_rules_of_rfc6672_are_enforced_with_places() {
+        assert_eq!(
+            errors(&format!("{HEAD}old DNAME new.d.test.\nold A 192.0.2.2\n")),
+            ""
+        );
+        let below = errors(&format!(
+            "{HEAD}old DNAME new.d.test.\nwww.old A 192.0.2.2\n"
+        ));
+        assert!(
+            below.contains("d.zone:6:") && below.contains("is below the DNAME at old.d.test."),
+            "{below}"
+        );
+        let two = errors(&format!("{HEAD}old DNAME a.d.test.\nold DNAME b.d.test.\n"));
+        assert!(two.contains("a second DNAME at old.d.test."), "{two}");
+        let cname = errors(&format!("{HEAD}old DNAME a.d.test.\nold CNAME b.d.test.\n"));
+        assert!(cname.contains("beside"), "{cname}");
     }
 }
