@@ -115,6 +115,24 @@ pub struct Config {
     pub user: Option<String>,
     /// Response rate limiting, when `[rate_limit]` is present.
     pub rate_limit: Option<crate::server::rrl::RrlConfig>,
+    /// The NSID sent to clients that ask (RFC 5001): a text, or the host
+    /// name (`nsid = true`); off when absent.
+    pub nsid: Option<Setting>,
+    /// The answer to `id.server` / `hostname.bind` (default: the NSID text,
+    /// else the host name).
+    pub identity: Option<String>,
+    /// The answer to `version.server` / `version.bind`: a text, or fedns's
+    /// own version (`version = true`); hidden when absent or `false`.
+    pub version: Option<Setting>,
+}
+
+/// A setting that is a text, or `true` for fedns's default text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Setting {
+    /// `true`: the default (the host name, fedns's version).
+    Default,
+    /// This text.
+    Text(String),
 }
 
 /// A TSIG key as configured.
@@ -184,6 +202,9 @@ struct RawConfig {
     rate_limit: Option<RawRateLimit>,
     user: Option<String>,
     metrics_listen: Option<toml::Spanned<String>>,
+    nsid: Option<toml::Spanned<toml::Value>>,
+    identity: Option<String>,
+    version: Option<toml::Spanned<toml::Value>>,
 }
 
 #[derive(Deserialize)]
@@ -527,7 +548,28 @@ impl Config {
             ))),
             None => None,
         };
+        let setting = |value: &Option<toml::Spanned<toml::Value>>, what: &str| match value {
+            None => Ok(None),
+            Some(v) => match v.get_ref() {
+                toml::Value::Boolean(false) => Ok(None),
+                toml::Value::Boolean(true) => Ok(Some(Setting::Default)),
+                toml::Value::String(text) if !text.is_empty() && text.len() <= 255 => {
+                    Ok(Some(Setting::Text(text.clone())))
+                }
+                _ => Err(invalid(
+                    v.span().start,
+                    format!(
+                        "{what}: write a text of 1 to 255 characters, or true (the default), or false (off)"
+                    ),
+                )),
+            },
+        };
+        let nsid = setting(&raw.nsid, "nsid")?;
+        let version = setting(&raw.version, "version")?;
         Ok(Config {
+            nsid,
+            identity: raw.identity,
+            version,
             data_dir: raw.data_dir.map(|d| base.join(d)),
             control_socket: raw.control_socket.map(|p| base.join(p)),
             tsig_keys,
@@ -708,6 +750,24 @@ mod tests {
                 .unwrap_err()
                 .to_string();
             assert!(e.starts_with(expected), "{text:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn identity_settings_are_texts_or_booleans() {
+        let c = Config::parse("nsid = \"ns1-fra\"\nversion = true\n", Path::new("f.toml")).unwrap();
+        assert_eq!(c.nsid, Some(Setting::Text("ns1-fra".into())));
+        assert_eq!(c.version, Some(Setting::Default));
+        let off = Config::parse("nsid = false\n", Path::new("f.toml")).unwrap();
+        assert_eq!((off.nsid, off.version), (None, None));
+        for bad in ["nsid = 3\n", "version = \"\"\n"] {
+            let e = Config::parse(bad, Path::new("f.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.starts_with("f.toml:1:") && e.contains("a text of 1 to 255"),
+                "{e}"
+            );
         }
     }
 

@@ -401,6 +401,11 @@ impl LiveServer {
         let front = Arc::new(FrontEnd::new(
             Arc::new(store),
             Arc::clone(&xfr.keys),
+            fedns::server::wire::Identity {
+                nsid: Some(b"live".to_vec()),
+                id: Some("live".into()),
+                version: None,
+            },
             xfr,
             None,
             Arc::new(fedns::metrics::Metrics::default()),

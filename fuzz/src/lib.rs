@@ -141,6 +141,16 @@ fn fixture() -> &'static Fixture {
     })
 }
 
+/// An identity with every option on, so the fuzzer reaches NSID, the CHAOS
+/// names and ZONEVERSION.
+fn identity() -> fedns::server::wire::Identity {
+    fedns::server::wire::Identity {
+        nsid: Some(b"fuzz-nsid".to_vec()),
+        id: Some("fuzz".into()),
+        version: Some("fedns fuzz".into()),
+    }
+}
+
 /// The packet path: `data` as a UDP datagram and as a TCP message.
 pub fn packet(data: &[u8]) {
     let f = fixture();
@@ -153,7 +163,7 @@ pub fn packet(data: &[u8]) {
             (RequestKind::Notify, _) => fedns::xfr::notify::handle_notify(&f.xfr, data, peer)
                 .into_iter()
                 .collect(),
-            _ => respond_with_keys(&f.served, &f.xfr.keys, data, transport)
+            _ => respond_with_keys(&f.served, &f.xfr.keys, &identity(), data, transport)
                 .into_iter()
                 .collect(),
         };

@@ -459,6 +459,7 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
     let front = Arc::new(FrontEnd::new(
         Arc::clone(&store),
         Arc::clone(&xfr.keys),
+        identity(&config),
         Arc::clone(&xfr) as Arc<dyn ZoneRequests>,
         config
             .rate_limit
@@ -555,6 +556,43 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// NSID and the CHAOS identity from the configuration: the NSID only when
+/// configured; `id.server` the configured identity, else the NSID text,
+/// else the host name; the version only when configured.
+fn identity(config: &Config) -> crate::server::wire::Identity {
+    use crate::config::Setting;
+    let nsid = config.nsid.as_ref().map(|s| match s {
+        Setting::Text(text) => text.clone(),
+        Setting::Default => host_name(),
+    });
+    crate::server::wire::Identity {
+        id: Some(
+            config
+                .identity
+                .clone()
+                .or_else(|| nsid.clone())
+                .unwrap_or_else(host_name),
+        ),
+        nsid: nsid.map(String::into_bytes),
+        version: config.version.as_ref().map(|s| match s {
+            Setting::Text(text) => text.clone(),
+            Setting::Default => format!("fedns {}", env!("CARGO_PKG_VERSION")),
+        }),
+    }
+}
+
+/// This machine's host name (`localhost` if it cannot be read).
+fn host_name() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: gethostname writes at most `buf.len()` bytes into `buf`.
+    let ok = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) } == 0;
+    let len = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    match std::str::from_utf8(&buf[..len]) {
+        Ok(name) if ok && !name.is_empty() => name.to_string(),
+        _ => "localhost".to_string(),
+    }
 }
 
 /// Keeps the per-zone serial gauges in step with the store.

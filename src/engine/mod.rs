@@ -68,6 +68,8 @@ pub struct Answer {
     /// True for a referral: if its glue does not fit, the response must be
     /// truncated rather than sent without it (RFC 9471).
     pub referral: bool,
+    /// An Extended DNS Error (RFC 8914) to send with EDNS: info code and text.
+    pub ede: Option<(u16, &'static str)>,
 }
 
 impl Answer {
@@ -80,6 +82,15 @@ impl Answer {
             authorities: Vec::new(),
             additionals: Vec::new(),
             referral: false,
+            ede: None,
+        }
+    }
+
+    /// An empty answer with `rcode` and an Extended DNS Error.
+    pub fn error(rcode: ResponseCode, code: u16, text: &'static str) -> Answer {
+        Answer {
+            ede: Some((code, text)),
+            ..Answer::empty(rcode)
         }
     }
 }
@@ -107,8 +118,14 @@ pub fn answer_with_dnssec(
     let zone = match zones.find_zone(&key) {
         Some(ZoneMatch::Serving(zone)) => zone,
         // A configured zone without usable data (RFC 1035 4.3.5: past expire).
-        Some(ZoneMatch::Unavailable(_)) => return Answer::empty(ResponseCode::ServFail),
-        None => return Answer::empty(ResponseCode::Refused),
+        Some(ZoneMatch::Unavailable(_)) => {
+            return Answer::error(
+                ResponseCode::ServFail,
+                14,
+                "zone not loaded: no transfer yet, or past its expire",
+            );
+        }
+        None => return Answer::error(ResponseCode::Refused, 20, "not authoritative for this name"),
     };
     let mut answer = Answer::empty(ResponseCode::NoError);
     answer.authoritative = true;

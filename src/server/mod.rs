@@ -61,6 +61,8 @@ pub struct FrontEnd {
     served: ArcSwap<ServedZones>,
     /// The TSIG keys signed queries are checked against.
     pub keys: Arc<KeyRing>,
+    /// NSID and the CHAOS identity.
+    pub identity: wire::Identity,
     /// NOTIFY and transfers.
     pub requests: Arc<dyn ZoneRequests>,
     /// Response rate limiting of UDP answers, when configured.
@@ -74,6 +76,7 @@ impl FrontEnd {
     pub fn new(
         store: Arc<ZoneStore>,
         keys: Arc<KeyRing>,
+        identity: wire::Identity,
         requests: Arc<dyn ZoneRequests>,
         rrl: Option<rrl::ResponseRateLimiter>,
         metrics: Arc<Metrics>,
@@ -83,6 +86,7 @@ impl FrontEnd {
             store,
             served,
             keys,
+            identity,
             requests,
             rrl,
             metrics,

@@ -171,8 +171,13 @@ async fn connection(
         }
         let responses = match request_kind(&message) {
             RequestKind::Query => {
-                let response =
-                    respond_with_keys(&front.served(), &front.keys, &message, Transport::Tcp);
+                let response = respond_with_keys(
+                    &front.served(),
+                    &front.keys,
+                    &front.identity,
+                    &message,
+                    Transport::Tcp,
+                );
                 if let Some(r) = &response {
                     front.metrics.count_query(Transport::Tcp, &message, r);
                 }

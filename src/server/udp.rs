@@ -84,9 +84,13 @@ fn answer_unguarded(
 ) -> Option<Vec<u8>> {
     let response = match request_kind(datagram) {
         RequestKind::Notify => front.requests.notify(datagram, peer()?)?,
-        RequestKind::Query | RequestKind::Transfer => {
-            respond_with_keys(served, &front.keys, datagram, Transport::Udp)?
-        }
+        RequestKind::Query | RequestKind::Transfer => respond_with_keys(
+            served,
+            &front.keys,
+            &front.identity,
+            datagram,
+            Transport::Udp,
+        )?,
     };
     front
         .metrics

@@ -8,6 +8,7 @@
 use hickory_proto::op::{
     Header, HeaderCounts, Message, MessageType, Metadata, OpCode, Query, ResponseCode,
 };
+use hickory_proto::rr::rdata::opt::EdnsCode;
 use hickory_proto::rr::{DNSClass, Record, RecordType};
 use hickory_proto::serialize::binary::{BinDecodable, BinDecoder, BinEncodable, BinEncoder};
 
@@ -42,6 +43,42 @@ pub struct RequestEdns {
     pub dnssec_ok: bool,
 }
 
+/// Who this server says it is: the NSID option (RFC 5001) and the CHAOS
+/// class TXT names operators ask (`id.server`, `hostname.bind`,
+/// `version.server`, `version.bind`). Each is off when `None`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Identity {
+    /// NSID payload, sent only when a query asks for it.
+    pub nsid: Option<Vec<u8>>,
+    /// The answer to `id.server` and `hostname.bind` (CH TXT).
+    pub id: Option<String>,
+    /// The answer to `version.server` and `version.bind` (off by default,
+    /// like NSD's `hide-version`).
+    pub version: Option<String>,
+}
+
+/// EDNS option codes fedns reads or writes.
+mod option_code {
+    /// RFC 5001.
+    pub const NSID: u16 = 3;
+    /// RFC 8914.
+    pub const EDE: u16 = 15;
+    /// RFC 9660.
+    pub const ZONEVERSION: u16 = 19;
+}
+
+/// Extended DNS Error info codes (RFC 8914 4) fedns sends.
+pub mod ede {
+    /// 14: the zone is configured but has no data yet (or any more).
+    pub const NOT_READY: u16 = 14;
+    /// 18: refused by policy (an ACL).
+    pub const PROHIBITED: u16 = 18;
+    /// 20: not a zone served here.
+    pub const NOT_AUTHORITATIVE: u16 = 20;
+    /// 21: the operation is not supported (AXFR over UDP, another class).
+    pub const NOT_SUPPORTED: u16 = 21;
+}
+
 /// Answers one DNS message. `None` means "send nothing": the bytes are not a
 /// query we should answer (shorter than a header, or a response: answering
 /// those would make us a reflector).
@@ -49,7 +86,13 @@ pub struct RequestEdns {
 /// A query of the common shape is answered from the answer cache when it
 /// can be, else by the full path, whose bytes are then cached.
 pub fn respond(served: &ServedZones, request: &[u8], transport: Transport) -> Option<Vec<u8>> {
-    respond_with_keys(served, &KeyRing::default(), request, transport)
+    respond_with_keys(
+        served,
+        &KeyRing::default(),
+        &Identity::default(),
+        request,
+        transport,
+    )
 }
 
 /// [`respond`], with TSIG (RFC 8945) for signed queries: a valid signature
@@ -57,6 +100,7 @@ pub fn respond(served: &ServedZones, request: &[u8], transport: Transport) -> Op
 pub fn respond_with_keys(
     served: &ServedZones,
     keys: &KeyRing,
+    identity: &Identity,
     request: &[u8],
     transport: Transport,
 ) -> Option<Vec<u8>> {
@@ -71,7 +115,7 @@ pub fn respond_with_keys(
         return Some(out);
     }
     if let Some(query) = simple {
-        let normalised = respond_uncached(&served.zones, request, transport)?;
+        let normalised = respond_uncached(&served.zones, identity, request, transport)?;
         if !personalise(&normalised, &query, request, &mut out) {
             // The full decoder rejected what the fast parser accepted (an EDNS
             // option hickory cannot decode, say): its error response has no
@@ -101,7 +145,7 @@ pub fn respond_with_keys(
         );
     }
     let mut response = restore_question_case(
-        respond_uncached(&served.zones, request, transport)?,
+        respond_uncached(&served.zones, identity, request, transport)?,
         request,
     );
     if let RequestAuth::Signed { key, request_mac } = auth {
@@ -146,7 +190,12 @@ fn tsig_error_response(
 /// The full path: decode, check, answer, encode. The question is answered
 /// and written lower-cased (so answer owners compress against it, whatever
 /// case the client used); callers put the client's question back.
-pub fn respond_uncached(zones: &ZoneSet, request: &[u8], transport: Transport) -> Option<Vec<u8>> {
+pub fn respond_uncached(
+    zones: &ZoneSet,
+    identity: &Identity,
+    request: &[u8],
+    transport: Transport,
+) -> Option<Vec<u8>> {
     let header = Header::read(&mut BinDecoder::new(request)).ok()?;
     if header.metadata.message_type == MessageType::Response {
         return None;
@@ -201,7 +250,11 @@ pub fn respond_uncached(zones: &ZoneSet, request: &[u8], transport: Transport) -
         ));
     }
     let answer = match (question.query_class(), question.query_type()) {
-        (DNSClass::IN, RecordType::AXFR | RecordType::IXFR) => Answer::empty(ResponseCode::Refused),
+        (DNSClass::IN, RecordType::AXFR | RecordType::IXFR) => Answer::error(
+            ResponseCode::Refused,
+            ede::NOT_SUPPORTED,
+            "zone transfers are served over TCP only",
+        ),
         (DNSClass::IN, qtype) => engine::answer_with_dnssec(
             zones,
             question.name(),
@@ -209,15 +262,88 @@ pub fn respond_uncached(zones: &ZoneSet, request: &[u8], transport: Transport) -
             transport,
             edns.is_some_and(|e| e.dnssec_ok),
         ),
-        _ => Answer::empty(ResponseCode::Refused),
+        (DNSClass::CH, qtype) => chaos_answer(identity, &question, qtype),
+        _ => Answer::error(
+            ResponseCode::Refused,
+            ede::NOT_SUPPORTED,
+            "only classes IN and CH are served",
+        ),
     };
-    Some(encode_response(
+    let mut options = Vec::new();
+    if let Some(e) = &message.edns {
+        if e.option(EdnsCode::NSID).is_some()
+            && let Some(nsid) = &identity.nsid
+        {
+            options.push((option_code::NSID, nsid.clone()));
+        }
+        // RFC 9660 2.2: a query's ZONEVERSION is empty; a non-empty one is ignored.
+        let zone_version_asked = matches!(
+            e.option(EdnsCode::from(option_code::ZONEVERSION)),
+            Some(hickory_proto::rr::rdata::opt::EdnsOption::Unknown(_, data)) if data.is_empty()
+        );
+        if zone_version_asked && let Some(version) = zone_version(zones, &question, &answer) {
+            options.push((option_code::ZONEVERSION, version));
+        }
+    }
+    Some(encode_response_with_options(
         &message.metadata,
         Some(&question),
         &answer,
         edns,
+        &options,
         transport,
     ))
+}
+
+/// The CHAOS-class names operators ask a server about itself (BIND's and
+/// NSD's conventions): `id.server` and `hostname.bind` (the identity),
+/// `version.server` and `version.bind` (when the version is shown). TXT
+/// only; everything else in CHAOS is REFUSED.
+fn chaos_answer(identity: &Identity, question: &Query, qtype: RecordType) -> Answer {
+    let name = question.name().to_ascii().to_ascii_lowercase();
+    let text = match name.as_str() {
+        "id.server." | "hostname.bind." => identity.id.as_deref(),
+        "version.server." | "version.bind." => identity.version.as_deref(),
+        _ => None,
+    };
+    match (qtype, text) {
+        (RecordType::TXT | RecordType::ANY, Some(text)) => {
+            let mut record = Record::from_rdata(
+                question.name().clone(),
+                0,
+                hickory_proto::rr::RData::TXT(hickory_proto::rr::rdata::TXT::new(vec![
+                    text.to_string(),
+                ])),
+            );
+            record.dns_class = DNSClass::CH;
+            Answer {
+                authoritative: true,
+                answers: vec![record],
+                ..Answer::empty(ResponseCode::NoError)
+            }
+        }
+        _ => Answer::error(
+            ResponseCode::Refused,
+            ede::NOT_SUPPORTED,
+            "CHAOS: only TXT for id.server, hostname.bind and, when shown, version.server, version.bind",
+        ),
+    }
+}
+
+/// The ZONEVERSION option data (RFC 9660 2.2) for an answer from a zone:
+/// the apex's label count, type 0 (SOA serial), the serial.
+fn zone_version(zones: &ZoneSet, question: &Query, answer: &Answer) -> Option<Vec<u8>> {
+    if !matches!(answer.rcode, ResponseCode::NoError | ResponseCode::NXDomain) {
+        return None;
+    }
+    let mut key = Vec::new();
+    crate::proto::name::write_name_key(question.name(), &mut key);
+    let crate::snapshot::ZoneMatch::Serving(zone) = zones.find_zone(&key)? else {
+        return None;
+    };
+    let mut data = vec![zone.origin().num_labels(), 0];
+    data.extend_from_slice(&zone.serial().to_be_bytes());
+    Some(data)
 }
 
 fn lowercase_question(q: &Query) -> Query {
@@ -321,8 +447,32 @@ pub fn encode_response(
     edns: Option<RequestEdns>,
     transport: Transport,
 ) -> Vec<u8> {
+    encode_response_with_options(request, question, answer, edns, &[], transport)
+}
+
+/// [`encode_response`], with EDNS options in our OPT record (when the
+/// request had EDNS): `options`, then the answer's Extended DNS Error.
+pub fn encode_response_with_options(
+    request: &Metadata,
+    question: Option<&Query>,
+    answer: &Answer,
+    edns: Option<RequestEdns>,
+    options: &[(u16, Vec<u8>)],
+    transport: Transport,
+) -> Vec<u8> {
+    let mut options: Vec<(u16, Vec<u8>)> = options.to_vec();
+    if let Some((code, text)) = answer.ede {
+        let mut data = code.to_be_bytes().to_vec();
+        data.extend_from_slice(text.as_bytes());
+        options.push((option_code::EDE, data));
+    }
     let limit = response_limit(edns, transport);
-    let opt_len = if edns.is_some() { OPT_RECORD_LEN } else { 0 };
+    let options_len: usize = options.iter().map(|(_, d)| 4 + d.len()).sum();
+    let opt_len = if edns.is_some() {
+        OPT_RECORD_LEN + options_len
+    } else {
+        0
+    };
     let record_limit = limit.saturating_sub(opt_len);
 
     let mut metadata = Metadata::new(request.id, MessageType::Response, request.op_code);
@@ -407,7 +557,7 @@ pub fn encode_response(
         }
     }
     if let Some(e) = edns
-        && emit_opt(&mut encoder, answer.rcode, e.dnssec_ok).is_ok()
+        && emit_opt(&mut encoder, answer.rcode, e.dnssec_ok, &options).is_ok()
     {
         counts.additionals += 1;
     }
@@ -430,18 +580,26 @@ fn is_rrsig(record: &Record) -> bool {
 }
 
 /// Writes our OPT record: payload 1232, version 0, the high bits of the
-/// rcode (BADVERS is 16), DO echoed (RFC 3225 3), no options.
+/// rcode (BADVERS is 16), DO echoed (RFC 3225 3), then `options`.
 fn emit_opt(
     encoder: &mut BinEncoder<'_>,
     rcode: ResponseCode,
     dnssec_ok: bool,
+    options: &[(u16, Vec<u8>)],
 ) -> Result<(), hickory_proto::ProtoError> {
     encoder.emit(0)?; // root owner
     encoder.emit_u16(u16::from(RecordType::OPT))?;
     encoder.emit_u16(MAX_UDP_PAYLOAD)?;
     let do_bit: u32 = if dnssec_ok { 0x8000 } else { 0 };
     encoder.emit_u32((u32::from(rcode.high()) << 24) | (u32::from(EDNS_VERSION) << 16) | do_bit)?;
-    encoder.emit_u16(0) // RDLENGTH: no options
+    let rdlength: usize = options.iter().map(|(_, d)| 4 + d.len()).sum();
+    encoder.emit_u16(u16::try_from(rdlength).unwrap_or(0))?;
+    for (code, data) in options.iter().filter(|_| rdlength <= usize::from(u16::MAX)) {
+        encoder.emit_u16(*code)?;
+        encoder.emit_u16(u16::try_from(data.len()).unwrap_or(0))?;
+        encoder.emit_vec(data)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -357,7 +357,13 @@ fn cached_answers_equal_the_full_path_byte_for_byte() {
                     let bytes = q.to_vec().unwrap();
                     let cached = respond(&warm, &bytes, transport).unwrap();
                     let full = super::restore_question_case(
-                        super::respond_uncached(&cold_zones, &bytes, transport).unwrap(),
+                        super::respond_uncached(
+                            &cold_zones,
+                            &Default::default(),
+                            &bytes,
+                            transport,
+                        )
+                        .unwrap(),
                         &bytes,
                     );
                     assert_eq!(cached, full, "{mixed} {qtype} {e:?} {transport:?}");
