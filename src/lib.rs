@@ -31,6 +31,7 @@ pub mod config;
 pub mod daemon;
 pub mod engine;
 pub mod lint;
+pub mod log_limit;
 pub mod matrix;
 pub mod metrics;
 pub mod proto;

@@ -75,6 +75,7 @@ struct Slow {
     transfers: BTreeMap<TransferKey, u64>,
     secondaries: BTreeMap<String, SecondaryState>,
     reloads: BTreeMap<&'static str, u64>,
+    refused: BTreeMap<&'static str, u64>,
     findings: BTreeMap<(String, &'static str), u64>,
 }
 
@@ -168,6 +169,13 @@ impl Metrics {
         self.with_slow(|s| *s.reloads.entry(outcome).or_default() += 1);
     }
 
+    /// A request refused, by kind (NOTIFY from a stranger, a transfer
+    /// outside the allow list, a bad TSIG...): every one is counted, even
+    /// when its log line is suppressed.
+    pub fn count_refused(&self, kind: &'static str) {
+        self.with_slow(|s| *s.refused.entry(kind).or_default() += 1);
+    }
+
     /// The lint findings of the last load, per zone and severity.
     pub fn set_findings(&self, counts: Vec<((String, &'static str), u64)>) {
         self.with_slow(|s| s.findings = counts.into_iter().collect());
@@ -239,6 +247,10 @@ impl Metrics {
         out.push_str("# HELP fedns_reloads_total Zone reloads (SIGHUP), by outcome.\n# TYPE fedns_reloads_total counter\n");
         for (outcome, n) in &slow.reloads {
             let _ = writeln!(out, "fedns_reloads_total{{outcome=\"{outcome}\"}} {n}");
+        }
+        out.push_str("# HELP fedns_refused_requests_total NOTIFY, transfer and signed requests refused, by kind.\n# TYPE fedns_refused_requests_total counter\n");
+        for (kind, n) in &slow.refused {
+            let _ = writeln!(out, "fedns_refused_requests_total{{kind=\"{kind}\"}} {n}");
         }
         out.push_str("# HELP fedns_lint_findings Findings of the offline delegation lint at the last load, by zone and severity.\n# TYPE fedns_lint_findings gauge\n");
         for ((zone, severity), n) in &slow.findings {

@@ -685,6 +685,7 @@ pub fn xfr_context(
         secondaries: Secondaries::new(secondaries),
         metrics,
         notify_log: Default::default(),
+        log_limit: Default::default(),
     })
 }
 

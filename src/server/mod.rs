@@ -69,6 +69,8 @@ pub struct FrontEnd {
     pub rrl: Option<rrl::ResponseRateLimiter>,
     /// Counters for the metrics endpoint.
     pub metrics: Arc<Metrics>,
+    /// Keeps errors caused by remote peers from filling the log.
+    pub log_limit: crate::log_limit::LogLimiter,
 }
 
 impl FrontEnd {
@@ -90,6 +92,7 @@ impl FrontEnd {
             requests,
             rrl,
             metrics,
+            log_limit: Default::default(),
         }
     }
 

@@ -143,8 +143,9 @@ async fn serve_each(
         );
         if let Some(response) = response
             && let Err(e) = socket.send_to(&response, peer).await
+            && let Some(n) = front.log_limit.allow(peer.ip(), "udp-send", Instant::now())
         {
-            warn!(%peer, error = %e, "udp send failed");
+            warn!(%peer, error = %e, "udp send failed{}", crate::log_limit::suppressed_note(n));
         }
     }
 }
@@ -352,9 +353,14 @@ mod batched {
                     Err(e) => {
                         // This answer cannot go (bad peer address...): skip it, send the rest.
                         let slot = answers[sent].0;
-                        match peer(&batch, slot) {
-                            Some(p) => warn!(peer = %p, error = %e, "udp send failed"),
-                            None => warn!(error = %e, "udp send failed"),
+                        let p = peer(&batch, slot);
+                        let ip = p.map_or(std::net::IpAddr::from([0, 0, 0, 0]), |p| p.ip());
+                        if let Some(n) =
+                            front
+                                .log_limit
+                                .allow(ip, "udp-send", std::time::Instant::now())
+                        {
+                            warn!(peer = ?p, error = %e, "udp send failed{}", crate::log_limit::suppressed_note(n));
                         }
                         sent += 1;
                     }

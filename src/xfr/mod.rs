@@ -40,4 +40,31 @@ pub struct XfrContext {
     pub metrics: Arc<Metrics>,
     /// The last NOTIFY round of each zone.
     pub notify_log: notify::NotifyLog,
+    /// Keeps refusals caused by remote input from filling the log.
+    pub log_limit: crate::log_limit::LogLimiter,
+}
+
+impl XfrContext {
+    /// A request from `peer` was refused: counted in the metrics, and
+    /// logged (`message`) unless this network caused the same `kind` of
+    /// line within the last minute.
+    pub fn refused(
+        &self,
+        peer: std::net::SocketAddr,
+        kind: &'static str,
+        message: impl FnOnce() -> String,
+    ) {
+        self.metrics.count_refused(kind);
+        if let Some(suppressed) = self
+            .log_limit
+            .allow(peer.ip(), kind, std::time::Instant::now())
+        {
+            tracing::warn!(
+                %peer,
+                "{}{}",
+                message(),
+                crate::log_limit::suppressed_note(suppressed)
+            );
+        }
+    }
 }

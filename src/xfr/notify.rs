@@ -57,11 +57,15 @@ pub fn handle_notify(ctx: &XfrContext, request: &[u8], peer: SocketAddr) -> Opti
     };
     let zone_name = question.name();
     let Some(zone) = ctx.secondaries.get(zone_name) else {
-        info!(%peer, "NOTIFY for {zone_name} refused: not a secondary zone here");
+        ctx.refused(peer, "notify-not-secondary", || {
+            format!("NOTIFY for {zone_name} refused: not a secondary zone here")
+        });
         return Some(error_message(&message, ResponseCode::Refused));
     };
     if !zone.is_primary(peer) {
-        warn!(%peer, "NOTIFY for {zone_name} refused: not from one of its primaries");
+        ctx.refused(peer, "notify-not-primary", || {
+            format!("NOTIFY for {zone_name} refused: not from one of its primaries")
+        });
         return Some(error_message(&message, ResponseCode::Refused));
     }
     let signer = match (&zone.key, auth) {
@@ -75,13 +79,20 @@ pub fn handle_notify(ctx: &XfrContext, request: &[u8], peer: SocketAddr) -> Opti
                 error, key_name, ..
             },
         ) => {
-            warn!(%peer, "NOTIFY for {zone_name}: TSIG {error:?} (key {key_name})");
+            ctx.refused(peer, "notify-tsig", || {
+                format!("NOTIFY for {zone_name}: TSIG {error:?} (key {key_name})")
+            });
             let mut response = notify_answer(&message, ResponseCode::NotAuth);
             append_unsigned_error(&mut response, &key_name, error, now);
             return Some(response);
         }
         (Some(want), _) => {
-            warn!(%peer, "NOTIFY for {zone_name} refused: not signed with key {}", want.name());
+            ctx.refused(peer, "notify-unsigned", || {
+                format!(
+                    "NOTIFY for {zone_name} refused: not signed with key {}",
+                    want.name()
+                )
+            });
             return Some(error_message(&message, ResponseCode::NotAuth));
         }
         (None, _) => None,

@@ -205,7 +205,7 @@ fn transfer_messages(
     peer: std::net::SocketAddr,
 ) -> Vec<Vec<u8>> {
     use crate::proto::tsig::{append_unsigned_error, unix_now, verify_request};
-    use tracing::{info, warn};
+    use tracing::info;
 
     let Ok(message) = Message::from_vec(request) else {
         return Vec::new();
@@ -221,7 +221,9 @@ fn transfer_messages(
     let auth = verify_request(request, &ctx.keys, now);
     let mut signer = match &auth {
         RequestAuth::Malformed(e) => {
-            warn!(%peer, "transfer request with a malformed TSIG: {e}");
+            ctx.refused(peer, "transfer-tsig", || {
+                format!("transfer request with a malformed TSIG: {e}")
+            });
             return vec![error_message(&message, ResponseCode::FormErr)];
         }
         RequestAuth::Failed {
@@ -230,7 +232,12 @@ fn transfer_messages(
             key,
             request_mac,
         } => {
-            warn!(%peer, "transfer of {} refused: TSIG {error:?} with key {key_name}", question.name());
+            ctx.refused(peer, "transfer-tsig", || {
+                format!(
+                    "transfer of {} refused: TSIG {error:?} with key {key_name}",
+                    question.name()
+                )
+            });
             let mut response = error_message(&message, ResponseCode::NotAuth);
             match key {
                 Some(key) => {
@@ -255,7 +262,12 @@ fn transfer_messages(
         m
     };
     let Some(zone) = zones.zone(question.name()) else {
-        info!(%peer, "transfer of {} refused: not a zone served here", question.name());
+        ctx.refused(peer, "transfer-not-ours", || {
+            format!(
+                "transfer of {} refused: not a zone served here",
+                question.name()
+            )
+        });
         return vec![sign(
             error_message(&message, ResponseCode::NotAuth),
             &mut signer,
@@ -267,7 +279,9 @@ fn transfer_messages(
         .allow
         .permits(peer.ip(), &auth)
     {
-        warn!(%peer, "transfer of {} refused by its allow list", zone.origin());
+        ctx.refused(peer, "transfer-denied", || {
+            format!("transfer of {} refused by its allow list", zone.origin())
+        });
         return vec![sign(
             error_message(&message, ResponseCode::Refused),
             &mut signer,
