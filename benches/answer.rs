@@ -321,8 +321,9 @@ fn answer_path(c: &mut Criterion) {
         for (case, questions) in cases(hosts) {
             // Fill the cache, and check the three paths agree on the rcode.
             for q in &questions {
-                let full = respond_uncached(&zones, &Default::default(), &q.bytes, Transport::Udp)
-                    .expect("answer");
+                let full =
+                    respond_uncached(&zones, &Default::default(), None, &q.bytes, Transport::Udp)
+                        .expect("answer");
                 let cached = respond(&served, &q.bytes, Transport::Udp).expect("answer");
                 assert_eq!(full[3] & 0x0f, cached[3] & 0x0f, "{case}: same rcode");
             }
@@ -348,6 +349,7 @@ fn answer_path(c: &mut Criterion) {
                     black_box(respond_uncached(
                         &zones,
                         &Default::default(),
+                        None,
                         black_box(&q.bytes),
                         Transport::Udp,
                     ))

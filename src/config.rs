@@ -124,6 +124,9 @@ pub struct Config {
     /// The answer to `version.server` / `version.bind`: a text, or fedns's
     /// own version (`version = true`); hidden when absent or `false`.
     pub version: Option<Setting>,
+    /// DNS cookies: `None` when `[cookies] enabled = false`; the secrets
+    /// when configured, else random ones at start (`Some(None)`).
+    pub cookies: Option<Option<crate::server::cookies::CookieSecrets>>,
 }
 
 /// A setting that is a text, or `true` for fedns's default text.
@@ -205,6 +208,15 @@ struct RawConfig {
     nsid: Option<toml::Spanned<toml::Value>>,
     identity: Option<String>,
     version: Option<toml::Spanned<toml::Value>>,
+    cookies: Option<RawCookies>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCookies {
+    enabled: Option<bool>,
+    secret: Option<toml::Spanned<String>>,
+    previous_secret: Option<toml::Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -565,8 +577,36 @@ impl Config {
             },
         };
         let nsid = setting(&raw.nsid, "nsid")?;
+        let secret = |value: &toml::Spanned<String>, what: &str| -> Result<[u8; 16], ConfigError> {
+            data_encoding::HEXLOWER_PERMISSIVE
+                .decode(value.get_ref().as_bytes())
+                .ok()
+                .and_then(|bytes| <[u8; 16]>::try_from(bytes).ok())
+                .ok_or_else(|| {
+                    invalid(
+                        value.span().start,
+                        format!("cookies.{what}: write 16 bytes in hex (32 hex digits), e.g. from `openssl rand -hex 16`"),
+                    )
+                })
+        };
+        let cookies = match &raw.cookies {
+            None => Some(None),
+            Some(c) if c.enabled == Some(false) => None,
+            Some(c) => match &c.secret {
+                None => Some(None),
+                Some(current) => Some(Some(crate::server::cookies::CookieSecrets {
+                    current: secret(current, "secret")?,
+                    previous: c
+                        .previous_secret
+                        .as_ref()
+                        .map(|p| secret(p, "previous_secret"))
+                        .transpose()?,
+                })),
+            },
+        };
         let version = setting(&raw.version, "version")?;
         Ok(Config {
+            cookies,
             nsid,
             identity: raw.identity,
             version,
@@ -769,6 +809,32 @@ mod tests {
                 "{e}"
             );
         }
+    }
+
+    #[test]
+    fn cookie_secrets_are_16_bytes_of_hex() {
+        let c = Config::parse(
+            "[cookies]\nsecret = \"e5e973e5a6b2a43f48e7dc849e37bfcf\"\nprevious_secret = \"00112233445566778899aabbccddeeff\"\n",
+            Path::new("f.toml"),
+        )
+        .unwrap();
+        let secrets = c.cookies.unwrap().unwrap();
+        assert_eq!(secrets.current[0], 0xe5);
+        assert_eq!(secrets.previous.map(|p| p[15]), Some(0xff));
+        assert_eq!(
+            Config::parse("", Path::new("f.toml")).unwrap().cookies,
+            Some(None),
+            "random by default"
+        );
+        let off = Config::parse("[cookies]\nenabled = false\n", Path::new("f.toml")).unwrap();
+        assert_eq!(off.cookies, None);
+        let e = Config::parse("[cookies]\nsecret = \"abc\"\n", Path::new("f.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("f.toml:2:10: cookies.secret: write 16 bytes in hex"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -405,6 +405,7 @@ impl LiveServer {
                 nsid: Some(b"live".to_vec()),
                 id: Some("live".into()),
                 version: None,
+                cookies: Some(fedns::server::cookies::CookieSecrets::random()),
             },
             xfr,
             None,

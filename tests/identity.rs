@@ -254,3 +254,138 @@ fn version_is_hidden_unless_configured_and_dig_shows_the_rest() {
         "{refused}"
     );
 }
+
+#[test]
+fn cookies_are_learned_verified_and_bad_ones_refused_over_udp() {
+    let dir = TempDir::new("identity-cookies");
+    let server = start(
+        &dir,
+        "[cookies]\nsecret = \"e5e973e5a6b2a43f48e7dc849e37bfcf\"\n",
+    );
+    let cookie_query = |data: Vec<u8>| {
+        with_option(
+            "example.org.",
+            DNSClass::IN,
+            RecordType::SOA,
+            Some(EdnsOption::Unknown(10, data)),
+        )
+    };
+    let client = vec![0x24, 0x64, 0xc4, 0xab, 0xcf, 0x10, 0xc9, 0x57];
+    // A client cookie alone: the answer and a 16-byte RFC 9018 server cookie.
+    let first = query_udp(server.addr(), &cookie_query(client.clone()), TIMEOUT).unwrap();
+    assert_eq!(first.metadata.response_code, ResponseCode::NoError);
+    assert_eq!(first.answers.len(), 1);
+    let learned = option_data(&first, 10).unwrap();
+    assert_eq!(learned.len(), 24);
+    assert_eq!(&learned[..8], &client[..]);
+    assert_eq!(&learned[8..12], &[1, 0, 0, 0], "version 1, reserved");
+    // Sent back: accepted.
+    let second = query_udp(server.addr(), &cookie_query(learned.clone()), TIMEOUT).unwrap();
+    assert_eq!(second.metadata.response_code, ResponseCode::NoError);
+    assert_eq!(second.answers.len(), 1);
+    // A forged server cookie: BADCOOKIE over UDP with a fresh cookie, no answer.
+    let mut forged = learned.clone();
+    forged[23] ^= 0xff;
+    let bad = query_udp(server.addr(), &cookie_query(forged.clone()), TIMEOUT).unwrap();
+    assert_eq!(bad.metadata.response_code, ResponseCode::BADCOOKIE);
+    assert!(bad.answers.is_empty());
+    assert_eq!(option_data(&bad, 10).map(|c| c.len()), Some(24));
+    // Over TCP nobody is spoofed: the answer.
+    let tcp = common::query_tcp(server.addr(), &cookie_query(forged), TIMEOUT).unwrap();
+    assert_eq!(tcp.metadata.response_code, ResponseCode::NoError);
+    assert_eq!(tcp.answers.len(), 1);
+    // Lengths RFC 7873 forbids: FORMERR, never a crash.
+    for len in [0usize, 7, 9, 15, 41] {
+        let r = query_udp(server.addr(), &cookie_query(vec![7; len]), TIMEOUT).unwrap();
+        assert_eq!(
+            r.metadata.response_code,
+            ResponseCode::FormErr,
+            "length {len}"
+        );
+    }
+
+    let Some(dig) = find_program("dig") else {
+        assert!(
+            !interop_required(),
+            "FEDNS_INTEROP=1 but dig is not installed"
+        );
+        return;
+    };
+    let dig_cookie = |cookie: &str| {
+        let out = Command::new(&dig)
+            .arg(format!("@{}", server.addr().ip()))
+            .arg("-p")
+            .arg(server.addr().port().to_string())
+            .args([
+                "+norec",
+                "+time=2",
+                "+tries=1",
+                cookie,
+                "example.org",
+                "SOA",
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let first = dig_cookie("+cookie");
+    let line = first
+        .lines()
+        .find(|l| l.starts_with("; COOKIE: "))
+        .unwrap_or_else(|| panic!("no COOKIE in:\n{first}"));
+    assert!(line.contains("(good)"), "{line}");
+    let hex = line
+        .trim_start_matches("; COOKIE: ")
+        .split(' ')
+        .next()
+        .unwrap();
+    assert_eq!(hex.len(), 48, "{line}");
+    let again = dig_cookie(&format!("+cookie={hex}"));
+    assert!(again.contains("status: NOERROR"), "{again}");
+    assert!(again.contains("(good)"), "{again}");
+}
+
+#[test]
+fn rate_limiting_never_slips_a_client_that_returns_our_cookie() {
+    let dir = TempDir::new("identity-rrl");
+    let server = start(
+        &dir,
+        "[rate_limit]\nresponses_per_second = 1\nwindow = \"1s\"\nslip = 0\nlimit_loopback = true\n",
+    );
+    let ask = |m: &Message| query_udp(server.addr(), m, Duration::from_millis(300)).ok();
+    let client = vec![9u8; 8];
+    let with_cookie = |data: Vec<u8>| {
+        with_option(
+            "example.org.",
+            DNSClass::IN,
+            RecordType::SOA,
+            Some(EdnsOption::Unknown(10, data)),
+        )
+    };
+    // Learned over TCP, which is never limited (the readiness probe spent
+    // the UDP allowance already).
+    let learned = option_data(
+        &common::query_tcp(server.addr(), &with_cookie(client), TIMEOUT).unwrap(),
+        10,
+    )
+    .unwrap();
+    let answered = (0..40)
+        .filter(|_| ask(&with_cookie(learned.clone())).is_some())
+        .count();
+    assert_eq!(answered, 40, "a verified cookie is never rate limited");
+    let plain = (0..10)
+        .filter(|_| {
+            ask(&with_option(
+                "example.org.",
+                DNSClass::IN,
+                RecordType::SOA,
+                None,
+            ))
+            .is_some()
+        })
+        .count();
+    assert!(
+        plain < 10,
+        "without a cookie the limit applies ({plain} of 10 answered)"
+    );
+}

@@ -148,6 +148,10 @@ fn identity() -> fedns::server::wire::Identity {
         nsid: Some(b"fuzz-nsid".to_vec()),
         id: Some("fuzz".into()),
         version: Some("fedns fuzz".into()),
+        cookies: Some(fedns::server::cookies::CookieSecrets {
+            current: *b"fuzz-cookie-key!",
+            previous: None,
+        }),
     }
 }
 
@@ -163,9 +167,16 @@ pub fn packet(data: &[u8]) {
             (RequestKind::Notify, _) => fedns::xfr::notify::handle_notify(&f.xfr, data, peer)
                 .into_iter()
                 .collect(),
-            _ => respond_with_keys(&f.served, &f.xfr.keys, &identity(), data, transport)
-                .into_iter()
-                .collect(),
+            _ => respond_with_keys(
+                &f.served,
+                &f.xfr.keys,
+                &identity(),
+                Some(peer.ip()),
+                data,
+                transport,
+            )
+            .into_iter()
+            .collect(),
         };
         for response in &responses {
             check_response(data, response, transport);

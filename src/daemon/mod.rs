@@ -580,6 +580,11 @@ fn identity(config: &Config) -> crate::server::wire::Identity {
             Setting::Text(text) => text.clone(),
             Setting::Default => format!("fedns {}", env!("CARGO_PKG_VERSION")),
         }),
+        cookies: config.cookies.as_ref().map(|secrets| {
+            secrets
+                .clone()
+                .unwrap_or_else(crate::server::cookies::CookieSecrets::random)
+        }),
     }
 }
 

@@ -390,7 +390,7 @@ AAAA = ["2001:db8::10"]
     /// reference the cache must equal (the full path writes the question
     /// lower-cased).
     fn reference(zones: &ZoneSet, request: &[u8], transport: Transport) -> Option<Vec<u8>> {
-        let mut response = respond_uncached(zones, &Default::default(), request, transport)?;
+        let mut response = respond_uncached(zones, &Default::default(), None, request, transport)?;
         let mut at = QUESTION_AT;
         while let Some(&len) = request.get(at) {
             if len == 0 || len > 63 {

@@ -187,8 +187,10 @@ impl SimpleQuery {
     }
 }
 
-/// EDNS options whose answer is personal (RFC 5001 NSID, RFC 9660 ZONEVERSION).
+/// EDNS options whose answer is personal (RFC 5001 NSID, RFC 9660
+/// ZONEVERSION, RFC 7873 COOKIE: a server cookie is made for one client).
 const NSID_OPTION: u16 = 3;
+const COOKIE_OPTION: u16 = super::cookies::COOKIE_OPTION;
 const ZONEVERSION_OPTION: u16 = 19;
 
 /// An OPT record that ends the message: root owner, TYPE 41, any options.
@@ -203,13 +205,13 @@ fn parse_bare_opt(bytes: &[u8], at: usize) -> Option<(u16, u8, bool)> {
     let dnssec_ok = opt[7] & 0x80 != 0;
     let rdlen = usize::from(u16::from_be_bytes([opt[9], opt[10]]));
     // Options (cookies, padding...) are walked to check their framing, then
-    // ignored; NSID and ZONEVERSION ask for data in the response that is not
-    // cached, so those queries take the full path.
+    // ignored; NSID, ZONEVERSION and COOKIE ask for data in the response
+    // that is not cached, so those queries take the full path.
     let mut o = at + 11;
     let end = o + rdlen;
     while o < end {
         let code = u16::from_be_bytes([*bytes.get(o)?, *bytes.get(o + 1)?]);
-        if matches!(code, NSID_OPTION | ZONEVERSION_OPTION) {
+        if matches!(code, NSID_OPTION | ZONEVERSION_OPTION | COOKIE_OPTION) {
             return None;
         }
         let len = usize::from(u16::from_be_bytes([*bytes.get(o + 2)?, *bytes.get(o + 3)?]));

@@ -19,6 +19,7 @@
 //! knows the transfer code, which sits beside it above the store.
 
 pub mod answer_cache;
+pub mod cookies;
 pub mod fast_path;
 pub mod privileges;
 pub mod rrl;

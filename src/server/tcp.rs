@@ -175,6 +175,7 @@ async fn connection(
                     &front.served(),
                     &front.keys,
                     &front.identity,
+                    Some(peer.ip()),
                     &message,
                     Transport::Tcp,
                 );

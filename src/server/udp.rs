@@ -88,6 +88,7 @@ fn answer_unguarded(
             served,
             &front.keys,
             &front.identity,
+            peer().map(|p| p.ip()),
             datagram,
             Transport::Udp,
         )?,
@@ -101,6 +102,22 @@ fn answer_unguarded(
     let Some(client) = peer() else {
         return Some(response);
     };
+    // A client that returns our server cookie receives our answers at its
+    // address: it is not spoofed, and rate limiting is for spoofed traffic.
+    if let (Some(secrets), Some(cookie)) = (
+        &front.identity.cookies,
+        super::cookies::request_cookie(datagram),
+    ) && matches!(
+        super::cookies::check(
+            cookie,
+            client.ip(),
+            secrets,
+            crate::proto::clock::unix_now() as u32
+        ),
+        super::cookies::Cookie::Good { verified: true, .. }
+    ) {
+        return Some(response);
+    }
     match limiter.check(client.ip(), &response, now()) {
         RrlAction::Send => Some(response),
         RrlAction::Slip => {

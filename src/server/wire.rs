@@ -8,7 +8,7 @@
 use hickory_proto::op::{
     Header, HeaderCounts, Message, MessageType, Metadata, OpCode, Query, ResponseCode,
 };
-use hickory_proto::rr::rdata::opt::EdnsCode;
+use hickory_proto::rr::rdata::opt::{EdnsCode, EdnsOption};
 use hickory_proto::rr::{DNSClass, Record, RecordType};
 use hickory_proto::serialize::binary::{BinDecodable, BinDecoder, BinEncodable, BinEncoder};
 
@@ -55,6 +55,9 @@ pub struct Identity {
     /// The answer to `version.server` and `version.bind` (off by default,
     /// like NSD's `hide-version`).
     pub version: Option<String>,
+    /// The secrets of DNS cookies (RFC 7873, RFC 9018); cookies are
+    /// ignored when `None`.
+    pub cookies: Option<super::cookies::CookieSecrets>,
 }
 
 /// EDNS option codes fedns reads or writes.
@@ -90,6 +93,7 @@ pub fn respond(served: &ServedZones, request: &[u8], transport: Transport) -> Op
         served,
         &KeyRing::default(),
         &Identity::default(),
+        None,
         request,
         transport,
     )
@@ -101,6 +105,7 @@ pub fn respond_with_keys(
     served: &ServedZones,
     keys: &KeyRing,
     identity: &Identity,
+    client: Option<std::net::IpAddr>,
     request: &[u8],
     transport: Transport,
 ) -> Option<Vec<u8>> {
@@ -115,7 +120,7 @@ pub fn respond_with_keys(
         return Some(out);
     }
     if let Some(query) = simple {
-        let normalised = respond_uncached(&served.zones, identity, request, transport)?;
+        let normalised = respond_uncached(&served.zones, identity, None, request, transport)?;
         if !personalise(&normalised, &query, request, &mut out) {
             // The full decoder rejected what the fast parser accepted (an EDNS
             // option hickory cannot decode, say): its error response has no
@@ -145,7 +150,7 @@ pub fn respond_with_keys(
         );
     }
     let mut response = restore_question_case(
-        respond_uncached(&served.zones, identity, request, transport)?,
+        respond_uncached(&served.zones, identity, client, request, transport)?,
         request,
     );
     if let RequestAuth::Signed { key, request_mac } = auth {
@@ -193,6 +198,7 @@ fn tsig_error_response(
 pub fn respond_uncached(
     zones: &ZoneSet,
     identity: &Identity,
+    client: Option<std::net::IpAddr>,
     request: &[u8],
     transport: Transport,
 ) -> Option<Vec<u8>> {
@@ -249,6 +255,46 @@ pub fn respond_uncached(
             transport,
         ));
     }
+    let mut options = Vec::new();
+    if let (Some(secrets), Some(ip), Some(EdnsOption::Unknown(_, data))) = (
+        &identity.cookies,
+        client,
+        message
+            .edns
+            .as_ref()
+            .and_then(|e| e.option(EdnsCode::Cookie)),
+    ) {
+        use super::cookies::{Cookie, check, response_cookie};
+        let now = unix_now() as u32; // RFC 9018 timestamps wrap like serials
+        match check(data, ip, secrets, now) {
+            Cookie::Malformed => {
+                return Some(error_response(
+                    &message.metadata,
+                    Some(&question),
+                    edns,
+                    ResponseCode::FormErr,
+                    transport,
+                ));
+            }
+            Cookie::Bad { client } if transport == Transport::Udp => {
+                let fresh = response_cookie(&client, ip, secrets, now);
+                return Some(encode_response_with_options(
+                    &message.metadata,
+                    Some(&question),
+                    &Answer::empty(ResponseCode::BADCOOKIE),
+                    edns,
+                    &[(super::cookies::COOKIE_OPTION, fresh)],
+                    transport,
+                ));
+            }
+            Cookie::Bad { client } | Cookie::Good { client, .. } => {
+                options.push((
+                    super::cookies::COOKIE_OPTION,
+                    response_cookie(&client, ip, secrets, now),
+                ));
+            }
+        }
+    }
     let answer = match (question.query_class(), question.query_type()) {
         (DNSClass::IN, RecordType::AXFR | RecordType::IXFR) => Answer::error(
             ResponseCode::Refused,
@@ -269,7 +315,6 @@ pub fn respond_uncached(
             "only classes IN and CH are served",
         ),
     };
-    let mut options = Vec::new();
     if let Some(e) = &message.edns {
         if e.option(EdnsCode::NSID).is_some()
             && let Some(nsid) = &identity.nsid
@@ -279,7 +324,7 @@ pub fn respond_uncached(
         // RFC 9660 2.2: a query's ZONEVERSION is empty; a non-empty one is ignored.
         let zone_version_asked = matches!(
             e.option(EdnsCode::from(option_code::ZONEVERSION)),
-            Some(hickory_proto::rr::rdata::opt::EdnsOption::Unknown(_, data)) if data.is_empty()
+            Some(EdnsOption::Unknown(_, data)) if data.is_empty()
         );
         if zone_version_asked && let Some(version) = zone_version(zones, &question, &answer) {
             options.push((option_code::ZONEVERSION, version));

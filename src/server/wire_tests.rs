@@ -360,6 +360,7 @@ fn cached_answers_equal_the_full_path_byte_for_byte() {
                         super::respond_uncached(
                             &cold_zones,
                             &Default::default(),
+                            None,
                             &bytes,
                             transport,
                         )
