@@ -124,9 +124,20 @@ pub struct Config {
     /// The answer to `version.server` / `version.bind`: a text, or fedns's
     /// own version (`version = true`); hidden when absent or `false`.
     pub version: Option<Setting>,
-    /// DNS cookies: `None` when `[cookies] enabled = false`; the secrets
-    /// when configured, else random ones at start (`Some(None)`).
-    pub cookies: Option<Option<crate::server::cookies::CookieSecrets>>,
+    /// DNS cookies: on with a random secret unless configured otherwise.
+    pub cookies: Cookies,
+}
+
+/// The `[cookies]` table.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Cookies {
+    /// On, with a secret made at start (the default).
+    #[default]
+    RandomSecret,
+    /// On, with these secrets.
+    Secrets(crate::server::cookies::CookieSecrets),
+    /// Off (`enabled = false`).
+    Off,
 }
 
 /// A setting that is a text, or `true` for fedns's default text.
@@ -590,18 +601,18 @@ impl Config {
                 })
         };
         let cookies = match &raw.cookies {
-            None => Some(None),
-            Some(c) if c.enabled == Some(false) => None,
+            None => Cookies::RandomSecret,
+            Some(c) if c.enabled == Some(false) => Cookies::Off,
             Some(c) => match &c.secret {
-                None => Some(None),
-                Some(current) => Some(Some(crate::server::cookies::CookieSecrets {
+                None => Cookies::RandomSecret,
+                Some(current) => Cookies::Secrets(crate::server::cookies::CookieSecrets {
                     current: secret(current, "secret")?,
                     previous: c
                         .previous_secret
                         .as_ref()
                         .map(|p| secret(p, "previous_secret"))
                         .transpose()?,
-                })),
+                }),
             },
         };
         let version = setting(&raw.version, "version")?;
@@ -818,16 +829,23 @@ mod tests {
             Path::new("f.toml"),
         )
         .unwrap();
-        let secrets = c.cookies.unwrap().unwrap();
+        let Cookies::Secrets(secrets) = c.cookies else {
+            panic!("{:?}", c.cookies)
+        };
         assert_eq!(secrets.current[0], 0xe5);
         assert_eq!(secrets.previous.map(|p| p[15]), Some(0xff));
         assert_eq!(
             Config::parse("", Path::new("f.toml")).unwrap().cookies,
-            Some(None),
-            "random by default"
+            Cookies::RandomSecret,
+            "on by default"
+        );
+        assert_eq!(
+            Config::default().cookies,
+            Cookies::RandomSecret,
+            "without a file too"
         );
         let off = Config::parse("[cookies]\nenabled = false\n", Path::new("f.toml")).unwrap();
-        assert_eq!(off.cookies, None);
+        assert_eq!(off.cookies, Cookies::Off);
         let e = Config::parse("[cookies]\nsecret = \"abc\"\n", Path::new("f.toml"))
             .unwrap_err()
             .to_string();

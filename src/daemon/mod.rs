@@ -580,11 +580,13 @@ fn identity(config: &Config) -> crate::server::wire::Identity {
             Setting::Text(text) => text.clone(),
             Setting::Default => format!("fedns {}", env!("CARGO_PKG_VERSION")),
         }),
-        cookies: config.cookies.as_ref().map(|secrets| {
-            secrets
-                .clone()
-                .unwrap_or_else(crate::server::cookies::CookieSecrets::random)
-        }),
+        cookies: match &config.cookies {
+            crate::config::Cookies::RandomSecret => {
+                Some(crate::server::cookies::CookieSecrets::random())
+            }
+            crate::config::Cookies::Secrets(secrets) => Some(secrets.clone()),
+            crate::config::Cookies::Off => None,
+        },
     }
 }
 
