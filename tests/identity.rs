@@ -118,6 +118,16 @@ fn nsid_zoneversion_chaos_and_extended_errors_over_the_wire() {
         Some(&b"ns1-test"[..])
     );
 
+    // An option nobody defined is ignored (RFC 6891 6.1.2).
+    let unknown = ask(&with_option(
+        "example.org.",
+        DNSClass::IN,
+        RecordType::SOA,
+        Some(EdnsOption::Unknown(65001, vec![1, 2, 3])),
+    ));
+    assert_eq!(unknown.metadata.response_code, ResponseCode::NoError);
+    assert_eq!(unknown.answers, plain.answers);
+
     // ZONEVERSION: label count 2, type 0 (SOA serial), serial 42; for
     // NXDOMAIN too; a non-empty query option is ignored (RFC 9660 2.2).
     let zv = ask(&with_option(
@@ -253,6 +263,42 @@ fn version_is_hidden_unless_configured_and_dig_shows_the_rest() {
         refused.contains("EDE: 20 (Not Authoritative): (not authoritative for this name)"),
         "{refused}"
     );
+
+    // Knot's kdig reads the same options.
+    let Some(kdig) = find_program("kdig") else {
+        assert!(
+            !interop_required(),
+            "FEDNS_INTEROP=1 but kdig is not installed"
+        );
+        return;
+    };
+    let kdig_run = |args: &[&str]| {
+        let out = Command::new(&kdig)
+            .arg(format!("@{}", server.addr().ip()))
+            .arg("-p")
+            .arg(server.addr().port().to_string())
+            .args(["+norec", "+time=2", "+retry=0"])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let nsid = kdig_run(&["+nsid", "example.org", "SOA"]);
+    assert!(
+        nsid.contains(";; NSID: 6E73312D646967 \"ns1-dig\""),
+        "{nsid}"
+    );
+    let ede = kdig_run(&["+edns", "example.com", "A"]);
+    assert!(
+        ede.contains(";; EDE: 20 (Not Authoritative): 'not authoritative for this name'"),
+        "{ede}"
+    );
+    let cookie = kdig_run(&["+cookie", "example.org", "SOA"]);
+    let line = cookie
+        .lines()
+        .find(|l| l.starts_with(";; COOKIE: "))
+        .unwrap_or_default();
+    assert_eq!(line.len(), ";; COOKIE: ".len() + 48, "{cookie}");
 }
 
 #[test]

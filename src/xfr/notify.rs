@@ -27,7 +27,7 @@ use tokio::task::{AbortHandle, JoinSet};
 use tracing::{debug, info, warn};
 
 use super::XfrContext;
-use super::primary::error_message;
+use super::primary::{error_message, error_message_with_ede};
 use crate::proto::name::{NameKey, name_key};
 use crate::proto::tsig::{
     RequestAuth, ResponseSigner, ResponseVerifier, TsigKey, append_unsigned_error, sign_request,
@@ -60,13 +60,23 @@ pub fn handle_notify(ctx: &XfrContext, request: &[u8], peer: SocketAddr) -> Opti
         ctx.refused(peer, "notify-not-secondary", || {
             format!("NOTIFY for {zone_name} refused: not a secondary zone here")
         });
-        return Some(error_message(&message, ResponseCode::Refused));
+        return Some(error_message_with_ede(
+            &message,
+            ResponseCode::Refused,
+            20,
+            "not a secondary zone here",
+        ));
     };
     if !zone.is_primary(peer) {
         ctx.refused(peer, "notify-not-primary", || {
             format!("NOTIFY for {zone_name} refused: not from one of its primaries")
         });
-        return Some(error_message(&message, ResponseCode::Refused));
+        return Some(error_message_with_ede(
+            &message,
+            ResponseCode::Refused,
+            18,
+            "NOTIFY accepted from the zone's primaries only",
+        ));
     }
     let signer = match (&zone.key, auth) {
         (None, RequestAuth::Unsigned) => None,

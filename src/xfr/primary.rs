@@ -183,6 +183,35 @@ pub fn error_message(request: &Message, rcode: ResponseCode) -> Vec<u8> {
     encode_message(request, true, rcode, &mut std::iter::empty().peekable())
 }
 
+/// [`error_message`] with an Extended DNS Error (RFC 8914) in an OPT
+/// record, when the request had EDNS (a response may carry OPT only then).
+pub fn error_message_with_ede(
+    request: &Message,
+    rcode: ResponseCode,
+    info_code: u16,
+    text: &str,
+) -> Vec<u8> {
+    let mut message = error_message(request, rcode);
+    if request.edns.is_none() {
+        return message;
+    }
+    let option_len = 2 + text.len();
+    let Ok(rdlength) = u16::try_from(4 + option_len) else {
+        return message;
+    };
+    message.extend_from_slice(&[0, 0, 41]); // root owner, type OPT
+    message.extend_from_slice(&1232u16.to_be_bytes()); // UDP payload
+    message.extend_from_slice(&[0, 0, 0, 0]); // extended rcode, version, flags
+    message.extend_from_slice(&rdlength.to_be_bytes());
+    message.extend_from_slice(&15u16.to_be_bytes()); // EDE
+    message.extend_from_slice(&(option_len as u16).to_be_bytes());
+    message.extend_from_slice(&info_code.to_be_bytes());
+    message.extend_from_slice(text.as_bytes());
+    let arcount = u16::from_be_bytes([message[10], message[11]]).saturating_add(1);
+    message[10..12].copy_from_slice(&arcount.to_be_bytes());
+    message
+}
+
 /// Answers an AXFR or IXFR request (over TCP) from `peer`: the messages to
 /// send, in order. The transfer is counted in the metrics.
 pub fn transfer_response(
@@ -283,7 +312,13 @@ fn transfer_messages(
             format!("transfer of {} refused by its allow list", zone.origin())
         });
         return vec![sign(
-            error_message(&message, ResponseCode::Refused),
+            // RFC 8914 18: Prohibited.
+            error_message_with_ede(
+                &message,
+                ResponseCode::Refused,
+                18,
+                "zone transfer not allowed for this client",
+            ),
             &mut signer,
         )];
     }
@@ -410,6 +445,22 @@ mod tests {
         assert_eq!(
             rcode(&transfer_response(&default, &zones, &request, peer)),
             ResponseCode::Refused
+        );
+        // With EDNS the refusal says why (RFC 8914 18, Prohibited).
+        let mut with_edns = axfr_request();
+        with_edns.set_edns(hickory_proto::op::Edns::new());
+        let refused = Message::from_vec(
+            &transfer_response(&default, &zones, &with_edns.to_vec().unwrap(), peer)[0],
+        )
+        .unwrap();
+        let ede = refused
+            .edns
+            .as_ref()
+            .and_then(|e| e.option(hickory_proto::rr::rdata::opt::EdnsCode::from(15)))
+            .cloned();
+        assert!(
+            matches!(&ede, Some(hickory_proto::rr::rdata::opt::EdnsOption::Unknown(15, data)) if data[..2] == [0, 18]),
+            "{ede:?}"
         );
 
         let by_address = XfrContext {
