@@ -15,24 +15,13 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::{
-    ServerProcess, TempDir, find_program, free_port, interop_required, loopback, make_query,
-    query_udp, serial_at, spawn_on_port, wait_until,
+    ServerProcess, TempDir, free_port, hup, loopback, make_query, peer, query_udp, serial_at,
+    spawn_on_port, wait_until,
 };
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::{Name, RecordType};
 
 const WAIT: Duration = Duration::from_secs(30);
-
-fn peer(program: &str) -> Option<PathBuf> {
-    match find_program(program) {
-        Some(p) => Some(p),
-        None if interop_required() => panic!("FEDNS_INTEROP=1 but {program} is not installed"),
-        None => {
-            eprintln!("skipping: {program} not installed");
-            None
-        }
-    }
-}
 
 fn member_zone(origin: &str, serial: u32) -> String {
     format!(
@@ -204,16 +193,6 @@ fn knot_conf(dir: &Path, port: u16, body: &str) -> PathBuf {
     let path = d.join("knot.conf");
     fs::write(&path, conf).unwrap();
     path
-}
-
-fn hup(p: &ServerProcess) {
-    assert!(
-        Command::new("kill")
-            .args(["-HUP", &p.pid().to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
 }
 
 #[test]

@@ -14,24 +14,13 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{
-    ServerProcess, TempDir, find_program, free_port, interop_required, loopback, make_query,
-    query_udp, serial_at, spawn_on_port,
+    ServerProcess, TempDir, free_port, hup, loopback, make_query, peer, query_udp, serial_at,
+    spawn_on_port,
 };
 use hickory_proto::rr::{Name, RecordType};
 
 const SECRET: &str = "c2VjcmV0LWtleS1tYXRlcmlhbC0zMi1ieXRlcy1sb25nIQ==";
 const TIMEOUT: Duration = Duration::from_secs(2);
-
-fn peer(program: &str) -> Option<PathBuf> {
-    match find_program(program) {
-        Some(p) => Some(p),
-        None if interop_required() => panic!("FEDNS_INTEROP=1 but {program} is not installed"),
-        None => {
-            eprintln!("skipping: {program} not installed");
-            None
-        }
-    }
-}
 
 fn master_zone(serial: u32, hosts: usize, extra: &str) -> String {
     let mut z = format!(
@@ -141,16 +130,6 @@ fn knot_conf(dir: &Path, port: u16, body: &str) -> PathBuf {
     let path = d.join("knot.conf");
     fs::write(&path, conf).unwrap();
     path
-}
-
-fn hup(p: &ServerProcess) {
-    assert!(
-        Command::new("kill")
-            .args(["-HUP", &p.pid().to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
 }
 
 #[test]

@@ -11,7 +11,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::{
-    ServerProcess, TempDir, free_port, loopback, make_query, query_tcp, query_udp, serial_at,
+    ServerProcess, TempDir, free_port, hup, loopback, make_query, query_tcp, query_udp, serial_at,
     spawn_on_port, wait_until,
 };
 use hickory_proto::op::{Message, ResponseCode};
@@ -106,16 +106,6 @@ impl Pair {
         )
         .unwrap()
     }
-}
-
-fn hup(p: &ServerProcess) {
-    assert!(
-        Command::new("kill")
-            .args(["-HUP", &p.pid().to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
 }
 
 fn answer_summary(port: u16, qname: &str, qtype: RecordType) -> (ResponseCode, Vec<String>) {

@@ -546,3 +546,30 @@ pub fn serial_at(port: u16, zone: &str) -> Result<u32, String> {
         })
         .ok_or_else(|| "no SOA".to_string())
 }
+
+/// The peer program `program` (knotd, named, ...), or `None` with a
+/// message when it is not installed; with `FEDNS_INTEROP=1` a missing peer
+/// fails the test instead.
+pub fn peer(program: &str) -> Option<PathBuf> {
+    match find_program(program) {
+        Some(p) => Some(p),
+        None if interop_required() => panic!("FEDNS_INTEROP=1 but {program} is not installed"),
+        None => {
+            eprintln!("skipping: {program} not installed");
+            None
+        }
+    }
+}
+
+/// Sends SIGHUP to a server we started (reload).
+pub fn hup(p: &ServerProcess) {
+    assert!(
+        Command::new("kill")
+            .args(["-HUP", &p.pid().to_string()])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false),
+        "kill -HUP {}",
+        p.pid()
+    );
+}
