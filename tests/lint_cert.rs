@@ -154,6 +154,16 @@ fn crt003_wildcard_does_not_cover_the_apex() {
         rules(&l.fullchain, &trust, &req("example.org", None)),
         vec![Rule::Crt003]
     );
+    // Served at the SRV target, which the wildcard does cover: still the
+    // apex is the problem (CRT003, not CRT002).
+    assert_eq!(
+        rules(
+            &l.fullchain,
+            &trust,
+            &req("example.org", Some("synapse.example.org"))
+        ),
+        vec![Rule::Crt003]
+    );
     // Near misses: the apex listed beside the wildcard; the wildcard for a host below.
     let both = leaf(&ca, &["example.org", "*.example.org"]);
     assert_eq!(

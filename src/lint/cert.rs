@@ -753,18 +753,25 @@ fn name_findings(leaf: &CertFacts, req: &Requirement, origin: &str) -> Vec<Findi
             let target = req.target.as_ref().filter(|t| !same_name(t, name));
             let matches_target = target.is_some_and(|t| valid_for(leaf, &CertName::Dns(t.clone())));
             let apex_wildcard = leaf.dns_names.iter().any(|p| p.trim_end_matches('.').eq_ignore_ascii_case(&format!("*.{n}")));
-            if let (true, Some(t)) = (matches_target, target) {
+            // The wildcard first: `*.example.org` served at synapse.example.org
+            // also matches the target, but what is wrong is that a wildcard
+            // never covers the apex, and the fix is to add the apex.
+            if apex_wildcard {
+                let covers = target
+                    .filter(|_| matches_target)
+                    .map(|t| format!(" (it does cover the SRV target {}, which peers do not ask for)", display_name(t)))
+                    .unwrap_or_default();
+                out.push(
+                    finding(Rule::Crt003, format!("the certificate in {origin} lists *.{n} but not {n} itself ({sans}); a wildcard covers one label below {n}, never {n}{covers}"))
+                        .fix(format!("Reissue the certificate with both {n} and *.{n}.")),
+                );
+            } else if let (true, Some(t)) = (matches_target, target) {
                 let t = display_name(t);
                 let port = req.port.map(|p| format!(":{p}")).unwrap_or_default();
                 out.push(
                     finding(Rule::Crt002, format!("the certificate in {origin} is valid for the SRV target {t} (its names: {sans}) but not for {n}: peers connect to {t}{port} with SNI {n} and require a certificate for {n}"))
                         .why(format!("{}. Synapse logs DNSMismatch(... hostname=b'{n}'), Go-based servers `x509: certificate is valid for {t}, not {n}`.", req.via))
                         .fix(format!("Add {n} to the certificate's subjectAltNames and serve it for SNI {n} on {t}{port}; or serve {{\"m.server\": \"{t}{port}\"}} at https://{n}/.well-known/matrix/server so that peers require {t} instead (fedns check --explain SRV025).")),
-                );
-            } else if apex_wildcard {
-                out.push(
-                    finding(Rule::Crt003, format!("the certificate in {origin} lists *.{n} but not {n} itself ({sans}); a wildcard covers one label below {n}, never {n}"))
-                        .fix(format!("Reissue the certificate with both {n} and *.{n}.")),
                 );
             } else {
                 out.push(finding(Rule::Crt001, format!("the certificate in {origin} is not valid for {n}: its names are {sans}")).why(format!("{}. Peers match dNSName SANs only (RFC 6125 / RFC 9525).", req.via)));
