@@ -194,6 +194,42 @@ fn secondary_follows_its_primary_with_tsig_and_notify_and_survives_a_restart() {
         "the change travelled as IXFR:\n{log}"
     );
 
+    // `fedns ctl notify` sends a round by hand; `status` shows its outcome.
+    let ctl = |args: &[&str]| {
+        let out = Command::new(common::fedns_bin())
+            .args(["ctl", "--format", "json", "--config"])
+            .arg(pair.dir.path().join("primary.toml"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let acks = |p: &ServerProcess| {
+        fs::read_to_string(&p.log)
+            .unwrap_or_default()
+            .matches("NOTIFY for example.org. serial 2 acknowledged")
+            .count()
+    };
+    wait_until(Duration::from_secs(10), || Ok(acks(&primary) == 1)).unwrap();
+    let sent = ctl(&["notify", "example.org"]);
+    assert_eq!(sent["result"]["serial"], 2);
+    wait_until(Duration::from_secs(10), || Ok(acks(&primary) == 2))
+        .unwrap_or_else(|e| panic!("ctl notify sent nothing: {e}\n{}", primary.log_tail(20)));
+    wait_until(Duration::from_secs(10), || {
+        let status = ctl(&["status"]);
+        let zone = &status["result"]["zones"][0];
+        Ok(zone["last_notify"]["serial"] == 2
+            && zone["last_notify"]["targets"][0]["outcome"]
+                .as_str()
+                .is_some_and(|o| o.starts_with("acknowledged")))
+    })
+    .unwrap_or_else(|e| panic!("ctl notify: {e}\n{}", primary.log_tail(20)));
+
     // The disk copy is a master file holding the new version.
     let copy = fs::read_to_string(pair.dir.path().join("secondary-data/example.org.zone")).unwrap();
     assert!(copy.contains("new.example.org."), "{copy}");
