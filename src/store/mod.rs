@@ -162,7 +162,24 @@ impl ZoneStore {
     /// same records at the same serial, a removal of a zone not served)
     /// makes no event.
     pub fn apply(&self, edits: Vec<Edit>, kind: ChangeKind) -> Vec<ZoneChange> {
+        self.apply_unless(edits, kind, || false)
+    }
+
+    /// [`ZoneStore::apply`], unless `withdrawn()` is true when the writer
+    /// lock is held: a source whose zone is being removed (a secondary
+    /// task that finishes a transfer just as its zone leaves a catalog)
+    /// cannot bring the zone back. The remover sets its flag, then removes
+    /// the zone; whichever of the two edits comes second wins.
+    pub fn apply_unless(
+        &self,
+        edits: Vec<Edit>,
+        kind: ChangeKind,
+        withdrawn: impl FnOnce() -> bool,
+    ) -> Vec<ZoneChange> {
         let mut subscribers = self.lock();
+        if withdrawn() {
+            return Vec::new();
+        }
         let current = self.published.load_full();
         let (next, changes) = next_version(&current, edits, kind);
         if let Some(next) = next {
@@ -361,6 +378,18 @@ mod tests {
             1,
             "readers keep their version"
         );
+    }
+
+    #[test]
+    fn a_withdrawn_source_cannot_publish() {
+        let store = ZoneStore::new();
+        let changes = store.apply_unless(
+            vec![Edit::Publish(Box::new(zone("a.test.", 1, "192.0.2.1")))],
+            ChangeKind::Transfer,
+            || true,
+        );
+        assert!(changes.is_empty());
+        assert!(!store.zones().contains(&name("a.test.")));
     }
 
     #[test]

@@ -240,7 +240,7 @@ pub async fn run(
                     path.display(),
                     age.as_secs()
                 );
-                store.publish(snapshot, ChangeKind::Transfer);
+                zone.publish(&store, snapshot);
                 confirmed = Some((
                     Instant::now().checked_sub(age).unwrap_or_else(Instant::now),
                     timers,
@@ -262,7 +262,7 @@ pub async fn run(
         Err(e) => warn!("zone {}: cannot use {}: {e}", zone.zone, path.display()),
     }
     if confirmed.is_none() {
-        mark_unavailable(&store, &zone.zone);
+        zone.mark_unavailable(&store);
     }
     loop {
         let force = zone.force_axfr.swap(false, Ordering::SeqCst);
@@ -309,7 +309,7 @@ pub async fn run(
                             zone.zone,
                             timers.expire.as_secs()
                         );
-                        mark_unavailable(&store, &zone.zone);
+                        zone.mark_unavailable(&store);
                         confirmed = None;
                         zone.update_status(|s| s.expires = None);
                         timers.retry
@@ -439,6 +439,9 @@ async fn refresh(
             errors.push(format!("{primary}: the transferred zone is invalid: {e}"));
             continue;
         }
+        if zone.is_stopped() {
+            return Err("the zone is being removed".into());
+        }
         if let Err(e) = write_disk_copy(path, &new_zone) {
             warn!(
                 "zone {}: cannot write {}: {e} (serving the new version anyway)",
@@ -455,7 +458,7 @@ async fn refresh(
         };
         let timers = Timers::of(&snapshot);
         let count = snapshot.record_count();
-        store.publish(snapshot, ChangeKind::Transfer);
+        zone.publish(store, snapshot);
         info!(
             "zone {} {kind} from {primary}: serial {} -> {} ({count} records, {messages} messages, {bytes} bytes, {} ms)",
             zone.zone,
@@ -469,11 +472,29 @@ async fn refresh(
     Err(errors.join("; "))
 }
 
-fn mark_unavailable(store: &ZoneStore, zone: &Name) {
-    store.apply(
-        vec![Edit::Unavailable(zone.clone())],
-        ChangeKind::Unavailable,
-    );
+impl SecondaryZone {
+    /// True once the zone is being removed ([`SecondaryZone::stop`]).
+    pub fn is_stopped(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    /// Publishes a transferred version, unless the zone is being removed.
+    fn publish(&self, store: &ZoneStore, snapshot: ZoneSnapshot) {
+        store.apply_unless(
+            vec![Edit::Publish(Box::new(snapshot))],
+            ChangeKind::Transfer,
+            || self.is_stopped(),
+        );
+    }
+
+    /// Makes the zone answer SERVFAIL, unless it is being removed.
+    fn mark_unavailable(&self, store: &ZoneStore) {
+        store.apply_unless(
+            vec![Edit::Unavailable(self.zone.clone())],
+            ChangeKind::Unavailable,
+            || self.is_stopped(),
+        );
+    }
 }
 
 /// The disk copy, validated, and how long ago it was last confirmed current.
