@@ -67,7 +67,6 @@ struct FednsProducer {
     server: ServerProcess,
     zones: PathBuf,
     config: PathBuf,
-    port: u16,
 }
 
 impl FednsProducer {
@@ -93,7 +92,6 @@ impl FednsProducer {
             server,
             zones,
             config,
-            port,
         }
     }
 
@@ -177,7 +175,6 @@ fn fedns_produces_a_catalog_that_another_fedns_consumes_across_a_restart() {
         err.contains("is a member of catalog catalog.fedns."),
         "{err}"
     );
-    let _ = producer.port;
 }
 
 fn knot_conf(dir: &Path, port: u16, body: &str) -> PathBuf {
