@@ -484,3 +484,44 @@ fn a_server_of_secondary_zones_only_needs_no_zones_directory() {
     let err = String::from_utf8_lossy(&second.stderr);
     assert!(err.contains("another server answers on it"), "{err}");
 }
+
+#[test]
+fn notify_goes_to_the_targets_of_each_zone() {
+    let lab = Lab::new();
+    // Only example.org has NOTIFY targets; the default has none.
+    let primary_conf = lab.dir.path().join("primary.toml");
+    let text = fs::read_to_string(&primary_conf).unwrap().replace(
+        "file = \"primary-zones/example.org.toml\"\n",
+        &format!(
+            "file = \"primary-zones/example.org.toml\"\nnotify = [\"127.0.0.1:{}\"]\n",
+            lab.server_port
+        ),
+    );
+    fs::write(&primary_conf, text).unwrap();
+    let primary = lab.start_primary();
+    let server = lab.start_server(1);
+    for (origin, address) in [
+        ("example.org.", "192.0.2.21"),
+        ("example.com.", "192.0.2.22"),
+    ] {
+        fs::write(
+            lab.primary_zones.join(format!("{origin}toml")),
+            zone_text(origin, 2, address),
+        )
+        .unwrap();
+    }
+    common::hup(&primary);
+    // The secondary refreshes hourly: serial 2 within seconds means NOTIFY.
+    wait_until(
+        WAIT,
+        || Ok(serial_at(lab.server_port, "example.org.")? == 2),
+    )
+    .unwrap_or_else(|e| panic!("{e}\n{}\n{}", primary.log_tail(20), server.log_tail(20)));
+    let log = fs::read_to_string(&primary.log).unwrap();
+    assert!(
+        log.contains("NOTIFY for example.org. serial 2 acknowledged"),
+        "{log}"
+    );
+    assert!(!log.contains("NOTIFY for example.com."), "{log}");
+    assert!(!log.contains("NOTIFY for example.edu."), "{log}");
+}
