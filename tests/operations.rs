@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use common::{
     ServerProcess, TempDir, free_port, loopback, make_query, query_tcp, query_udp, spawn_on_port,
+    wait_until,
 };
 use hickory_proto::op::Message;
 use hickory_proto::rr::{Name, RecordType};
@@ -257,14 +258,11 @@ fn tcp_limits_hold_against_slow_clients_while_udp_answers() {
     )
     .unwrap();
     assert_eq!(m.answers.len(), 1);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !server
-        .log_tail(30)
-        .contains("per-client TCP connection limit (3) reached")
-        && Instant::now() < deadline
-    {
-        thread::sleep(Duration::from_millis(50));
-    }
+    let _ = wait_until(Duration::from_secs(5), || {
+        Ok(server
+            .log_tail(30)
+            .contains("per-client TCP connection limit (3) reached"))
+    });
     assert!(
         server
             .log_tail(30)

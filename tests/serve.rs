@@ -12,7 +12,7 @@ use std::process::Command;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{TempDir, make_query, query_tcp, query_udp, start_server};
+use common::{TempDir, make_query, query_tcp, query_udp, start_server, wait_until};
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{Name, RData, RecordType};
 
@@ -203,22 +203,12 @@ fn sighup_reloads_and_a_broken_zone_keeps_serving_its_old_version() {
         Some(2026112601)
     );
 
-    let hup = || {
-        let status = Command::new("kill")
-            .args(["-HUP", &server.pid().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    };
+    let hup = || common::hup(&server);
     let wait_for_serial = |want: u32| {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if soa_serial(&query_udp(server.addr(), &soa, TIMEOUT).unwrap()) == Some(want) {
-                return true;
-            }
-            thread::sleep(Duration::from_millis(50));
-        }
-        false
+        wait_until(Duration::from_secs(10), || {
+            Ok(soa_serial(&query_udp(server.addr(), &soa, TIMEOUT)?) == Some(want))
+        })
+        .is_ok()
     };
 
     // A good change: new serial and a new name.
@@ -247,10 +237,9 @@ fn sighup_reloads_and_a_broken_zone_keeps_serving_its_old_version() {
     )
     .unwrap();
     hup();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !server.log_tail(50).contains("keeps serving") && Instant::now() < deadline {
-        thread::sleep(Duration::from_millis(50));
-    }
+    let _ = wait_until(Duration::from_secs(10), || {
+        Ok(server.log_tail(50).contains("keeps serving"))
+    });
     let log = server.log_tail(50);
     assert!(log.contains("example.org.toml:"), "{log}");
     assert!(log.contains("bad A data"), "{log}");
@@ -342,21 +331,12 @@ fn strict_refuses_a_reload_whose_delegation_has_errors() {
             .replace("port = 443", "port = 0"),
     )
     .unwrap();
-    assert!(
-        Command::new("kill")
-            .args(["-HUP", &server.pid().to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !server
-        .log_tail(40)
-        .contains("still serving the previous versions")
-        && Instant::now() < deadline
-    {
-        thread::sleep(Duration::from_millis(50));
-    }
+    common::hup(&server);
+    let _ = wait_until(Duration::from_secs(10), || {
+        Ok(server
+            .log_tail(40)
+            .contains("still serving the previous versions"))
+    });
     let log = server.log_tail(40);
     assert!(log.contains("SRV012"), "the finding is logged:\n{log}");
     assert!(log.contains("still serving the previous versions"), "{log}");
