@@ -7,8 +7,8 @@
 //! This module finds the ways a zone, a certificate chain or a live
 //! deployment gets that wrong, and says so in words that teach.
 //!
-//! The rules are a fixed catalogue ([`Rule`], see `shared/matrix-delegation.md`
-//! section 4); each produces [`Finding`]s that carry the real names and the
+//! The rules are a fixed catalogue ([`Rule`], each with its `--explain`
+//! text below); each produces [`Finding`]s that carry the real names and the
 //! `file:line` of the record at fault:
 //!
 //! - [`srv`]: SRV001-SRV031, offline, from zone data and the declared server
@@ -126,7 +126,7 @@ macro_rules! catalogue {
         fix: $fix:literal,
         explanation: $explanation:literal $(,)?
     } )*) => {
-        /// A rule of the lint catalogue (`shared/matrix-delegation.md` section 4).
+        /// A rule of the lint catalogue (`fedns check --list-rules`).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum Rule {
             $(

@@ -1,5 +1,5 @@
-//! Where real homeservers differ from the spec's algorithm
-//! (`shared/matrix-delegation.md` section 2): Synapse, Dendrite
+//! Where real homeservers differ from the spec's algorithm (as their
+//! sources show): Synapse, Dendrite
 //! (gomatrixserverlib), and the Conduit family (Conduit, conduwuit, tuwunel,
 //! continuwuity). Each function gives the sentences [`super::resolve`]
 //! attaches to the step where the difference shows.

@@ -2,7 +2,7 @@
 //! names" algorithm, shared by `fedns explain` and `fedns check`.
 //!
 //! Given a server name `S`, [`resolve()`] walks the steps of the spec's table
-//! (`shared/matrix-delegation.md` section 1): 1 IP literal, 2 explicit port,
+//! (server-server API, "Resolving server names"): 1 IP literal, 2 explicit port,
 //! 3 `.well-known` (3.1 IP literal, 3.2 `D:port`, 3.3 SRV `_matrix-fed._tcp.D`,
 //! 3.4 SRV `_matrix._tcp.D`, 3.5 `D:8448`), 4 SRV `_matrix-fed._tcp.S`,
 //! 5 SRV `_matrix._tcp.S`, 6 `S:8448`. It records every step, taken or

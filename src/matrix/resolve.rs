@@ -1,5 +1,5 @@
-//! The step machine of the spec's "Resolving server names" (the table in
-//! `shared/matrix-delegation.md` section 1), over any [`Resolver`].
+//! The step machine of the Matrix server-server API's "Resolving server
+//! names" (its numbered table of steps), over any [`Resolver`].
 //!
 //! [`resolve`] walks the steps in order and records every one of them,
 //! taken or skipped, with the DNS lookups it made, the `.well-known` it read

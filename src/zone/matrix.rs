@@ -3,8 +3,8 @@
 //! A `[[matrix]]` section in a TOML zone says "the homeserver for server name
 //! S lives at target:port". It expands into the SRV RRset at
 //! `_matrix-fed._tcp.S` (Matrix spec v1.8+) and, unless turned off, the
-//! deprecated `_matrix._tcp.S` that older homeservers still query (see
-//! `shared/matrix-delegation.md` section 2). It may also declare the
+//! deprecated `_matrix._tcp.S` that older homeservers still query (the
+//! homeserver differences are in `src/matrix/homeservers.rs`). It may also declare the
 //! `.well-known/matrix/server` answer served for S and the certificate chain
 //! served at the target, which the lint and `fedns explain` read.
 

@@ -295,7 +295,8 @@ pub fn interop_required() -> bool {
 // ------------------------------------------------------------------ knotd --
 
 /// Write a minimal Knot DNS config serving `zones` (origin, master file) on
-/// 127.0.0.1@port into `dir/knot-PORT/`, like ../shared/bench/lib.sh does.
+/// 127.0.0.1@port into `dir/knot-PORT/` (zone files are loaded whole, nothing
+/// is written back).
 pub fn write_knot_conf(dir: &Path, port: u16, zones: &[(String, PathBuf)]) -> PathBuf {
     let d = dir.join(format!("knot-{port}"));
     fs::create_dir_all(d.join("db")).expect("create knot dir");
