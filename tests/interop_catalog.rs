@@ -177,19 +177,15 @@ fn fedns_produces_a_catalog_that_another_fedns_consumes_across_a_restart() {
     );
 }
 
+/// Knot that transfers and accepts NOTIFY from loopback, writing nothing back.
 fn knot_conf(dir: &Path, port: u16, body: &str) -> PathBuf {
-    let d = dir.join(format!("knot-{port}"));
-    fs::create_dir_all(d.join("db")).unwrap();
-    let conf = format!(
-        "server:\n    rundir: \"{d}\"\n    listen: 127.0.0.1@{port}\n\nlog:\n  - target: stderr\n    any: info\n\n\
-         database:\n    storage: \"{d}/db\"\n\n\
-         acl:\n  - id: local\n    address: 127.0.0.1\n    action: [transfer, notify]\n\n\
-         template:\n  - id: default\n    storage: \"{d}\"\n    zonefile-sync: -1\n    journal-content: none\n    acl: local\n\n{body}",
-        d = d.display()
-    );
-    let path = d.join("knot.conf");
-    fs::write(&path, conf).unwrap();
-    path
+    common::knot_conf(
+        dir,
+        port,
+        "acl:\n  - id: local\n    address: 127.0.0.1\n    action: [transfer, notify]\n",
+        "    zonefile-sync: -1\n    journal-content: none\n    acl: local\n",
+        body,
+    )
 }
 
 #[test]

@@ -117,19 +117,15 @@ fn serial_of(zone: &str) -> u32 {
         .unwrap()
 }
 
+/// Knot with our TSIG key, loading zone file differences into a journal.
 fn knot_conf(dir: &Path, port: u16, body: &str) -> PathBuf {
-    let d = dir.join(format!("knot-{port}"));
-    fs::create_dir_all(d.join("db")).unwrap();
-    let conf = format!(
-        "server:\n    rundir: \"{d}\"\n    listen: 127.0.0.1@{port}\n\nlog:\n  - target: stderr\n    any: info\n\n\
-         database:\n    storage: \"{d}/db\"\n\n\
-         key:\n  - id: xfr-key\n    algorithm: hmac-sha256\n    secret: {SECRET}\n\n\
-         template:\n  - id: default\n    storage: \"{d}\"\n    zonefile-load: difference\n    journal-content: changes\n\n{body}",
-        d = d.display()
-    );
-    let path = d.join("knot.conf");
-    fs::write(&path, conf).unwrap();
-    path
+    common::knot_conf(
+        dir,
+        port,
+        &format!("key:\n  - id: xfr-key\n    algorithm: hmac-sha256\n    secret: {SECRET}\n"),
+        "    zonefile-load: difference\n    journal-content: changes\n",
+        body,
+    )
 }
 
 #[test]

@@ -574,3 +574,28 @@ pub fn hup(p: &ServerProcess) {
         p.pid()
     );
 }
+
+/// A knot.conf for a Knot on 127.0.0.1@`port`, kept in `dir/knot-PORT/`
+/// (its rundir, database and zone storage), in Knot's YAML: `before` comes
+/// ahead of the default template (what it refers to: keys, ACLs),
+/// `default_template` holds its settings beside `storage`, `after` the rest
+/// (remotes, more templates, zones). Knot wants an id defined before use.
+pub fn knot_conf(
+    dir: &Path,
+    port: u16,
+    before: &str,
+    default_template: &str,
+    after: &str,
+) -> PathBuf {
+    let d = dir.join(format!("knot-{port}"));
+    fs::create_dir_all(d.join("db")).expect("create the knot directory");
+    let conf = format!(
+        "server:\n    rundir: \"{d}\"\n    listen: 127.0.0.1@{port}\n\nlog:\n  - target: stderr\n    any: info\n\n\
+         database:\n    storage: \"{d}/db\"\n\n{before}\n\
+         template:\n  - id: default\n    storage: \"{d}\"\n{default_template}\n{after}",
+        d = d.display()
+    );
+    let path = d.join("knot.conf");
+    fs::write(&path, conf).expect("write knot.conf");
+    path
+}
