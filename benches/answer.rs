@@ -3,7 +3,7 @@
 //! `cargo bench --bench answer` (a few minutes on two cores). Filters work as
 //! usual: `cargo bench --bench answer -- 'answer/100k'`, `-- load`.
 //!
-//! Zones are generated in code with the shape of `../shared/bench/genzone.py`
+//! Zones are generated in code with the shape the peer benchmarks use
 //! (SOA, two NS with addresses, apex A/AAAA, the Matrix SRV pair and their
 //! target, a big TXT RRset, N hosts with one A and one AAAA), plus a wildcard
 //! (`*.wild`) and a delegation (`sub`, with glue) so that every answer shape

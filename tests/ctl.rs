@@ -9,7 +9,7 @@ use std::fs;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Duration;
 
 use common::{
@@ -50,28 +50,7 @@ fn serve(config: &Path) -> Command {
     c
 }
 
-fn ctl(config: &Path, args: &[&str]) -> Output {
-    Command::new(common::fedns_bin())
-        .arg("ctl")
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ctl_json(config: &Path, args: &[&str]) -> Value {
-    let mut all = vec!["--format", "json"];
-    all.extend_from_slice(args);
-    let out = ctl(config, &all);
-    assert!(
-        out.status.success(),
-        "fedns ctl {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
+use common::{fedns_ctl as ctl, fedns_ctl_json as ctl_json};
 
 fn zone_status<'a>(status: &'a Value, zone: &str) -> &'a Value {
     status["result"]["zones"]

@@ -107,17 +107,7 @@ impl FednsProducer {
         if let Some(origin) = remove {
             fs::remove_file(self.zones.join(format!("{origin}zone"))).unwrap();
         }
-        let out = Command::new(common::fedns_bin())
-            .args(["ctl", "--config"])
-            .arg(&self.config)
-            .arg("reload")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        common::fedns_ctl_json(&self.config, &["reload"]);
     }
 }
 
@@ -164,12 +154,10 @@ fn fedns_produces_a_catalog_that_another_fedns_consumes_across_a_restart() {
     assert_eq!(rcode_at(cp, "two.test."), Some(ResponseCode::NoError));
 
     // A member cannot be removed by hand: the catalog owns it.
-    let out = Command::new(common::fedns_bin())
-        .args(["ctl", "--config"])
-        .arg(dir.path().join("consumer.toml"))
-        .args(["zone-remove", "two.test"])
-        .output()
-        .unwrap();
+    let out = common::fedns_ctl(
+        &dir.path().join("consumer.toml"),
+        &["zone-remove", "two.test"],
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("is a member of catalog catalog.fedns."),

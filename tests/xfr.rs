@@ -195,20 +195,8 @@ fn secondary_follows_its_primary_with_tsig_and_notify_and_survives_a_restart() {
     );
 
     // `fedns ctl notify` sends a round by hand; `status` shows its outcome.
-    let ctl = |args: &[&str]| {
-        let out = Command::new(common::fedns_bin())
-            .args(["ctl", "--format", "json", "--config"])
-            .arg(pair.dir.path().join("primary.toml"))
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
-    };
+    let primary_conf = pair.dir.path().join("primary.toml");
+    let ctl = |args: &[&str]| common::fedns_ctl_json(&primary_conf, args);
     let acks = |p: &ServerProcess| {
         fs::read_to_string(&p.log)
             .unwrap_or_default()

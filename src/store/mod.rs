@@ -90,6 +90,17 @@ pub struct ZoneChange {
 }
 
 impl ZoneChange {
+    /// The zone no longer has data (removed, or unavailable) after `old`.
+    fn without_data(zone: Name, old_serial: Option<u32>, kind: ChangeKind) -> ZoneChange {
+        ZoneChange {
+            zone,
+            old_serial,
+            new_serial: None,
+            kind,
+            serial_not_increased: false,
+        }
+    }
+
     /// True when secondaries should hear of this change (NOTIFY): the zone
     /// now has data at a serial it did not have before.
     pub fn is_new_serial(&self) -> bool {
@@ -241,13 +252,7 @@ fn next_version(
                 if old.is_some() || !next.contains(&origin) {
                     next.insert_unavailable(&origin);
                     touched = true;
-                    changes.push(ZoneChange {
-                        zone: origin,
-                        old_serial: old,
-                        new_serial: None,
-                        kind,
-                        serial_not_increased: false,
-                    });
+                    changes.push(ZoneChange::without_data(origin, old, kind));
                 }
             }
             Edit::Remove(origin) => {
@@ -255,13 +260,7 @@ fn next_version(
                     let old = next.zone(&origin).map(|z| z.serial());
                     next.remove(&origin);
                     touched = true;
-                    changes.push(ZoneChange {
-                        zone: origin,
-                        old_serial: old,
-                        new_serial: None,
-                        kind: ChangeKind::Remove,
-                        serial_not_increased: false,
-                    });
+                    changes.push(ZoneChange::without_data(origin, old, ChangeKind::Remove));
                 }
             }
         }

@@ -599,3 +599,29 @@ pub fn knot_conf(
     fs::write(&path, conf).expect("write knot.conf");
     path
 }
+
+/// Runs `fedns ctl --config CONFIG ARGS...` and returns its output.
+pub fn fedns_ctl(config: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(fedns_bin())
+        .arg("ctl")
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .output()
+        .expect("run fedns ctl")
+}
+
+/// `fedns ctl --format json`: the server's answer; fails the test when the
+/// command does.
+pub fn fedns_ctl_json(config: &Path, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["--format", "json"];
+    all.extend_from_slice(args);
+    let out = fedns_ctl(config, &all);
+    assert!(
+        out.status.success(),
+        "fedns ctl {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("fedns ctl prints JSON")
+}
