@@ -10,7 +10,6 @@
 
 #![allow(dead_code)]
 
-use std::collections::BTreeSet;
 use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream, UdpSocket};
@@ -85,28 +84,33 @@ impl Drop for TempDir {
 
 // -------------------------------------------------------------------- ports --
 
-/// A loopback port that is free for both UDP and TCP right now (the kernel
-/// picks it; another process may still take it before we use it, so callers
-/// retry a start on a new port). A port is never handed out twice in one test
-/// binary: servers that bind with SO_REUSEPORT (Knot does) could otherwise
-/// share a port and split the queries between them.
+/// A loopback port that is free for both UDP and TCP right now.
+///
+/// Ports come from below the kernel's ephemeral range
+/// (`net.ipv4.ip_local_port_range`, 32768 and up by default): the kernel hands
+/// those out to every outgoing connection and every `bind(0)` on the machine,
+/// so a port picked from there can be taken between this check and the
+/// server's own bind (CI saw exactly that). Below it, only another test binary
+/// choosing the same number could collide, and each process starts its walk at
+/// a different point (its PID) to make that unlikely. A port is never handed
+/// out twice in one test binary.
 pub fn free_port() -> u16 {
-    static GIVEN: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
-    for _ in 0..50 {
-        let Ok(udp) = UdpSocket::bind(loopback(0)) else {
-            continue;
-        };
-        let Ok(addr) = udp.local_addr() else {
-            continue;
-        };
-        if TcpListener::bind(addr).is_ok() {
-            let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
-            if given.insert(addr.port()) {
-                return addr.port();
-            }
+    const FIRST: u32 = 20_000;
+    const SPAN: u32 = 12_000; // 20000..32000, below the ephemeral range
+    static NEXT: Mutex<Option<u32>> = Mutex::new(None);
+    let mut next = NEXT.lock().unwrap_or_else(|e| e.into_inner());
+    let mut offset = next.unwrap_or_else(|| (std::process::id() * 211) % SPAN);
+    for _ in 0..SPAN {
+        let port = (FIRST + offset) as u16;
+        offset = (offset + 1) % SPAN;
+        let addr = loopback(port);
+        let free = UdpSocket::bind(addr).is_ok() && TcpListener::bind(addr).is_ok();
+        if free {
+            *next = Some(offset);
+            return port;
         }
     }
-    panic!("no free loopback port found in 50 tries");
+    panic!("no free loopback port in {FIRST}..{}", FIRST + SPAN);
 }
 
 // --------------------------------------------------------------- processes --
