@@ -129,6 +129,10 @@ pub struct ZoneExportArgs {
     /// Write the master file here (default: standard output).
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Include the dynamic updates that `fedns serve` journalled in this
+    /// data directory (DIR/journal/ZONE.jnl): the zone as it is served.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
 }
 
 /// `fedns zone fmt`.
@@ -655,7 +659,12 @@ fn zone_import(args: ZoneImportArgs) -> anyhow::Result<()> {
 fn zone_export(args: ZoneExportArgs) -> anyhow::Result<()> {
     use crate::zone::master::{parse_master, write_master};
     use crate::zone::toml_write::record_lines;
-    let zone = crate::zone::load_zone_file(&args.file).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut zone = crate::zone::load_zone_file(&args.file).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(dir) = &args.data_dir {
+        use crate::store::files::{JournalWrites, with_journal};
+        zone =
+            with_journal(zone, dir, JournalWrites::ReadOnly).map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
     let records = crate::zone::toml_write::canonical_order(&zone);
     let text = write_master(&zone.origin, &records);
     let file: std::sync::Arc<str> = std::sync::Arc::from("<written master file>");

@@ -25,10 +25,18 @@
 //! allow = ["key:xfr-key"]                  # overrides [transfer] for it
 //! notify = ["127.0.0.3:53"]
 //!
+//! serial_policy = "increment"             # or "unixtime", on dynamic updates
+//!
+//! [[zone.update]]                # who may change what by RFC 2136 UPDATE
+//! key = "acme-key"                         # a [[tsig_key]]
+//! names = ["_acme-challenge.*"]            # relative to the zone; * = any labels
+//! types = ["TXT"]                          # absent: every type
+//!
 //! [[zone]]
 //! name = "example.net"
 //! primaries = ["127.0.0.1:5301", "127.0.0.2:5301"]   # a secondary, tried in order
 //! tsig_key = "xfr-key"
+//! forward_updates = true                   # UPDATE goes to the primaries
 //! ```
 //!
 //! `[[secondary]]` (`zone`, `primaries`, `tsig_key`) is the older spelling
@@ -190,6 +198,12 @@ pub struct ZoneSettings {
     pub notify_key: Option<String>,
     /// Its role if it is a catalog zone (RFC 9432).
     pub catalog: Option<crate::xfr::catalog::CatalogRole>,
+    /// Who may update it (a primary zone; empty: no updates).
+    pub update_rules: Vec<crate::update::policy::UpdateRule>,
+    /// How updates move its serial.
+    pub serial_policy: crate::update::policy::SerialPolicy,
+    /// A secondary zone passes updates on to its primaries.
+    pub forward_updates: bool,
 }
 
 #[derive(Deserialize)]
@@ -276,6 +290,20 @@ struct RawZone {
     notify: Option<Vec<toml::Spanned<String>>>,
     notify_key: Option<toml::Spanned<String>>,
     catalog: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    update: Vec<toml::Spanned<RawUpdateRule>>,
+    serial_policy: Option<toml::Spanned<String>>,
+    forward_updates: Option<toml::Spanned<bool>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUpdateRule {
+    key: toml::Spanned<String>,
+    #[serde(default)]
+    names: Vec<toml::Spanned<String>>,
+    #[serde(default)]
+    types: Vec<toml::Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -502,8 +530,99 @@ impl Config {
                     }
                 }
             }
+            let is_secondary = !z.primaries.is_empty();
+            let forward_updates = z.forward_updates.as_ref().is_some_and(|f| *f.get_ref());
+            if let Some(f) = &z.forward_updates
+                && *f.get_ref()
+                && !is_secondary
+            {
+                return Err(invalid(
+                    f.span().start,
+                    format!(
+                        "forward_updates is for secondary zones; zone {name} is a primary (give it [[zone.update]] rules)"
+                    ),
+                ));
+            }
+            let mut update_rules = Vec::new();
+            for rule in &z.update {
+                if is_secondary || z.file.is_none() {
+                    return Err(invalid(
+                        rule.span().start,
+                        format!(
+                            "[[zone.update]] is for primary zones with a file; zone {name} {}",
+                            if is_secondary {
+                                "is a secondary (set forward_updates = true to pass updates to its primaries)"
+                            } else {
+                                "has no file"
+                            }
+                        ),
+                    ));
+                }
+                let r = rule.get_ref();
+                let key_name = known_key(&r.key)?;
+                let mut key = hickory_proto::rr::Name::from_ascii(&key_name)
+                    .map_err(|e| invalid(r.key.span().start, format!("bad key name: {e}")))?;
+                key.set_fqdn(true);
+                if r.names.is_empty() {
+                    return Err(invalid(
+                        rule.span().start,
+                        format!(
+                            "[[zone.update]] for key {key_name:?} needs names = [...]: which names of {name} it may change (\"_acme-challenge.*\", \"@\", \"*\", \"self\")"
+                        ),
+                    ));
+                }
+                let names = r
+                    .names
+                    .iter()
+                    .map(|n| {
+                        crate::update::policy::NamePattern::parse(n.get_ref(), &name).map_err(|e| {
+                            invalid(
+                                n.span().start,
+                                format!("bad update name pattern {:?}: {e}", n.get_ref()),
+                            )
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                let types = r
+                    .types
+                    .iter()
+                    .filter(|t| !t.get_ref().eq_ignore_ascii_case("ANY"))
+                    .map(|t| {
+                        t.get_ref()
+                            .to_ascii_uppercase()
+                            .parse::<hickory_proto::rr::RecordType>()
+                            .ok()
+                            .filter(|rt| !matches!(rt, hickory_proto::rr::RecordType::Unknown(_)))
+                            .ok_or_else(|| {
+                                invalid(
+                                    t.span().start,
+                                    format!("unknown record type {:?}", t.get_ref()),
+                                )
+                            })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                update_rules.push(crate::update::policy::UpdateRule { key, names, types });
+            }
+            let serial_policy = match &z.serial_policy {
+                None => Default::default(),
+                Some(p) => match p.get_ref().as_str() {
+                    "increment" => crate::update::policy::SerialPolicy::Increment,
+                    "unixtime" => crate::update::policy::SerialPolicy::UnixTime,
+                    other => {
+                        return Err(invalid(
+                            p.span().start,
+                            format!(
+                                "bad serial_policy {other:?}: write \"increment\" or \"unixtime\""
+                            ),
+                        ));
+                    }
+                },
+            };
             zone_settings.push(ZoneSettings {
                 name,
+                update_rules,
+                serial_policy,
+                forward_updates,
                 file: z.file.as_ref().map(|f| base.join(f)),
                 allow: z.allow.as_deref().map(allow_rules).transpose()?,
                 notify: z

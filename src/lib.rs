@@ -16,6 +16,8 @@
 //! - [`xfr`]: transfers in and out, NOTIFY, per-zone transfer policy,
 //!   secondary zones (beside the front end, above the store: the two never
 //!   import each other);
+//! - [`update`]: dynamic updates (RFC 2136) with TSIG and a per-key policy,
+//!   journalled ([`store::journal`]) and published through the store;
 //! - [`daemon`]: `fedns serve`, which wires them together, and the control
 //!   socket of `fedns ctl`;
 //! - [`proto`]: protocol basics every layer shares (wire-name keys, serial
@@ -38,6 +40,7 @@ pub mod proto;
 pub mod server;
 pub mod snapshot;
 pub mod store;
+pub mod update;
 pub mod xfr;
 pub mod zone;
 

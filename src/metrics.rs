@@ -75,6 +75,7 @@ struct Slow {
     transfers: BTreeMap<TransferKey, u64>,
     secondaries: BTreeMap<String, SecondaryState>,
     reloads: BTreeMap<&'static str, u64>,
+    updates: BTreeMap<&'static str, u64>,
     refused: BTreeMap<&'static str, u64>,
     findings: BTreeMap<(String, &'static str), u64>,
 }
@@ -169,6 +170,11 @@ impl Metrics {
         self.with_slow(|s| *s.reloads.entry(outcome).or_default() += 1);
     }
 
+    /// A signed dynamic update ended (`applied` or `rejected`).
+    pub fn count_update(&self, outcome: &'static str) {
+        self.with_slow(|s| *s.updates.entry(outcome).or_default() += 1);
+    }
+
     /// A request refused, by kind (NOTIFY from a stranger, a transfer
     /// outside the allow list, a bad TSIG...): every one is counted, even
     /// when its log line is suppressed.
@@ -247,6 +253,10 @@ impl Metrics {
         out.push_str("# HELP fedns_reloads_total Zone reloads (SIGHUP), by outcome.\n# TYPE fedns_reloads_total counter\n");
         for (outcome, n) in &slow.reloads {
             let _ = writeln!(out, "fedns_reloads_total{{outcome=\"{outcome}\"}} {n}");
+        }
+        out.push_str("# HELP fedns_updates_total Signed dynamic updates (RFC 2136) that reached the zone, by outcome.\n# TYPE fedns_updates_total counter\n");
+        for (outcome, n) in &slow.updates {
+            let _ = writeln!(out, "fedns_updates_total{{outcome=\"{outcome}\"}} {n}");
         }
         out.push_str("# HELP fedns_refused_requests_total NOTIFY, transfer and signed requests refused, by kind.\n# TYPE fedns_refused_requests_total counter\n");
         for (kind, n) in &slow.refused {

@@ -398,8 +398,23 @@ impl LiveServer {
             snapshot,
         )]));
         let xfr = Arc::new(fedns::xfr::XfrContext::default());
+        let store = Arc::new(store);
+        let metrics = Arc::new(fedns::metrics::Metrics::default());
+        let gate: Arc<fedns::store::files::LoadGate> = Arc::new(|_: &[&fedns::zone::Zone]| true);
+        let updates = Arc::new(fedns::update::Updater::new(
+            Arc::clone(&store),
+            Arc::clone(&xfr.keys),
+            std::env::temp_dir().join("fedns-fuzz-no-journal"),
+            Arc::new(tokio::sync::Mutex::new(())),
+            gate,
+            Arc::clone(&metrics),
+        ));
+        let requests = Arc::new(fedns::daemon::Requests {
+            xfr: Arc::clone(&xfr),
+            updates,
+        });
         let front = Arc::new(FrontEnd::new(
-            Arc::new(store),
+            store,
             Arc::clone(&xfr.keys),
             fedns::server::wire::Identity {
                 nsid: Some(b"live".to_vec()),
@@ -407,9 +422,9 @@ impl LiveServer {
                 version: None,
                 cookies: Some(fedns::server::cookies::CookieSecrets::random()),
             },
-            xfr,
+            requests,
             None,
-            Arc::new(fedns::metrics::Metrics::default()),
+            metrics,
         ));
         let config = ListenConfig {
             listen: vec![SocketAddr::from(([127, 0, 0, 1], 0))],

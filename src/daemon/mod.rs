@@ -38,6 +38,8 @@ use crate::server::{FrontEnd, ListenConfig, RunningServer, ZoneRequests};
 use crate::snapshot::ZoneSet;
 use crate::store::files::{LoadGate, LoadReport, ZoneSources, load, load_one};
 use crate::store::{ChangeKind, Edit, ZoneChange, ZoneStore};
+use crate::update::policy::UpdatePolicy;
+use crate::update::{Updater, ZoneUpdates};
 use crate::xfr::XfrContext;
 use crate::xfr::policy::{TransferPolicy, ZonePolicies, ZonePolicy};
 use crate::xfr::secondary::{self, Secondaries, SecondaryZone};
@@ -82,14 +84,27 @@ impl std::fmt::Debug for ServeSettings {
     }
 }
 
-/// The transfer side, as the front end sees it.
-impl ZoneRequests for XfrContext {
+/// What the front end hands over: NOTIFY and transfers to the transfer
+/// side, UPDATE to the updater.
+#[derive(Debug)]
+pub struct Requests {
+    /// Transfers, NOTIFY, secondary zones.
+    pub xfr: Arc<XfrContext>,
+    /// Dynamic updates.
+    pub updates: Arc<Updater>,
+}
+
+impl ZoneRequests for Requests {
     fn notify(&self, request: &[u8], peer: SocketAddr) -> Option<Vec<u8>> {
-        crate::xfr::notify::handle_notify(self, request, peer)
+        crate::xfr::notify::handle_notify(&self.xfr, request, peer)
     }
 
     fn transfer(&self, zones: &ZoneSet, request: &[u8], peer: SocketAddr) -> Vec<Vec<u8>> {
-        crate::xfr::primary::transfer_response(self, zones, request, peer)
+        crate::xfr::primary::transfer_response(&self.xfr, zones, request, peer)
+    }
+
+    fn update(&self, request: &[u8], peer: SocketAddr) -> Option<Vec<u8>> {
+        self.updates.handle(request, peer)
     }
 }
 
@@ -106,6 +121,10 @@ pub struct Daemon {
     data_dir: PathBuf,
     /// The zones the files own; the lock also serialises reloads.
     file_zones: tokio::sync::Mutex<HashSet<NameKey>>,
+    /// Held by a reload from reading the files (and journals) to
+    /// publishing, and by every dynamic update: neither loses the other's
+    /// change.
+    zone_writer: Arc<tokio::sync::Mutex<()>>,
     /// Secondary zones added by `fedns ctl zone-add` (kept on disk).
     runtime_zones: Mutex<runtime_zones::RuntimeZones>,
     /// The secondary zones' tasks.
@@ -142,14 +161,17 @@ impl Daemon {
     /// file fails keeps serving (the report says so).
     pub async fn reload_all(&self) -> anyhow::Result<ReloadOutcome> {
         let mut owned = self.file_zones.lock().await;
+        let _writer = self.zone_writer.lock().await;
         let sources = self.sources.clone();
         let current = self.store.zones_owned();
         let gate = Arc::clone(&self.gate);
         let previous = owned.clone();
-        let loaded =
-            tokio::task::spawn_blocking(move || load(&sources, &current, &previous, &*gate))
-                .await
-                .context("reload task failed")?;
+        let data_dir = self.data_dir.clone();
+        let loaded = tokio::task::spawn_blocking(move || {
+            load(&sources, &current, &previous, &*gate, Some(&data_dir))
+        })
+        .await
+        .context("reload task failed")?;
         log_report(&loaded.report, false);
         if loaded.report.refused {
             error!(
@@ -223,9 +245,11 @@ impl Daemon {
             .zone(zone)
             .and_then(|z| z.source().cloned())
             .ok_or_else(|| format!("zone {zone} has no file to reload"))?;
+        let _writer = self.zone_writer.lock().await;
         let gate = Arc::clone(&self.gate);
         let file = path.clone();
-        let loaded = tokio::task::spawn_blocking(move || load_one(&file, &*gate))
+        let data_dir = self.data_dir.clone();
+        let loaded = tokio::task::spawn_blocking(move || load_one(&file, &*gate, Some(&data_dir)))
             .await
             .map_err(|e| format!("reload task failed: {e}"))?;
         match loaded {
@@ -402,7 +426,13 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
     let loaded = if sources.is_empty() {
         Default::default()
     } else {
-        load(&sources, &ZoneSet::default(), &HashSet::new(), &*gate)
+        load(
+            &sources,
+            &ZoneSet::default(),
+            &HashSet::new(),
+            &*gate,
+            Some(&data_dir),
+        )
     };
     log_report(&loaded.report, true);
     if loaded.report.refused {
@@ -456,11 +486,24 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
     );
     store.apply(edits, ChangeKind::Load);
 
+    let zone_writer = Arc::new(tokio::sync::Mutex::new(()));
+    let updates = Arc::new(Updater::new(
+        Arc::clone(&store),
+        Arc::clone(&xfr.keys),
+        data_dir.clone(),
+        Arc::clone(&zone_writer),
+        Arc::clone(&gate),
+        Arc::clone(&metrics),
+    ));
+    configure_updates(&updates, &config);
     let front = Arc::new(FrontEnd::new(
         Arc::clone(&store),
         Arc::clone(&xfr.keys),
         identity(&config),
-        Arc::clone(&xfr) as Arc<dyn ZoneRequests>,
+        Arc::new(Requests {
+            xfr: Arc::clone(&xfr),
+            updates,
+        }) as Arc<dyn ZoneRequests>,
         config
             .rate_limit
             .clone()
@@ -496,6 +539,7 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
         metrics: Arc::clone(&metrics),
         data_dir,
         file_zones: tokio::sync::Mutex::new(loaded.zones),
+        zone_writer,
         runtime_zones: Mutex::new(runtime),
         secondary_tasks: Mutex::new(JoinSet::new()),
         stopped: stopped.clone(),
@@ -622,6 +666,34 @@ async fn follow_serials(
                 None => return,
             },
             _ = shutdown.changed() => return,
+        }
+    }
+}
+
+/// Tells the updater which zones take updates (their `[[zone.update]]`
+/// rules) and which forward them to their primaries.
+fn configure_updates(updates: &Updater, config: &Config) {
+    for zone in &config.zone_settings {
+        if !zone.update_rules.is_empty() {
+            updates.set_zone(
+                &zone.name,
+                Some(ZoneUpdates::Apply(UpdatePolicy {
+                    rules: zone.update_rules.clone(),
+                    serial: zone.serial_policy,
+                })),
+            );
+        }
+    }
+    for secondary in &config.secondaries {
+        let forwards = config
+            .zone_settings
+            .iter()
+            .any(|z| z.name == secondary.zone && z.forward_updates);
+        if forwards {
+            updates.set_zone(
+                &secondary.zone,
+                Some(ZoneUpdates::Forward(secondary.primaries.clone())),
+            );
         }
     }
 }

@@ -1,13 +1,14 @@
 //! Protocol basics every layer shares: wire-name keys and their limits
 //! ([`name`]), serial number arithmetic ([`serial`]), TSIG ([`tsig`]), the
-//! one wall clock ([`clock`]) and the one source of message IDs
-//! ([`query_id`]).
+//! one wall clock ([`clock`]), the one source of message IDs
+//! ([`query_id`]) and extended errors on hand-built responses ([`ede`]).
 //!
 //! Nothing here knows about zones, sockets or the server: these are the
 //! facts of RFC 1035, 1982, 4343 and 8945 that the zone store, the engine,
 //! the front end and the transfer code all need, written once.
 
 pub mod clock;
+pub mod ede;
 pub mod name;
 pub mod query_id;
 pub mod serial;

@@ -15,7 +15,7 @@
 //! the zones it came from.
 //!
 //! The front end answers queries itself and hands the rest (NOTIFY, zone
-//! transfers, later UPDATE) to a [`ZoneRequests`] given to it: it never
+//! transfers, UPDATE) to a [`ZoneRequests`] given to it: it never
 //! knows the transfer code, which sits beside it above the store.
 
 pub mod answer_cache;
@@ -51,7 +51,17 @@ pub trait ZoneRequests: Send + Sync + std::fmt::Debug {
     fn notify(&self, request: &[u8], peer: SocketAddr) -> Option<Vec<u8>>;
     /// The messages answering an AXFR or IXFR over TCP from `peer`, in order.
     fn transfer(&self, zones: &ZoneSet, request: &[u8], peer: SocketAddr) -> Vec<Vec<u8>>;
+    /// The response to a dynamic UPDATE (RFC 2136) from `peer`, if one is
+    /// to be sent. May block (a lock, an fsync, a forward to a primary):
+    /// the front end calls it from a blocking task.
+    fn update(&self, request: &[u8], peer: SocketAddr) -> Option<Vec<u8>>;
 }
+
+/// UPDATE requests in progress at once, over UDP and TCP together. More
+/// UDP updates are dropped (the client retries); a TCP connection waits.
+/// Updates are applied one at a time anyway (the zone writer lock); this
+/// bounds the requests queued for it.
+pub const MAX_UPDATES_IN_FLIGHT: usize = 16;
 
 /// What every listener task shares.
 #[derive(Debug)]
@@ -72,6 +82,8 @@ pub struct FrontEnd {
     pub metrics: Arc<Metrics>,
     /// Keeps errors caused by remote peers from filling the log.
     pub log_limit: crate::log_limit::LogLimiter,
+    /// Slots for UPDATE requests in progress ([`MAX_UPDATES_IN_FLIGHT`]).
+    pub update_slots: Arc<Semaphore>,
 }
 
 impl FrontEnd {
@@ -94,6 +106,7 @@ impl FrontEnd {
             rrl,
             metrics,
             log_limit: Default::default(),
+            update_slots: Arc::new(Semaphore::new(MAX_UPDATES_IN_FLIGHT)),
         }
     }
 

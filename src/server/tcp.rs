@@ -185,6 +185,19 @@ async fn connection(
                 response.into_iter().collect()
             }
             RequestKind::Notify => front.requests.notify(&message, peer).into_iter().collect(),
+            RequestKind::Update => {
+                let Ok(_slot) = Arc::clone(&front.update_slots).acquire_owned().await else {
+                    return Ok(());
+                };
+                let requests = Arc::clone(&front.requests);
+                let request = message.clone();
+                tokio::task::spawn_blocking(move || requests.update(&request, peer))
+                    .await
+                    .ok()
+                    .flatten()
+                    .into_iter()
+                    .collect()
+            }
             RequestKind::Transfer => {
                 let zones = front.store.zones_owned();
                 let requests = Arc::clone(&front.requests);

@@ -61,13 +61,14 @@ pub(super) async fn serve(
 /// it never takes the worker, and with it the socket, down.
 fn answer(
     front: &FrontEnd,
+    socket: &Arc<UdpSocket>,
     served: &ServedZones,
     datagram: &[u8],
     peer: impl Fn() -> Option<SocketAddr>,
     now: impl FnOnce() -> Instant,
 ) -> Option<Vec<u8>> {
     let guarded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        answer_unguarded(front, served, datagram, &peer, now)
+        answer_unguarded(front, socket, served, datagram, &peer, now)
     }));
     guarded.unwrap_or_else(|_| {
         tracing::error!(peer = ?peer(), "internal error answering a UDP query (please report it with the query); dropped");
@@ -77,6 +78,7 @@ fn answer(
 
 fn answer_unguarded(
     front: &FrontEnd,
+    socket: &Arc<UdpSocket>,
     served: &ServedZones,
     datagram: &[u8],
     peer: &impl Fn() -> Option<SocketAddr>,
@@ -84,6 +86,10 @@ fn answer_unguarded(
 ) -> Option<Vec<u8>> {
     let response = match request_kind(datagram) {
         RequestKind::Notify => front.requests.notify(datagram, peer()?)?,
+        RequestKind::Update => {
+            update_in_background(front, socket, datagram, peer()?);
+            return None;
+        }
         RequestKind::Query | RequestKind::Transfer => respond_with_keys(
             served,
             &front.keys,
@@ -131,6 +137,35 @@ fn answer_unguarded(
     }
 }
 
+/// Hands an UPDATE to a blocking task, which sends its response itself:
+/// an update waits for the zone writer lock and an fsync, and the socket's
+/// workers must not. Beyond [`super::MAX_UPDATES_IN_FLIGHT`] the datagram
+/// is dropped (counted), and the client retries as for a lost packet.
+fn update_in_background(
+    front: &FrontEnd,
+    socket: &Arc<UdpSocket>,
+    datagram: &[u8],
+    peer: SocketAddr,
+) {
+    let Ok(slot) = Arc::clone(&front.update_slots).try_acquire_owned() else {
+        front.metrics.count_refused("update-busy");
+        return;
+    };
+    let requests = Arc::clone(&front.requests);
+    let socket = Arc::clone(socket);
+    let request = datagram.to_vec();
+    tokio::spawn(async move {
+        let _slot = slot;
+        let response = tokio::task::spawn_blocking(move || requests.update(&request, peer))
+            .await
+            .ok()
+            .flatten();
+        if let Some(response) = response {
+            let _ = socket.send_to(&response, peer).await;
+        }
+    });
+}
+
 /// The portable loop: one `recv_from`, one answer, one `send_to`.
 #[cfg(not(target_os = "linux"))]
 async fn serve_each(
@@ -153,6 +188,7 @@ async fn serve_each(
         };
         let response = answer(
             &front,
+            &socket,
             &front.served(),
             &buf[..len],
             || Some(peer),
@@ -353,8 +389,15 @@ mod batched {
                 let mut now = None;
                 answers.extend((0..received).filter_map(|i| {
                     let now = || *now.get_or_insert_with(Instant::now);
-                    answer(&front, &served, batch.datagram(i), || peer(&batch, i), now)
-                        .map(|r| (i, r))
+                    answer(
+                        &front,
+                        &socket,
+                        &served,
+                        batch.datagram(i),
+                        || peer(&batch, i),
+                        now,
+                    )
+                    .map(|r| (i, r))
                 }));
             }
             let mut sent = 0;

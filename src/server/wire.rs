@@ -130,6 +130,9 @@ pub fn respond_with_keys(
         served.answers.insert(query.key, &normalised);
         return Some(out);
     }
+    if request.get(2).is_some_and(|flags| flags & 0x80 != 0) {
+        return None; // a response: never answered, signed or not
+    }
     let now = unix_now();
     let auth = verify_request(request, keys, now);
     if let RequestAuth::Failed {
@@ -430,6 +433,8 @@ pub enum RequestKind {
     Transfer,
     /// NOTIFY (RFC 1996).
     Notify,
+    /// UPDATE (RFC 2136).
+    Update,
 }
 
 /// Classifies a request (see [`RequestKind`]).
@@ -442,6 +447,7 @@ pub fn request_kind(bytes: &[u8]) -> RequestKind {
     }
     match (flags >> 3) & 0x0f {
         4 => return RequestKind::Notify,
+        5 => return RequestKind::Update,
         0 => {}
         _ => return RequestKind::Query,
     }

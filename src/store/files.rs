@@ -115,16 +115,25 @@ pub fn load(
     current: &ZoneSet,
     owned: &HashSet<NameKey>,
     gate: &LoadGate,
+    journals: Option<&Path>,
 ) -> FileLoad {
-    let loaded = load_zones(sources, current, owned, gate);
+    let loaded = load_zones(sources, current, owned, gate, journals);
     release_freed_memory();
     loaded
 }
 
 /// Loads one zone file again (`fedns ctl reload ZONE`): the edit that
 /// publishes it, or its errors (the serving version stays).
-pub fn load_one(path: &Path, gate: &LoadGate) -> Result<(Edit, LoadedZone), ZoneErrors> {
+pub fn load_one(
+    path: &Path,
+    gate: &LoadGate,
+    journals: Option<&Path>,
+) -> Result<(Edit, LoadedZone), ZoneErrors> {
     let zone = load_zone_file(path)?;
+    let zone = match journals {
+        Some(dir) => with_journal(zone, dir, JournalWrites::Apply)?,
+        None => zone,
+    };
     if !gate(&[&zone]) {
         let file: Arc<str> = Arc::from(path.display().to_string());
         return Err(ZoneErrors::one(
@@ -162,6 +171,7 @@ fn load_zones(
     current: &ZoneSet,
     owned: &HashSet<NameKey>,
     gate: &LoadGate,
+    journals: Option<&Path>,
 ) -> FileLoad {
     let mut found = ZoneDirLoad::default();
     if let Some(dir) = &sources.dir {
@@ -224,7 +234,21 @@ fn load_zones(
         found.zones.extend(more.zones);
         found.failures.extend(more.failures);
     }
-    let ZoneDirLoad { zones, failures } = found;
+    let ZoneDirLoad {
+        mut zones,
+        mut failures,
+    } = found;
+    if let Some(dir) = journals {
+        let mut merged = Vec::with_capacity(zones.len());
+        for zone in zones {
+            let path = zone.source.clone().unwrap_or_default();
+            match with_journal(zone, dir, JournalWrites::Apply) {
+                Ok(zone) => merged.push(zone),
+                Err(errors) => failures.push((path, errors)),
+            }
+        }
+        zones = merged;
+    }
     let mut out = FileLoad::default();
     if !gate(&zones.iter().collect::<Vec<_>>()) {
         out.report.refused = true;
@@ -272,6 +296,146 @@ fn load_zones(
         }
     }
     out
+}
+
+/// Whether merging a zone file with its journal may rewrite the journal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JournalWrites {
+    /// Serving: a rebased journal is rewritten, a redundant one removed.
+    Apply,
+    /// Reading only (an export).
+    ReadOnly,
+}
+
+/// The zone `file_zone` as a file just read it, with the dynamic updates
+/// its journal in `data_dir` holds (see [`super::journal::merge`]):
+///
+/// - no journal: the file as it is;
+/// - the file is the journal's base: the updates replayed on top;
+/// - the file was edited: the person's changes merged with the updates
+///   (journal rewritten over the new file), when the result is a valid
+///   zone; else an error naming the file and the journal, and the zone
+///   keeps serving what it serves (the journal is untouched);
+/// - the file already holds the updates: the file, and the journal goes.
+///
+/// With [`JournalWrites::ReadOnly`] (`fedns zone export`) the journal is
+/// read and never changed.
+pub fn with_journal(
+    file_zone: Zone,
+    data_dir: &Path,
+    writes: JournalWrites,
+) -> Result<Zone, ZoneErrors> {
+    use super::journal::{self, Merged};
+    let path = journal::journal_path(data_dir, &file_zone.origin);
+    let file_name: Arc<str> = Arc::from(
+        file_zone
+            .source
+            .as_ref()
+            .map_or_else(|| "<zone>".into(), |p| p.display().to_string()),
+    );
+    let error = |message: String| ZoneErrors::one(Place::file(&file_name), message);
+    let contents = match journal::read(&path) {
+        Ok(Some(c)) if !c.base.is_empty() => c,
+        Ok(_) => return Ok(file_zone),
+        Err(e) => {
+            return Err(error(format!(
+                "zone {}: its journal cannot be read ({e}); the zone keeps serving what it serves. Move the journal away to serve the file without its dynamic updates",
+                file_zone.origin
+            )));
+        }
+    };
+    if contents.torn_bytes > 0 {
+        tracing::warn!(
+            "zone {}: {}: ignored {} bytes at the end (an update cut off by a crash before it was acknowledged)",
+            file_zone.origin,
+            path.display(),
+            contents.torn_bytes
+        );
+        if writes == JournalWrites::Apply {
+            journal::rewrite(&path, &contents.base, &contents.diffs)
+                .map_err(|e| error(e.to_string()))?;
+        }
+    }
+    let file_records: Vec<_> = file_zone.records.iter().map(|r| r.record()).collect();
+    let (records, rebased) = match journal::merge(&file_records, &contents) {
+        Merged::FileHoldsUpdates => {
+            if writes == JournalWrites::ReadOnly {
+                return Ok(file_zone);
+            }
+            journal::remove(&path).map_err(|e| error(e.to_string()))?;
+            tracing::info!(
+                "zone {}: {} holds the {} dynamic update(s) of {}: journal removed",
+                file_zone.origin,
+                file_name,
+                contents.diffs.len(),
+                path.display()
+            );
+            return Ok(file_zone);
+        }
+        Merged::Replayed { records, updates } => {
+            tracing::info!(
+                "zone {}: {updates} dynamic update(s) from {} applied on top of {file_name}",
+                file_zone.origin,
+                path.display()
+            );
+            (records, false)
+        }
+        Merged::Rebased {
+            records,
+            file_changes,
+            updates,
+        } => {
+            tracing::info!(
+                "zone {}: {file_name} changed since the dynamic updates began: its {file_changes} record change(s) merged with {updates} update(s) from {}",
+                file_zone.origin,
+                path.display()
+            );
+            (records, true)
+        }
+    };
+    let journal_place: Arc<str> = Arc::from(path.display().to_string());
+    // Records the file holds keep their file:line; the rest come from the journal.
+    let places: std::collections::HashMap<Vec<u8>, Place> = file_zone
+        .records
+        .iter()
+        .map(|r| {
+            (
+                crate::snapshot::history::record_key(&r.record()),
+                r.place.clone(),
+            )
+        })
+        .collect();
+    let mut zone = Zone {
+        records: Vec::with_capacity(records.len()),
+        ..file_zone
+    };
+    for record in &records {
+        let place = places
+            .get(&crate::snapshot::history::record_key(record))
+            .cloned()
+            .unwrap_or_else(|| Place::file(&journal_place));
+        zone.records
+            .push(crate::zone::SourcedRecord::new(record, place).map_err(&error)?);
+    }
+    crate::zone::validate::validate_zone(&zone).map_err(|e| {
+        error(format!(
+            "zone {}: the file's changes conflict with the {} dynamic update(s) in {}: {e}; the zone keeps serving what it serves. Write the zone with its updates using `fedns zone export --data-dir DIR FILE`, edit that, and reload",
+            zone.origin,
+            contents.diffs.len(),
+            path.display()
+        ))
+    })?;
+    if rebased && writes == JournalWrites::Apply {
+        let (removed, added) = journal::difference(&file_records, &records);
+        let diff = journal::JournalDiff {
+            from_serial: journal::soa_serial_of(&file_records).unwrap_or_default(),
+            to_serial: journal::soa_serial_of(&records).unwrap_or_default(),
+            removed,
+            added,
+        };
+        journal::rewrite(&path, &file_records, &[diff]).map_err(|e| error(e.to_string()))?;
+    }
+    Ok(zone)
 }
 
 fn same_path(a: &Path, b: &Path) -> bool {

@@ -32,6 +32,7 @@
 //! carries a name and two serials.
 
 pub mod files;
+pub mod journal;
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -268,6 +268,19 @@ fn encode_signed(
     Ok((bytes, verifier))
 }
 
+/// Sends `message` to `server` over TCP as it is (its ID and any TSIG
+/// untouched) and returns the first response: how an UPDATE to a
+/// secondary zone is forwarded to its primary (RFC 2136 section 6).
+pub async fn exchange_tcp(
+    server: SocketAddr,
+    message: &[u8],
+    timeout: Duration,
+) -> Result<Vec<u8>, TransferError> {
+    let mut stream = connect(server, timeout).await?;
+    write_framed(&mut stream, message, server, timeout).await?;
+    read_framed(&mut stream, server, timeout, usize::from(u16::MAX)).await
+}
+
 async fn connect(primary: SocketAddr, timeout: Duration) -> Result<TcpStream, TransferError> {
     match tokio::time::timeout(timeout, TcpStream::connect(primary)).await {
         Ok(Ok(stream)) => Ok(stream),

@@ -192,23 +192,9 @@ pub fn error_message_with_ede(
     text: &str,
 ) -> Vec<u8> {
     let mut message = error_message(request, rcode);
-    if request.edns.is_none() {
-        return message;
+    if request.edns.is_some() {
+        crate::proto::ede::append_ede(&mut message, info_code, text);
     }
-    let option_len = 2 + text.len();
-    let Ok(rdlength) = u16::try_from(4 + option_len) else {
-        return message;
-    };
-    message.extend_from_slice(&[0, 0, 41]); // root owner, type OPT
-    message.extend_from_slice(&1232u16.to_be_bytes()); // UDP payload
-    message.extend_from_slice(&[0, 0, 0, 0]); // extended rcode, version, flags
-    message.extend_from_slice(&rdlength.to_be_bytes());
-    message.extend_from_slice(&15u16.to_be_bytes()); // EDE
-    message.extend_from_slice(&(option_len as u16).to_be_bytes());
-    message.extend_from_slice(&info_code.to_be_bytes());
-    message.extend_from_slice(text.as_bytes());
-    let arcount = u16::from_be_bytes([message[10], message[11]]).saturating_add(1);
-    message[10..12].copy_from_slice(&arcount.to_be_bytes());
     message
 }
 

@@ -148,6 +148,12 @@ impl ServerProcess {
         self.terminate();
     }
 
+    /// Kill the process with SIGKILL, as a crash would, and reap it.
+    pub fn kill_hard(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     fn terminate(&mut self) {
         if !self.is_running() {
             return;
