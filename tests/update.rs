@@ -53,8 +53,16 @@ struct Lab {
 
 impl Lab {
     fn new(prefix: &str) -> Lab {
+        Lab::notifying(prefix, None)
+    }
+
+    /// A lab whose primary sends NOTIFY to 127.0.0.1:`notify`.
+    fn notifying(prefix: &str, notify: Option<u16>) -> Lab {
         let dir = TempDir::new(prefix);
         let port = free_port();
+        let notify = notify
+            .map(|p| format!("notify = [\"127.0.0.1:{p}\"]\n"))
+            .unwrap_or_default();
         let zone_file = dir.path().join("example.org.zone");
         fs::write(&zone_file, ZONE).unwrap();
         let config = dir.path().join("fedns.toml");
@@ -64,7 +72,7 @@ impl Lab {
                 "listen = [\"127.0.0.1:{port}\"]\ndata_dir = \"data\"\n\
                  [[tsig_key]]\nname = \"acme-key\"\nsecret = \"{ACME_SECRET}\"\n\
                  [[tsig_key]]\nname = \"admin-key\"\nsecret = \"{ADMIN_SECRET}\"\n\
-                 [transfer]\nallow = [\"127.0.0.0/8\"]\n\
+                 [transfer]\nallow = [\"127.0.0.0/8\"]\n{notify}\
                  [[zone]]\nname = \"example.org\"\nfile = \"example.org.zone\"\n\
                  [[zone.update]]\nkey = \"acme-key\"\nnames = [\"_acme-challenge.*\"]\ntypes = [\"TXT\"]\n\
                  [[zone.update]]\nkey = \"admin-key\"\nnames = [\"*\"]\n"
@@ -837,5 +845,62 @@ fn a_secondary_forwards_updates_to_its_primary_or_refuses_them() {
     assert_eq!(
         lab.lookup("_acme-challenge.example.org.", RecordType::TXT),
         vec!["via-secondary"]
+    );
+}
+
+#[test]
+fn a_knot_secondary_gets_every_update_by_ixfr() {
+    let Some(knotd) = common::peer("knotd") else {
+        return;
+    };
+    let knot_port = free_port();
+    let lab = Lab::notifying("update-knot", Some(knot_port));
+    let conf = common::knot_conf(
+        lab.dir.path(),
+        knot_port,
+        "",
+        "",
+        &format!(
+            "remote:\n  - id: fedns\n    address: 127.0.0.1@{}\n\n\
+             acl:\n  - id: notify\n    address: 127.0.0.1\n    action: notify\n\n\
+             zone:\n  - domain: example.org\n    master: fedns\n    acl: notify\n",
+            lab.port
+        ),
+    );
+    let mut kc = Command::new(knotd);
+    kc.arg("-c").arg(&conf);
+    let knot = spawn_on_port("knot", lab.dir.path(), knot_port, kc).unwrap();
+    wait_until(WAIT, || serial_at(knot_port, "example.org.").map(|s| s == 1))
+        .unwrap_or_else(|e| panic!("{e}\n{}", knot.log_tail(30)));
+    let acme = key("acme-key", ACME_SECRET);
+    let mut stream = connect(lab.port);
+    for i in 0..5u32 {
+        let r = exchange(
+            &mut stream,
+            &update_message(
+                i as u16,
+                vec![],
+                vec![txt_add("_acme-challenge.example.org.", &format!("v{i}"))],
+                Some(&acme),
+                unix_now(),
+            ),
+        )
+        .unwrap();
+        assert_eq!(r.metadata.response_code, ResponseCode::NoError);
+        let want = 2 + i;
+        wait_until(WAIT, || serial_at(knot_port, "example.org.").map(|s| s == want))
+            .unwrap_or_else(|e| panic!("Knot did not follow update {i}: {e}\n{}\n{}", knot.log_tail(30), lab.log()));
+    }
+    let answer = query_udp(
+        loopback(knot_port),
+        &make_query(&name("_acme-challenge.example.org."), RecordType::TXT, Some(1232)),
+        Duration::from_secs(2),
+    )
+    .unwrap();
+    assert_eq!(answer.answers.len(), 5, "Knot serves every update");
+    let log = lab.log();
+    assert!(
+        log.contains("IXFR of example.org. serial 5 -> 6 sent"),
+        "the updates travelled as IXFR:\n{log}"
     );
 }

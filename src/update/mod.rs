@@ -5,13 +5,15 @@
 //! The path of one UPDATE, each step able to stop it with nothing changed:
 //!
 //! 1. decode; the zone section must name one zone, type SOA, class IN
-//!    (FORMERR), and it must be a zone served here (NOTAUTH);
-//! 2. TSIG: a bad signature is NOTAUTH with the TSIG error (BADSIG,
+//!    (FORMERR);
+//! 2. a secondary zone with `forward_updates = true` sends the message,
+//!    untouched, to its primaries (RFC 2136 section 6): the primary checks
+//!    the signature, so this server need not hold the key. A zone not
+//!    served here is NOTAUTH; a zone without `[[zone.update]]` rules is
+//!    REFUSED;
+//! 3. TSIG: a bad signature is NOTAUTH with the TSIG error (BADSIG,
 //!    BADKEY, BADTIME: a replayed or delayed request is refused); an
 //!    unsigned update is REFUSED: fedns takes no update without a key;
-//! 3. a secondary zone forwards the message, untouched, to its primaries
-//!    when `forward_updates = true` (RFC 2136 section 6), else REFUSED;
-//!    a primary zone without `[[zone.update]]` rules is REFUSED;
 //! 4. under the writer lock (one update at a time, and never beside a
 //!    reload): prerequisites (section 3.2), the policy for every record
 //!    touched (3.3), the prescan (3.4.1), the changes (3.4.2) on a draft of
