@@ -384,6 +384,7 @@ fn serve_settings(args: &ServeArgs) -> anyhow::Result<ServeSettings> {
             args.strict,
             Some(std::sync::Arc::clone(&metrics)),
         )),
+        update_gate: std::sync::Arc::new(crate::lint::update_gate(args.strict)),
         metrics,
         user: args.user.clone().or(user_from_config),
     })

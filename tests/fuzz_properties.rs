@@ -400,7 +400,8 @@ impl LiveServer {
         let xfr = Arc::new(fedns::xfr::XfrContext::default());
         let store = Arc::new(store);
         let metrics = Arc::new(fedns::metrics::Metrics::default());
-        let gate: Arc<fedns::store::files::LoadGate> = Arc::new(|_: &[&fedns::zone::Zone]| true);
+        let gate: Arc<fedns::update::UpdateGate> =
+            Arc::new(|_: &fedns::zone::Zone, _: &dyn Fn() -> fedns::zone::Zone| true);
         let updates = Arc::new(fedns::update::Updater::new(
             Arc::clone(&store),
             Arc::clone(&xfr.keys),

@@ -870,8 +870,10 @@ fn a_knot_secondary_gets_every_update_by_ixfr() {
     let mut kc = Command::new(knotd);
     kc.arg("-c").arg(&conf);
     let knot = spawn_on_port("knot", lab.dir.path(), knot_port, kc).unwrap();
-    wait_until(WAIT, || serial_at(knot_port, "example.org.").map(|s| s == 1))
-        .unwrap_or_else(|e| panic!("{e}\n{}", knot.log_tail(30)));
+    wait_until(WAIT, || {
+        serial_at(knot_port, "example.org.").map(|s| s == 1)
+    })
+    .unwrap_or_else(|e| panic!("{e}\n{}", knot.log_tail(30)));
     let acme = key("acme-key", ACME_SECRET);
     let mut stream = connect(lab.port);
     for i in 0..5u32 {
@@ -888,12 +890,24 @@ fn a_knot_secondary_gets_every_update_by_ixfr() {
         .unwrap();
         assert_eq!(r.metadata.response_code, ResponseCode::NoError);
         let want = 2 + i;
-        wait_until(WAIT, || serial_at(knot_port, "example.org.").map(|s| s == want))
-            .unwrap_or_else(|e| panic!("Knot did not follow update {i}: {e}\n{}\n{}", knot.log_tail(30), lab.log()));
+        wait_until(WAIT, || {
+            serial_at(knot_port, "example.org.").map(|s| s == want)
+        })
+        .unwrap_or_else(|e| {
+            panic!(
+                "Knot did not follow update {i}: {e}\n{}\n{}",
+                knot.log_tail(30),
+                lab.log()
+            )
+        });
     }
     let answer = query_udp(
         loopback(knot_port),
-        &make_query(&name("_acme-challenge.example.org."), RecordType::TXT, Some(1232)),
+        &make_query(
+            &name("_acme-challenge.example.org."),
+            RecordType::TXT,
+            Some(1232),
+        ),
         Duration::from_secs(2),
     )
     .unwrap();
@@ -902,5 +916,71 @@ fn a_knot_secondary_gets_every_update_by_ixfr() {
     assert!(
         log.contains("IXFR of example.org. serial 5 -> 6 sent"),
         "the updates travelled as IXFR:\n{log}"
+    );
+}
+
+#[test]
+fn under_strict_an_update_that_breaks_the_delegation_is_refused() {
+    let dir = TempDir::new("update-strict");
+    let port = free_port();
+    fs::write(
+        dir.path().join("example.org.zone"),
+        format!("{ZONE}_matrix-fed._tcp IN SRV 10 0 8448 www\n"),
+    )
+    .unwrap();
+    let config = dir.path().join("fedns.toml");
+    fs::write(
+        &config,
+        format!(
+            "listen = [\"127.0.0.1:{port}\"]\n\
+             [[tsig_key]]\nname = \"admin-key\"\nsecret = \"{ADMIN_SECRET}\"\n\
+             [[zone]]\nname = \"example.org\"\nfile = \"example.org.zone\"\n\
+             [[zone.update]]\nkey = \"admin-key\"\nnames = [\"*\"]\n"
+        ),
+    )
+    .unwrap();
+    let mut c = Command::new(common::fedns_bin());
+    c.arg("serve").arg("--strict").arg("--config").arg(&config);
+    let server = spawn_on_port("fedns-strict", dir.path(), port, c).unwrap();
+    wait_until(WAIT, || serial_at(port, "example.org.").map(|_| true))
+        .unwrap_or_else(|e| panic!("{e}\n{}", server.log_tail(30)));
+    let admin = key("admin-key", ADMIN_SECRET);
+    // Taking away the SRV target's address is a delegation error.
+    let mut delete = Record::from_rdata(name("www.example.org."), 0, RData::Update0(RecordType::A));
+    delete.dns_class = DNSClass::ANY;
+    let r = exchange(
+        &mut connect(port),
+        &update_message(1, vec![], vec![delete], Some(&admin), unix_now()),
+    )
+    .unwrap();
+    assert_eq!(
+        r.metadata.response_code,
+        ResponseCode::Refused,
+        "{}",
+        server.log_tail(30)
+    );
+    assert!(
+        server.log_tail(30).contains("delegation errors"),
+        "{}",
+        server.log_tail(30)
+    );
+    assert_eq!(serial_at(port, "example.org.").unwrap(), 1);
+    // An unrelated change goes through, and logs no finding it did not bring.
+    let r = exchange(
+        &mut connect(port),
+        &update_message(
+            2,
+            vec![],
+            vec![txt_add("note.example.org.", "n")],
+            Some(&admin),
+            unix_now(),
+        ),
+    )
+    .unwrap();
+    assert_eq!(r.metadata.response_code, ResponseCode::NoError);
+    let log = server.log_tail(100);
+    assert!(
+        !log.contains("<update signed by admin-key.>: warning"),
+        "{log}"
     );
 }

@@ -72,6 +72,8 @@ pub struct ServeSettings {
     /// Sees the valid zones of every load and reload before they are served
     /// (the lint logs its findings here, and refuses them with `--strict`).
     pub gate: Arc<LoadGate>,
+    /// The same for each zone a dynamic update makes.
+    pub update_gate: Arc<crate::update::UpdateGate>,
 }
 
 impl std::fmt::Debug for ServeSettings {
@@ -405,6 +407,7 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
         data_dir,
         control_socket,
         gate,
+        update_gate,
         user,
         metrics,
     } = settings;
@@ -492,7 +495,7 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
         Arc::clone(&xfr.keys),
         data_dir.clone(),
         Arc::clone(&zone_writer),
-        Arc::clone(&gate),
+        update_gate,
         Arc::clone(&metrics),
     ));
     configure_updates(&updates, &config);

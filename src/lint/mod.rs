@@ -339,6 +339,32 @@ pub fn load_gate(
     }
 }
 
+/// The lint gate of a dynamic update: the offline rules on the updated
+/// zone, logging only the findings the update brought (the zone's older
+/// findings were logged when it loaded); with `strict`, an update that
+/// brings an error is refused. `before` makes the zone as it was, and is
+/// called only when the updated zone has findings at all.
+pub fn update_gate(strict: bool) -> impl Fn(&Zone, &dyn Fn() -> Zone) -> bool + Send + Sync {
+    move |updated: &Zone, before: &dyn Fn() -> Zone| {
+        let findings = offline_findings(&[updated]);
+        if findings.is_empty() {
+            return true;
+        }
+        let old_zone = before();
+        let known: std::collections::HashSet<(Rule, String, String)> =
+            offline_findings(&[&old_zone])
+                .into_iter()
+                .map(|f| (f.rule, f.name, f.message))
+                .collect();
+        let fresh: Vec<Finding> = findings
+            .into_iter()
+            .filter(|f| !known.contains(&(f.rule, f.name.clone(), f.message.clone())))
+            .collect();
+        let errors = log_findings(&fresh);
+        !(strict && errors > 0)
+    }
+}
+
 /// Counts findings per (zone, severity): a finding belongs to the zone
 /// whose apex is the longest suffix of the name it is about.
 fn findings_per_zone(zones: &[&Zone], findings: &[Finding]) -> Vec<((String, &'static str), u64)> {

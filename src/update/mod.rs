@@ -55,7 +55,6 @@ use crate::proto::tsig::{
     KeyRing, RequestAuth, ResponseSigner, append_unsigned_error, unix_now, verify_request,
 };
 use crate::snapshot::ZoneSnapshot;
-use crate::store::files::LoadGate;
 use crate::store::journal::{self, JournalDiff};
 use crate::store::{ChangeKind, Edit, ZoneStore};
 use crate::zone::{Place, SourcedRecord, Zone};
@@ -65,6 +64,11 @@ use rules::{Draft, Rejection};
 /// The most prerequisite and update records one UPDATE may carry. A TCP
 /// message can hold thousands; a bound keeps one request's work small.
 pub const MAX_UPDATE_RECORDS: usize = 1000;
+
+/// Sees each updated zone before it is published, with a way to make the
+/// zone as it was (the lint: it logs what the update brought, and refuses
+/// it under `fedns serve --strict` when that is an error).
+pub type UpdateGate = dyn Fn(&Zone, &dyn Fn() -> Zone) -> bool + Send + Sync;
 
 /// How long a forwarded update may take at the primary.
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(5);
@@ -87,7 +91,7 @@ pub struct Updater {
     /// Serialises updates with each other and with zone-file reloads, so a
     /// reload's merge of file and journal never misses an update.
     writer: Arc<tokio::sync::Mutex<()>>,
-    gate: Arc<LoadGate>,
+    gate: Arc<UpdateGate>,
     metrics: Arc<Metrics>,
     log_limit: crate::log_limit::LogLimiter,
 }
@@ -116,7 +120,7 @@ impl Updater {
         keys: Arc<KeyRing>,
         data_dir: PathBuf,
         writer: Arc<tokio::sync::Mutex<()>>,
-        gate: Arc<LoadGate>,
+        gate: Arc<UpdateGate>,
         metrics: Arc<Metrics>,
     ) -> Updater {
         Updater {
@@ -284,7 +288,7 @@ impl Updater {
                 };
                 self.refused(peer, kind, || {
                     format!(
-                        "UPDATE for {zone_name} (key {}) answered {}: {} ({} us)",
+                        "UPDATE for {zone_name} (key {}) answered {:?}: {} ({} us)",
                         key.name(),
                         rejection.rcode,
                         rejection.reason,
@@ -351,11 +355,14 @@ impl Updater {
         let (removed, added) = draft.changes();
         let new_serial = draft.serial().unwrap_or_default();
         let new_records = draft.into_records();
-        let snapshot = match build(&current, new_records, key) {
+        let snapshot = match build(&current, new_records, &added, key) {
             Ok(s) => s,
             Err(reason) => return rejected(ResponseCode::Refused, reason),
         };
-        if !(self.gate)(&[&snapshot.1]) {
+        // (Records that came out of a snapshot always encode again.)
+        let before =
+            || zone_of_placed(&current, current.records().collect(), |_| None).unwrap_or_default();
+        if !(self.gate)(&snapshot.1, &before) {
             return rejected(
                 ResponseCode::Refused,
                 "the updated zone has delegation errors and fedns serves with --strict".into(),
@@ -479,27 +486,54 @@ fn authorise(
 }
 
 /// The new version of `current` holding `records`: validated like a zone
-/// file, then indexed. Also returns the zone for the lint gate.
+/// file, then indexed. Also returns the zone for the lint gate. Records
+/// the update added are placed at `<update signed by KEY>`, the others at
+/// the zone's file (the snapshot keeps no line numbers).
 fn build(
     current: &ZoneSnapshot,
     records: Vec<Record>,
+    added: &[Record],
     key: &Name,
 ) -> Result<(ZoneSnapshot, Zone), String> {
-    let place: Arc<str> = Arc::from(format!("<update signed by {key}>"));
-    let records = records
+    let update_place = Place::file(&Arc::from(format!("<update signed by {key}>")));
+    let added: std::collections::HashSet<Vec<u8>> = added
         .iter()
-        .map(|r| SourcedRecord::new(r, Place::file(&place)))
-        .collect::<Result<Vec<_>, _>>()?;
-    let zone = Zone {
-        origin: current.origin().clone(),
-        records,
-        matrix: current.matrix().to_vec(),
-        source: current.source().cloned(),
-    };
+        .map(crate::snapshot::history::record_key)
+        .collect();
+    let zone = zone_of_placed(current, records, |r| {
+        added
+            .contains(&crate::snapshot::history::record_key(r))
+            .then(|| update_place.clone())
+    })?;
     crate::zone::validate::validate_zone(&zone)
         .map_err(|e| format!("the updated zone would be invalid: {e}"))?;
     let snapshot = ZoneSnapshot::build(zone.clone())?;
     Ok((snapshot, zone))
+}
+
+/// `records` as a zone with `current`'s origin, file and Matrix settings,
+/// each record placed where `place` says, else at the zone's file.
+fn zone_of_placed(
+    current: &ZoneSnapshot,
+    records: Vec<Record>,
+    place: impl Fn(&Record) -> Option<Place>,
+) -> Result<Zone, String> {
+    let file: Arc<str> = Arc::from(
+        current
+            .source()
+            .map_or_else(|| current.origin().to_string(), |p| p.display().to_string()),
+    );
+    let file_place = Place::file(&file);
+    let records = records
+        .iter()
+        .map(|r| SourcedRecord::new(r, place(r).unwrap_or_else(|| file_place.clone())))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Zone {
+        origin: current.origin().clone(),
+        records,
+        matrix: current.matrix().to_vec(),
+        source: current.source().cloned(),
+    })
 }
 
 /// A response to the UPDATE `request`: its ID and zone section, `rcode`,
