@@ -517,6 +517,52 @@ pub fn spawn_on_port(
     })
 }
 
+/// Runs `cmd` to completion within `limit` (stdout and stderr captured);
+/// past it, the process is killed by PID and the test fails with what it
+/// printed so far. For clients (lego, certbot...) that could hang on a
+/// peer.
+pub fn output_within(mut cmd: Command, limit: Duration) -> std::process::Output {
+    let dir = std::env::temp_dir().join(format!(
+        "fedns-output-{}-{}",
+        std::process::id(),
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    ));
+    fs::create_dir_all(&dir).expect("create a temporary directory");
+    let (out_path, err_path) = (dir.join("stdout"), dir.join("stderr"));
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(File::create(&out_path).expect("create stdout file"))
+        .stderr(File::create(&err_path).expect("create stderr file"))
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let finished = wait_until(limit, || {
+        child
+            .try_wait()
+            .map(|s| s.is_some())
+            .map_err(|e| e.to_string())
+    });
+    if finished.is_err() {
+        let _ = child.kill();
+    }
+    let status = child.wait().expect("wait for the child");
+    let output = std::process::Output {
+        status,
+        stdout: fs::read(&out_path).unwrap_or_default(),
+        stderr: fs::read(&err_path).unwrap_or_default(),
+    };
+    let _ = fs::remove_dir_all(&dir);
+    if let Err(e) = finished {
+        panic!(
+            "{cmd:?} did not finish: {e}\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    output
+}
+
 /// Polls `check` until it holds, bounded by `limit`: the one way a test
 /// waits for a condition. The error names the limit and the last reason
 /// the condition did not hold.
