@@ -810,6 +810,76 @@ mod tests {
     }
 
     #[test]
+    fn parses_update_policies_and_names_every_mistake() {
+        let keys = format!("[[tsig_key]]\nname = \"acme\"\nsecret = \"{SECRET}\"\n");
+        let primary = "[[zone]]\nname = \"example.org\"\nfile = \"z.zone\"\n";
+        let good = format!(
+            "{keys}{primary}serial_policy = \"unixtime\"\n[[zone.update]]\nkey = \"acme\"\nnames = [\"_acme-challenge.*\", \"@\"]\ntypes = [\"TXT\", \"caa\"]\n\
+             [[zone]]\nname = \"example.net\"\nprimaries = [\"127.0.0.1:53\"]\nforward_updates = true\n"
+        );
+        let c = Config::parse(&good, Path::new("f.toml")).unwrap();
+        let zone = &c.zone_settings[0];
+        assert_eq!(zone.update_rules.len(), 1);
+        assert_eq!(
+            zone.update_rules[0].types,
+            vec![
+                hickory_proto::rr::RecordType::TXT,
+                hickory_proto::rr::RecordType::CAA
+            ]
+        );
+        assert_eq!(
+            zone.serial_policy,
+            crate::update::policy::SerialPolicy::UnixTime
+        );
+        assert!(c.zone_settings[1].forward_updates);
+        for (text, want) in [
+            (
+                format!("{keys}{primary}[[zone.update]]\nkey = \"nokey\"\nnames = [\"*\"]\n"),
+                "f.toml:8:7: no [[tsig_key]] named \"nokey\"",
+            ),
+            (
+                format!("{keys}{primary}[[zone.update]]\nkey = \"acme\"\n"),
+                "needs names = [...]",
+            ),
+            (
+                format!("{keys}{primary}[[zone.update]]\nkey = \"acme\"\nnames = [\"a..b\"]\n"),
+                "f.toml:9:10: bad update name pattern \"a..b\"",
+            ),
+            (
+                format!(
+                    "{keys}{primary}[[zone.update]]\nkey = \"acme\"\nnames = [\"x.example.net.\"]\n"
+                ),
+                "is not inside zone example.org.",
+            ),
+            (
+                format!(
+                    "{keys}{primary}[[zone.update]]\nkey = \"acme\"\nnames = [\"*\"]\ntypes = [\"TXTT\"]\n"
+                ),
+                "f.toml:10:10: unknown record type \"TXTT\"",
+            ),
+            (
+                format!("{keys}{primary}serial_policy = \"date\"\n"),
+                "bad serial_policy \"date\"",
+            ),
+            (
+                format!("{keys}{primary}forward_updates = true\n"),
+                "forward_updates is for secondary zones",
+            ),
+            (
+                format!(
+                    "{keys}[[zone]]\nname = \"example.net\"\nprimaries = [\"127.0.0.1:53\"]\n[[zone.update]]\nkey = \"acme\"\nnames = [\"*\"]\n"
+                ),
+                "[[zone.update]] is for primary zones",
+            ),
+        ] {
+            let err = Config::parse(&text, Path::new("f.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(want), "{text}\nwant {want}\ngot {err}");
+        }
+    }
+
+    #[test]
     fn parses_rate_limiting() {
         let text = "[rate_limit]\nresponses_per_second = 10\nwindow = \"5s\"\nslip = 3\nexempt = [\"10.0.0.0/8\"]\n";
         let c = Config::parse(text, Path::new("f.toml")).unwrap();
