@@ -71,11 +71,13 @@ impl Lab {
             ),
         )
         .unwrap();
-        let mut c = Command::new(common::fedns_bin());
-        c.arg("serve").arg("--config").arg(&config);
-        let fedns = spawn_on_port("fedns", dir.path(), dns_port, c).unwrap();
-        wait_until(WAIT, || serial_at(dns_port, "example.org.").map(|_| true))
-            .unwrap_or_else(|e| panic!("fedns: {e}\n{}", fedns.log_tail(20)));
+        let fedns = common::serve_fedns(
+            "fedns",
+            dir.path(),
+            dns_port,
+            &["--config".as_ref(), config.as_os_str()],
+            "example.org.",
+        );
 
         // Pebble's own HTTPS listener needs a certificate: minted here.
         let (key, cert) = (

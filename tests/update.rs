@@ -91,13 +91,14 @@ impl Lab {
     }
 
     fn start(&mut self) {
-        let mut c = Command::new(common::fedns_bin());
-        c.arg("serve").arg("--config").arg(&self.config);
         let n = fs::read_dir(self.dir.path()).unwrap().count();
-        let server = spawn_on_port(&format!("fedns-{n}"), self.dir.path(), self.port, c).unwrap();
-        let port = self.port;
-        wait_until(WAIT, || serial_at(port, "example.org.").map(|_| true))
-            .unwrap_or_else(|e| panic!("fedns did not start: {e}\n{}", server.log_tail(30)));
+        let server = common::serve_fedns(
+            &format!("fedns-{n}"),
+            self.dir.path(),
+            self.port,
+            &["--config".as_ref(), self.config.as_os_str()],
+            "example.org.",
+        );
         self.server = Some(server);
     }
 
@@ -137,23 +138,26 @@ impl Lab {
     }
 }
 
-/// Runs `program` (nsupdate or knsupdate) with `key` on `script`, after a
-/// `server` line for the lab: its exit status and everything it printed.
+/// Runs `command` (nsupdate or knsupdate, with its options) with `key` on
+/// `script`, after `server` and `zone` lines for the lab: whether the
+/// update succeeded (knsupdate exits 0 even when one failed, so the
+/// printed rcode counts too) and everything it printed.
 fn run_update_tool(
-    program: &str,
+    command: &[&str],
     port: u16,
     key: Option<(&str, &str)>,
     script: &str,
 ) -> (bool, String) {
-    let mut c = Command::new(program);
+    let mut c = Command::new(command[0]);
+    c.args(&command[1..]);
     if let Some((k, secret)) = key {
         c.arg("-y").arg(format!("hmac-sha256:{k}:{secret}"));
     }
     c.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = c.spawn().unwrap_or_else(|e| panic!("run {program}: {e}"));
-    let full = format!("server 127.0.0.1 {port}\nzone example.org\n{script}\nquit\n");
+    let mut child = c.spawn().unwrap_or_else(|e| panic!("run {command:?}: {e}"));
+    let full = format!("server 127.0.0.1 {port}\nzone example.org.\n{script}\nquit\n");
     child
         .stdin
         .take()
@@ -166,7 +170,8 @@ fn run_update_tool(
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    (out.status.success(), text)
+    let failed = text.contains("update failed") || text.contains("error");
+    (out.status.success() && !failed, text)
 }
 
 fn acme() -> Option<(&'static str, &'static str)> {
@@ -184,7 +189,7 @@ fn nsupdate_adds_deletes_and_meets_the_policy_and_the_prerequisites() {
     };
     let nsupdate = nsupdate.to_str().unwrap().to_string();
     let lab = Lab::new("update-nsupdate");
-    let run = |key, script: &str| run_update_tool(&nsupdate, lab.port, key, script);
+    let run = |key, script: &str| run_update_tool(&[&nsupdate], lab.port, key, script);
 
     // The ACME key writes its challenge: NOERROR, the serial moves by one.
     let (ok, out) = run(
@@ -298,9 +303,7 @@ fn nsupdate_adds_deletes_and_meets_the_policy_and_the_prerequisites() {
     assert_eq!(lab.serial(), before);
 
     // A zone we do not serve.
-    let (ok, out) = run_update_tool(
-        &nsupdate,
-        lab.port,
+    let (ok, out) = run(
         admin(),
         "zone example.net\nupdate add x.example.net. 60 A 192.0.2.1\nsend",
     );
@@ -340,66 +343,33 @@ fn knsupdate_over_tcp_and_udp() {
     };
     let knsupdate = knsupdate.to_str().unwrap().to_string();
     let lab = Lab::new("update-knsupdate");
-    for (i, transport) in ["", "-v"].iter().enumerate() {
-        let mut c = vec![knsupdate.clone()];
-        if !transport.is_empty() {
-            c.push((*transport).to_string());
-        }
+    // UDP, then TCP (-v).
+    for (i, command) in [vec![knsupdate.as_str()], vec![knsupdate.as_str(), "-v"]]
+        .iter()
+        .enumerate()
+    {
         let script = format!("update add _acme-challenge.www.example.org. 60 TXT \"k{i}\"\nsend");
-        let (ok, out) = run_knsupdate(&c, lab.port, acme(), &script);
+        let (ok, out) = run_update_tool(command, lab.port, acme(), &script);
         assert!(ok, "{out}\n{}", lab.log());
     }
     assert_eq!(
         lab.lookup("_acme-challenge.www.example.org.", RecordType::TXT),
         vec!["k0", "k1"]
     );
-    let (ok, out) = run_knsupdate(
-        std::slice::from_ref(&knsupdate),
+    let (ok, out) = run_update_tool(
+        &[&knsupdate],
         lab.port,
         acme(),
         "update add www.example.org. 60 TXT \"no\"\nsend",
     );
     assert!(!ok && out.contains("REFUSED"), "{out}");
-    let (ok, out) = run_knsupdate(
-        &[knsupdate],
+    let (ok, out) = run_update_tool(
+        &[&knsupdate],
         lab.port,
         admin(),
         "prereq nxdomain www.example.org.\nupdate add q.example.org. 60 A 192.0.2.1\nsend",
     );
     assert!(!ok && out.contains("YXDOMAIN"), "{out}");
-}
-
-fn run_knsupdate(
-    command: &[String],
-    port: u16,
-    key: Option<(&str, &str)>,
-    script: &str,
-) -> (bool, String) {
-    let mut c = Command::new(&command[0]);
-    c.args(&command[1..]);
-    if let Some((k, secret)) = key {
-        c.arg("-y").arg(format!("hmac-sha256:{k}:{secret}"));
-    }
-    c.stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = c.spawn().expect("run knsupdate");
-    let full = format!("server 127.0.0.1 {port}\nzone example.org.\n{script}\nquit\n");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(full.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    // knsupdate exits 0 even when an update fails; it prints the rcode.
-    let failed = text.contains("update failed") || text.contains("error");
-    (out.status.success() && !failed, text)
 }
 
 // ------------------------------------------------- a client of our own --
@@ -939,11 +909,13 @@ fn under_strict_an_update_that_breaks_the_delegation_is_refused() {
         ),
     )
     .unwrap();
-    let mut c = Command::new(common::fedns_bin());
-    c.arg("serve").arg("--strict").arg("--config").arg(&config);
-    let server = spawn_on_port("fedns-strict", dir.path(), port, c).unwrap();
-    wait_until(WAIT, || serial_at(port, "example.org.").map(|_| true))
-        .unwrap_or_else(|e| panic!("{e}\n{}", server.log_tail(30)));
+    let server = common::serve_fedns(
+        "fedns-strict",
+        dir.path(),
+        port,
+        &["--strict".as_ref(), "--config".as_ref(), config.as_os_str()],
+        "example.org.",
+    );
     let admin = key("admin-key", ADMIN_SECRET);
     // Taking away the SRV target's address is a delegation error.
     let mut delete = Record::from_rdata(name("www.example.org."), 0, RData::Update0(RecordType::A));

@@ -258,6 +258,28 @@ pub enum RequestAuth {
     Malformed(String),
 }
 
+impl RequestAuth {
+    /// Finishes the NOTAUTH `response` to a request whose TSIG failed (RFC
+    /// 8945 5.2): BADTIME is signed with the key (the client can check it),
+    /// BADKEY and BADSIG carry an unsigned TSIG with the error. Does
+    /// nothing for a request that did not fail.
+    pub fn sign_failure(&self, response: &mut Vec<u8>, now: u64) {
+        if let RequestAuth::Failed {
+            error,
+            key_name,
+            key,
+            request_mac,
+        } = self
+        {
+            match key {
+                Some(key) => ResponseSigner::bad_time(Arc::clone(key), request_mac.clone(), now)
+                    .sign(response),
+                None => append_unsigned_error(response, key_name, *error, now),
+            }
+        }
+    }
+}
+
 /// Checks the TSIG of a request against `keys` at time `now` (seconds).
 pub fn verify_request(message: &[u8], keys: &KeyRing, now: u64) -> RequestAuth {
     let sig = match find_signature(message) {

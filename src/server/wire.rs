@@ -15,11 +15,8 @@ use hickory_proto::serialize::binary::{BinDecodable, BinDecoder, BinEncodable, B
 use super::answer_cache::ServedZones;
 use super::fast_path::{SimpleQuery, personalise};
 use crate::engine::{self, Answer, Transport};
-use crate::proto::tsig::{
-    KeyRing, RequestAuth, ResponseSigner, append_unsigned_error, unix_now, verify_request,
-};
+use crate::proto::tsig::{KeyRing, RequestAuth, ResponseSigner, unix_now, verify_request};
 use crate::snapshot::ZoneSet;
-use hickory_proto::rr::rdata::tsig::TsigError;
 
 /// The largest UDP payload fedns sends or advertises (the DNS Flag Day 2020
 /// value: fits the IPv6 minimum MTU without fragmentation).
@@ -135,22 +132,8 @@ pub fn respond_with_keys(
     }
     let now = unix_now();
     let auth = verify_request(request, keys, now);
-    if let RequestAuth::Failed {
-        error,
-        key_name,
-        key,
-        request_mac,
-    } = &auth
-    {
-        return tsig_error_response(
-            request,
-            *error,
-            key_name,
-            key.as_ref(),
-            request_mac,
-            now,
-            transport,
-        );
+    if let RequestAuth::Failed { .. } = &auth {
+        return tsig_error_response(request, &auth, now, transport);
     }
     let mut response = restore_question_case(
         respond_uncached(&served.zones, identity, client, request, transport)?,
@@ -166,10 +149,7 @@ pub fn respond_with_keys(
 /// BADTIME signed (RFC 8945 5.2).
 fn tsig_error_response(
     request: &[u8],
-    error: TsigError,
-    key_name: &hickory_proto::rr::Name,
-    key: Option<&std::sync::Arc<crate::proto::tsig::TsigKey>>,
-    request_mac: &[u8],
+    auth: &RequestAuth,
     now: u64,
     transport: Transport,
 ) -> Option<Vec<u8>> {
@@ -185,13 +165,7 @@ fn tsig_error_response(
         ),
         request,
     );
-    match key {
-        Some(key) => {
-            ResponseSigner::bad_time(std::sync::Arc::clone(key), request_mac.to_vec(), now)
-                .sign(&mut response)
-        }
-        None => append_unsigned_error(&mut response, key_name, error, now),
-    }
+    auth.sign_failure(&mut response, now);
     Some(response)
 }
 

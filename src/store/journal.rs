@@ -258,20 +258,11 @@ pub fn merge(file: &[Record], journal: &JournalContents) -> Merged {
     let current_serial = soa_serial_of(&current);
     let file_soa = file.iter().find(|r| is_soa(r)).cloned();
     if let Some(mut soa) = file_soa {
-        if let RData::SOA(s) = &mut soa.data {
-            let serial = match current_serial {
-                Some(c) if !crate::proto::serial::is_newer(s.serial, c) => c.wrapping_add(1),
-                _ => s.serial,
-            };
-            *s = hickory_proto::rr::rdata::SOA::new(
-                s.mname.clone(),
-                s.rname.clone(),
-                serial,
-                s.refresh,
-                s.retry,
-                s.expire,
-                s.minimum,
-            );
+        if let RData::SOA(s) = &mut soa.data
+            && let Some(current) = current_serial
+            && !crate::proto::serial::is_newer(s.serial, current)
+        {
+            s.serial = current.wrapping_add(1);
         }
         merged.retain(|r| !is_soa(r));
         merged.insert(soa);

@@ -56,9 +56,7 @@ use tracing::{error, info};
 
 use crate::metrics::Metrics;
 use crate::proto::name::{NameKey, name_key};
-use crate::proto::tsig::{
-    KeyRing, RequestAuth, ResponseSigner, append_unsigned_error, unix_now, verify_request,
-};
+use crate::proto::tsig::{KeyRing, RequestAuth, ResponseSigner, unix_now, verify_request};
 use crate::snapshot::ZoneSnapshot;
 use crate::store::journal::{self, JournalDiff};
 use crate::store::{ChangeKind, Edit, ZoneStore};
@@ -235,7 +233,7 @@ impl Updater {
             }
             (true, Some(ZoneUpdates::Apply(policy))) => policy,
         };
-        let (key, request_mac) = match auth {
+        let (key, request_mac) = match &auth {
             RequestAuth::Malformed(e) => {
                 self.refused(peer, "update-tsig", || {
                     format!("UPDATE for {zone_name} with a malformed TSIG: {e}")
@@ -243,22 +241,18 @@ impl Updater {
                 return Some(response(&message, ResponseCode::FormErr, None));
             }
             RequestAuth::Failed {
-                error,
-                key_name,
-                key,
-                request_mac,
+                error, key_name, ..
             } => {
                 self.refused(peer, "update-tsig", || {
                     format!("UPDATE for {zone_name} refused: TSIG {error:?} with key {key_name}")
                 });
                 let mut r = response(&message, ResponseCode::NotAuth, None);
-                match key {
-                    Some(key) => ResponseSigner::bad_time(key, request_mac, now).sign(&mut r),
-                    None => append_unsigned_error(&mut r, &key_name, error, now),
-                }
+                auth.sign_failure(&mut r, now);
                 return Some(r);
             }
-            RequestAuth::Signed { key, request_mac } => (Some(key), request_mac),
+            RequestAuth::Signed { key, request_mac } => {
+                (Some(Arc::clone(key)), request_mac.clone())
+            }
             RequestAuth::Unsigned => (None, Vec::new()),
         };
         let sign = |mut r: Vec<u8>| {

@@ -155,20 +155,13 @@ impl Draft {
             return;
         };
         for r in records.iter_mut() {
-            let RData::SOA(soa) = &r.data else {
+            if !matches!(r.data, RData::SOA(_)) {
                 continue;
-            };
-            let new_soa = hickory_proto::rr::rdata::SOA::new(
-                soa.mname.clone(),
-                soa.rname.clone(),
-                serial,
-                soa.refresh,
-                soa.retry,
-                soa.expire,
-                soa.minimum,
-            );
+            }
             self.removed.push(r.clone());
-            r.data = RData::SOA(new_soa);
+            if let RData::SOA(soa) = &mut r.data {
+                soa.serial = serial;
+            }
             self.added.push(r.clone());
         }
     }

@@ -219,7 +219,7 @@ fn transfer_messages(
     request: &[u8],
     peer: std::net::SocketAddr,
 ) -> Vec<Vec<u8>> {
-    use crate::proto::tsig::{append_unsigned_error, unix_now, verify_request};
+    use crate::proto::tsig::{unix_now, verify_request};
     use tracing::info;
 
     let Ok(message) = Message::from_vec(request) else {
@@ -242,10 +242,7 @@ fn transfer_messages(
             return vec![error_message(&message, ResponseCode::FormErr)];
         }
         RequestAuth::Failed {
-            error,
-            key_name,
-            key,
-            request_mac,
+            error, key_name, ..
         } => {
             ctx.refused(peer, "transfer-tsig", || {
                 format!(
@@ -254,13 +251,7 @@ fn transfer_messages(
                 )
             });
             let mut response = error_message(&message, ResponseCode::NotAuth);
-            match key {
-                Some(key) => {
-                    ResponseSigner::bad_time(std::sync::Arc::clone(key), request_mac.clone(), now)
-                        .sign(&mut response)
-                }
-                None => append_unsigned_error(&mut response, key_name, *error, now),
-            }
+            auth.sign_failure(&mut response, now);
             return vec![response];
         }
         RequestAuth::Signed { key, request_mac } => Some(ResponseSigner::new(

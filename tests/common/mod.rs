@@ -563,6 +563,26 @@ pub fn output_within(mut cmd: Command, limit: Duration) -> std::process::Output 
     output
 }
 
+/// Runs `fedns serve` with `args` (a `--config FILE` among them) on
+/// loopback `port`, logging to `log_dir/NAME.log`, and waits until it
+/// answers the SOA of `zone`; fails the test with the log's tail otherwise.
+pub fn serve_fedns(
+    name: &str,
+    log_dir: &Path,
+    port: u16,
+    args: &[&std::ffi::OsStr],
+    zone: &str,
+) -> ServerProcess {
+    let mut c = Command::new(fedns_bin());
+    c.arg("serve").args(args);
+    let server = spawn_on_port(name, log_dir, port, c).unwrap_or_else(|e| panic!("{e}"));
+    wait_until(Duration::from_secs(30), || {
+        serial_at(port, zone).map(|_| true)
+    })
+    .unwrap_or_else(|e| panic!("{name} did not start: {e}\n{}", server.log_tail(30)));
+    server
+}
+
 /// Polls `check` until it holds, bounded by `limit`: the one way a test
 /// waits for a condition. The error names the limit and the last reason
 /// the condition did not hold.
