@@ -816,3 +816,40 @@ fn timeouts_stay_bounded() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("out of range"));
 }
+
+/// Issue 13: a wildcard SRV answers `_matrix-fed._tcp.S` (RFC 4592); explain
+/// follows it and says which wildcard synthesised the record, in text and
+/// JSON, and names the same target `check` judges.
+#[test]
+fn a_wildcard_srv_is_followed_and_named_as_the_source() {
+    let dir = TempDir::new("explain-wildcard");
+    std::fs::write(
+        dir.path().join("example.org.zone"),
+        "$ORIGIN example.org.\n$TTL 3600\n@ SOA ns1 hostmaster 1 3600 600 1209600 300\n@ NS ns1\n\
+         ns1 A 198.51.100.1\nsynapse A 198.51.100.20\n*._tcp SRV 10 0 8448 synapse\n",
+    )
+    .unwrap();
+    let v = explain_json("example.org", dir.path(), &[]);
+    assert_eq!(taken(&v).last().map(String::as_str), Some("4"));
+    assert_eq!(
+        result(&v),
+        expect(
+            "synapse.example.org",
+            8448,
+            &["198.51.100.20"],
+            Some("example.org"),
+            "example.org",
+            "example.org"
+        )
+    );
+    assert_eq!(
+        step(&v, "4")["lookups"][0]["synthesised_from"]["_matrix-fed._tcp.example.org."],
+        "*._tcp.example.org."
+    );
+    let out = run(&["example.org", "--zones", &dir.path().to_string_lossy()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("its records are synthesised from the wildcard *._tcp.example.org."),
+        "{text}"
+    );
+}

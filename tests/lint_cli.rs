@@ -397,3 +397,59 @@ fn serve_logs_findings_and_strict_refuses_errors() {
         "{stderr}"
     );
 }
+
+/// Issue 13's first report: a wildcard SRV at `*._tcp.S` is what a
+/// homeserver gets for `_matrix-fed._tcp.S` (RFC 4592), so `check` judges
+/// it as it would the explicit record: SRV025 for the target, the
+/// certificate checked for S, and no SRV004 beside an explicit legacy RRset.
+#[test]
+fn a_wildcard_srv_is_judged_like_the_record_it_synthesises() {
+    let lab = Lab::new("lint-wildcard-srv");
+    let zone = "$ORIGIN example.org.\n$TTL 3600\n@ SOA ns1 hostmaster 1 3600 600 1209600 300\n@ NS ns1\n\
+                ns1 A 198.51.100.1\nsynapse A 198.51.100.20\n*._tcp SRV 10 0 8448 synapse\n";
+    write(lab.path(), "example.org.zone", zone);
+    let out = lab.check(&["example.org.zone"]);
+    let (stdout, stderr) = text(&out);
+    assert!(
+        stdout.contains("warning[SRV025] example.org.zone:7:1: example.org")
+            && stdout.contains("synapse.example.org:8448"),
+        "{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("warning[SRV029]")
+            && stdout.contains("the wildcard *._tcp.example.org covers it"),
+        "{stdout}"
+    );
+    // The right certificate: no CRT finding (it was a false CRT001).
+    lab.cert("good.pem", &["example.org"]);
+    let out = lab.check(&["example.org.zone", "--cert", "synapse.example.org=good.pem"]);
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(!stdout.contains("CRT0"), "{stdout}");
+    // The target's own certificate: CRT002, and the message says where the
+    // requirement comes from.
+    lab.cert("target.pem", &["synapse.example.org"]);
+    let out = lab.check(&[
+        "example.org.zone",
+        "--cert",
+        "synapse.example.org=target.pem",
+    ]);
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("error[CRT002]"), "{stdout}");
+    assert!(
+        stdout.contains("synthesised from the wildcard *._tcp.example.org"),
+        "{stdout}"
+    );
+    // An explicit _matrix._tcp beside the wildcard: _matrix-fed._tcp is
+    // still answered (from the wildcard), so no SRV004.
+    write(
+        lab.path(),
+        "example.org.zone",
+        &format!("{zone}_matrix._tcp SRV 10 0 8448 synapse\n"),
+    );
+    let out = lab.check(&["example.org.zone"]);
+    let (stdout, _) = text(&out);
+    assert!(!stdout.contains("SRV004"), "{stdout}");
+    assert!(stdout.contains("warning[SRV025]"), "{stdout}");
+}

@@ -449,7 +449,7 @@ fn a_thousand_updates_survive_a_restart_and_a_kill_loses_none_acknowledged() {
     lab.stop();
     lab.start();
     assert_eq!(lab.serial(), 1001, "{}", lab.log());
-    for i in [0, 499, 999] {
+    for i in 0..1000 {
         assert_eq!(
             lab.lookup(
                 &format!("_acme-challenge.h{i}.example.org."),

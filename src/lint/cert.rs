@@ -385,29 +385,23 @@ pub fn requirements_for_host(
         }
     };
     let h = display_name(host);
-    for zone in zones {
-        for sourced in &zone.records {
-            let hickory_proto::rr::RData::SRV(srv) = &sourced.data() else {
-                continue;
-            };
-            if !same_name(&srv.target, host) {
-                continue;
-            }
-            if let super::srv::ServiceOwner::Federation { base, .. } =
-                super::srv::classify_owner(&sourced.name())
-            {
+    let pairs = super::srv::federation_pairs(zones);
+    for pair in &pairs {
+        let rrsets = [(&pair.fed, false), (&pair.legacy, true)];
+        for (rrset, legacy) in rrsets {
+            for record in rrset.iter().filter(|r| same_name(&r.srv.target, host)) {
                 push(
                     &mut out,
                     Requirement {
-                        name: CertName::Dns(base.clone()),
+                        name: CertName::Dns(pair.base.clone()),
                         target: Some(host.clone()),
-                        port: Some(srv.port),
+                        port: Some(record.srv.port),
                         via: format!(
                             "{} points at {h}:{}",
-                            display_name(&sourced.name()),
-                            srv.port
+                            super::srv::srv_provenance(record, &pair.base, legacy),
+                            record.srv.port
                         ),
-                        place: Some(sourced.place.clone()),
+                        place: Some(record.sourced.place.clone()),
                     },
                 );
             }
@@ -430,9 +424,7 @@ pub fn requirements_for_host(
             );
         }
     }
-    let is_srv_base = zones.iter().flat_map(|z| &z.records).any(|r| {
-        matches!(super::srv::classify_owner(&r.name()), super::srv::ServiceOwner::Federation { ref base, .. } if same_name(base, host))
-    });
+    let is_srv_base = pairs.iter().any(|p| same_name(&p.base, host));
     if declared.is_server_name(host) || is_srv_base || out.is_empty() {
         let via = if declared.is_server_name(host) || is_srv_base {
             format!(

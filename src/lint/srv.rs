@@ -322,6 +322,39 @@ pub struct Owners<'z> {
     pub other: Vec<(Name, String, Place)>,
 }
 
+/// Every federation SRV RRset a homeserver can be answered from `zones`:
+/// those written at `_matrix-fed._tcp.X` and `_matrix._tcp.X`, and those a
+/// wildcard answers for (their records are the wildcard's).
+pub fn federation_pairs<'z>(zones: &[&'z Zone]) -> Vec<FederationPair<'z>> {
+    let index = ZoneIndex::new(zones);
+    let mut findings_not_wanted = Vec::new();
+    classify_owners(&index, &mut findings_not_wanted)
+        .federation
+        .into_values()
+        .collect()
+}
+
+/// How `record` of the RRset at `_matrix-fed._tcp.BASE` (or `_matrix._tcp`
+/// when `legacy`) came to be there, for messages: its owner, or the owner
+/// asked for and the wildcard that answered it.
+pub fn srv_provenance(record: &SrvRecord<'_>, base: &Name, legacy: bool) -> String {
+    let owner = record.sourced.name();
+    if owner.is_wildcard() {
+        let service = if legacy {
+            MATRIX_LEGACY_SERVICE
+        } else {
+            MATRIX_FED_SERVICE
+        };
+        format!(
+            "{} (synthesised from the wildcard {})",
+            owner_text(service, base),
+            display_name(&owner)
+        )
+    } else {
+        display_name(&owner)
+    }
+}
+
 fn classify_owners<'z>(index: &ZoneIndex<'z>, out: &mut Vec<Finding>) -> Owners<'z> {
     let mut owners = Owners::default();
     let mut reported: HashSet<Name> = HashSet::new();
@@ -377,7 +410,77 @@ fn classify_owners<'z>(index: &ZoneIndex<'z>, out: &mut Vec<Finding>) -> Owners<
             }
         }
     }
+    add_wildcard_answers(index, &mut owners);
     owners
+}
+
+/// Adds the federation RRsets that only a wildcard answers (RFC 4592):
+/// with `*._tcp.S SRV ...` (or `*.S SRV ...`) and no `_matrix-fed._tcp.S`,
+/// a homeserver asking for `_matrix-fed._tcp.S` gets the wildcard's
+/// records, and so must the lint. They keep the wildcard's own place.
+fn add_wildcard_answers<'z>(index: &ZoneIndex<'z>, owners: &mut Owners<'z>) {
+    let mut synthesised: Vec<(Name, bool, Vec<SrvRecord<'z>>)> = Vec::new();
+    for zone in &index.zones {
+        for sourced in &zone.records {
+            let owner = sourced.name();
+            if !owner.is_wildcard() || sourced.record_type() != RecordType::SRV {
+                continue;
+            }
+            let parent = owner.base_name();
+            let tcp = parent
+                .iter()
+                .next()
+                .is_some_and(|l| l.eq_ignore_ascii_case(b"_tcp"));
+            let base = if tcp { parent.base_name() } else { parent };
+            for (service, legacy) in [(MATRIX_FED_SERVICE, false), (MATRIX_LEGACY_SERVICE, true)] {
+                let Ok(asked) = Name::from_labels([service.as_bytes(), b"_tcp".as_slice()])
+                    .and_then(|p| p.append_domain(&base))
+                else {
+                    continue;
+                };
+                if index.wildcard_for(&asked).as_ref() != Some(&owner) || index.is_delegated(&asked)
+                {
+                    continue;
+                }
+                let records: Vec<SrvRecord<'z>> = index
+                    .records(&owner, RecordType::SRV)
+                    .into_iter()
+                    .filter_map(|sourced| match sourced.data() {
+                        RData::SRV(srv) => Some(SrvRecord { sourced, srv }),
+                        _ => None,
+                    })
+                    .collect();
+                if !synthesised
+                    .iter()
+                    .any(|(b, l, _)| *b == base && *l == legacy)
+                {
+                    synthesised.push((base.clone(), legacy, records));
+                }
+            }
+        }
+    }
+    for (base, legacy, records) in synthesised {
+        let Some(first) = records.first() else {
+            continue;
+        };
+        let pair = owners
+            .federation
+            .entry(display_name(&base.to_lowercase()))
+            .or_insert_with(|| FederationPair {
+                base: base.clone(),
+                fed: Vec::new(),
+                legacy: Vec::new(),
+                place: first.sourced.place.clone(),
+            });
+        let set = if legacy {
+            &mut pair.legacy
+        } else {
+            &mut pair.fed
+        };
+        if set.is_empty() {
+            *set = records;
+        }
+    }
 }
 
 /// The key an SRV record is compared by across RRsets (target case-insensitive).
@@ -496,9 +599,9 @@ fn check_federation_pair(
         else {
             continue;
         };
-        if records.is_empty()
-            && let Some(wildcard) = index.wildcard_for(&owner)
-        {
+        // Empty, or filled by the wildcard (add_wildcard_answers).
+        let from_wildcard = records.iter().all(|r| r.sourced.name().is_wildcard());
+        if from_wildcard && let Some(wildcard) = index.wildcard_for(&owner) {
             out.push(wildcard_finding(index, &owner, &wildcard));
         }
         if let Some(cname) = index.records(&owner, RecordType::CNAME).first()

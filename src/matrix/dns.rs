@@ -79,6 +79,10 @@ pub struct DnsResponse {
     pub answers: Vec<Record>,
     /// True for a referral: no answer, NS records in authority, AA clear.
     pub referral: bool,
+    /// Owners in the answer that do not exist in the zone, with the
+    /// wildcard that synthesised their records (RFC 4592). Known offline
+    /// only: on the wire a synthesised record looks like any other.
+    pub synthesised: Vec<(Name, Name)>,
 }
 
 /// Something that answers DNS questions (class IN).
@@ -109,6 +113,8 @@ pub struct Lookup {
     pub referral: bool,
     /// The CNAME chain was cut (a loop, or longer than [`MAX_CNAME_HOPS`]).
     pub chain_cut: bool,
+    /// Owners answered by a wildcard, with the wildcard (offline only).
+    pub synthesised: Vec<(Name, Name)>,
 }
 
 impl Lookup {
@@ -179,6 +185,7 @@ pub fn lookup(resolver: &dyn Resolver, name: &Name, rtype: RecordType) -> Result
         records: Vec::new(),
         referral: false,
         chain_cut: false,
+        synthesised: Vec::new(),
     };
     let mut current = name.clone();
     let mut visited: Vec<Name> = vec![current.clone()];
@@ -187,6 +194,7 @@ pub fn lookup(resolver: &dyn Resolver, name: &Name, rtype: RecordType) -> Result
         out.rcode = response.rcode;
         out.referral = response.referral;
         out.records.extend(response.answers.iter().cloned());
+        out.synthesised.extend(response.synthesised.iter().cloned());
         if response.rcode != ResponseCode::NoError {
             return Ok(out);
         }
@@ -248,13 +256,48 @@ impl<'z> ZoneResolver<'z> {
     }
 }
 
+/// The wildcard whose records answer for `owner`, when `owner` does not
+/// exist in its zone: `*.` its closest encloser (RFC 4592 section 3.3.1).
+fn wildcard_source(zones: &ZoneSet, owner: &Name) -> Option<Name> {
+    let key = crate::proto::name::name_key(owner);
+    let crate::snapshot::ZoneMatch::Serving(zone) = zones.find_zone(&key)? else {
+        return None;
+    };
+    if zone.node(&key).is_some() {
+        return None;
+    }
+    let mut encloser = owner.base_name();
+    while zone
+        .node(&crate::proto::name::name_key(&encloser))
+        .is_none()
+    {
+        if encloser.num_labels() <= zone.origin().num_labels() {
+            return None;
+        }
+        encloser = encloser.base_name();
+    }
+    let wildcard = encloser.prepend_label("*").ok()?;
+    zone.node(&crate::proto::name::name_key(&wildcard))
+        .is_some()
+        .then_some(wildcard)
+}
+
 impl Resolver for ZoneResolver<'_> {
     fn query(&self, name: &Name, rtype: RecordType) -> Result<DnsResponse, DnsError> {
         let answer = engine::answer(self.zones, name, rtype, Transport::Tcp);
+        let mut synthesised: Vec<(Name, Name)> = Vec::new();
+        for record in &answer.answers {
+            if let Some(wildcard) = wildcard_source(self.zones, &record.name)
+                && !synthesised.iter().any(|(owner, _)| *owner == record.name)
+            {
+                synthesised.push((record.name.clone(), wildcard));
+            }
+        }
         Ok(DnsResponse {
             rcode: answer.rcode,
             answers: answer.answers,
             referral: answer.referral,
+            synthesised,
         })
     }
 
@@ -452,6 +495,7 @@ impl Resolver for DnsResolver {
             rcode: message.metadata.response_code,
             answers: message.answers,
             referral,
+            synthesised: Vec::new(),
         })
     }
 

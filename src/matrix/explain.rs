@@ -370,6 +370,9 @@ struct JsonLookup {
     rtype: String,
     status: String,
     records: Vec<String>,
+    /// Owners answered by a wildcard: owner -> the wildcard.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    synthesised_from: std::collections::BTreeMap<String, String>,
 }
 
 impl JsonLookup {
@@ -379,6 +382,11 @@ impl JsonLookup {
             rtype: l.rtype.to_string(),
             status: l.status(),
             records: l.records.iter().map(ToString::to_string).collect(),
+            synthesised_from: l
+                .synthesised
+                .iter()
+                .map(|(owner, wildcard)| (owner.to_string(), wildcard.to_string()))
+                .collect(),
         }
     }
 }
@@ -598,6 +606,12 @@ fn write_lookup(out: &mut String, l: &Lookup) {
     let _ = writeln!(out, "{INDENT}; {} {}: {}", l.name, l.rtype, l.status());
     for record in &l.records {
         let _ = writeln!(out, "{INDENT}{record}");
+    }
+    for (owner, wildcard) in &l.synthesised {
+        let _ = writeln!(
+            out,
+            "{INDENT}; {owner} does not exist: its records are synthesised from the wildcard {wildcard} (RFC 4592)"
+        );
     }
 }
 

@@ -934,6 +934,7 @@ mod tests {
                     rcode: ResponseCode::ServFail,
                     answers: Vec::new(),
                     referral: false,
+                    synthesised: Vec::new(),
                 });
             }
             self.inner.query(name, rtype)
