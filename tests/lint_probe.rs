@@ -1,7 +1,7 @@
 //! The live probe (`fedns check --probe`) against HTTPS servers this test
 //! starts on loopback, with names resolved by a `fedns serve` process (or a
 //! deliberately broken DNS responder) on a free loopback port: a correctly
-//! delegated homeserver, and the misconfigurations LIVE001-LIVE013 and
+//! delegated homeserver, and the misconfigurations LIVE001-LIVE019 and
 //! WK001-WK005 describe, each beside a near miss.
 
 mod common;
@@ -254,9 +254,10 @@ fn wrong_server_name_and_stale_keys_are_live008_and_live009() {
     let zone = lab.zone("lab.test.", &srv_zone(server.addr.port(), &["127.0.0.1"]));
     let dns = lab.start_dns("lab.test.");
     let findings = lab.probe(&zone, dns);
+    // Unsigned, with a key that is no key: LIVE014 and LIVE015 too.
     assert_eq!(
         live(&findings),
-        vec![Rule::Live008, Rule::Live009],
+        vec![Rule::Live008, Rule::Live009, Rule::Live014, Rule::Live015],
         "{findings:#?}"
     );
     assert!(message_of(&findings, Rule::Live008).contains("\"other.test\""));
@@ -740,4 +741,149 @@ fn the_cli_probes_with_dns_and_ca_flags() {
         .expect("LIVE005");
     assert_eq!(live005["name"], S);
     assert_eq!(live005["severity"], "error");
+}
+
+/// A key response changed by `edit` after `homeserver` signed it (or
+/// before, with `resign`), served with `content_type`.
+fn key_handler(
+    edit: fn(&mut serde_json::Value),
+    resign: bool,
+    content_type: &'static str,
+) -> Handler {
+    Arc::new(move |req: &Request| match req.path.as_str() {
+        "/_matrix/key/v2/server" => {
+            let mut body = lint_support::key_response(S);
+            edit(&mut body);
+            if resign {
+                if let Some(o) = body.as_object_mut() {
+                    o.remove("signatures");
+                }
+                body = lint_support::signed(S, body);
+            }
+            let mut r = Response::json(body);
+            r.content_type = content_type.into();
+            r
+        }
+        _ => homeserver(S, req),
+    })
+}
+
+/// Probes a homeserver answering keys with `handler`: the LIVE rules found.
+fn probe_keys(name: &str, handler: Handler) -> Vec<Finding> {
+    let mut lab = Lab::new(name);
+    let server = https(only(lab.leaf(&[S])), handler);
+    let zone = lab.zone("lab.test.", &srv_zone(server.addr.port(), &["127.0.0.1"]));
+    let dns = lab.start_dns("lab.test.");
+    lab.probe(&zone, dns)
+}
+
+#[test]
+fn a_key_response_altered_after_signing_is_live014() {
+    let tampered = probe_keys(
+        "probe-sig",
+        key_handler(
+            |b| b["valid_until_ts"] = serde_json::json!(lint_support::now_ms() + 7_200_000),
+            false,
+            "application/json",
+        ),
+    );
+    assert_eq!(live(&tampered), vec![Rule::Live014], "{tampered:#?}");
+    assert!(
+        message_of(&tampered, Rule::Live014).contains("does not verify over the canonical JSON")
+    );
+    // Signed by another server name only.
+    let foreign = probe_keys(
+        "probe-sig-foreign",
+        key_handler(
+            |b| {
+                let sig = b["signatures"]["lab.test"].clone();
+                b["signatures"] = serde_json::json!({"other.test": sig});
+            },
+            false,
+            "application/json",
+        ),
+    );
+    assert_eq!(live(&foreign), vec![Rule::Live014], "{foreign:#?}");
+    assert!(message_of(&foreign, Rule::Live014).contains("no ed25519 signature by \"lab.test\""));
+    // Near miss: changed, then signed again properly, and the `unsigned`
+    // member, which the signature does not cover, added afterwards.
+    let resigned = probe_keys(
+        "probe-sig-ok",
+        key_handler(
+            |b| b["unsigned"] = serde_json::json!({"note": 1}),
+            false,
+            "application/json; charset=utf-8",
+        ),
+    );
+    assert_eq!(live(&resigned), vec![], "{resigned:#?}");
+}
+
+#[test]
+fn a_short_verify_key_is_live015() {
+    let findings = probe_keys(
+        "probe-short-key",
+        key_handler(
+            |b| {
+                b["verify_keys"]["ed25519:a_test"]["key"] =
+                    serde_json::json!("AAAAAAAAAAAAAAAAAAAAAA")
+            },
+            true,
+            "application/json",
+        ),
+    );
+    assert!(live(&findings).contains(&Rule::Live015), "{findings:#?}");
+    assert!(message_of(&findings, Rule::Live015).contains("16 bytes"));
+}
+
+#[test]
+fn keys_expiring_within_the_hour_are_live016_and_beyond_a_week_live017() {
+    let soon = probe_keys(
+        "probe-expiry-soon",
+        key_handler(
+            |b| b["valid_until_ts"] = serde_json::json!(lint_support::now_ms() + 600_000),
+            true,
+            "application/json",
+        ),
+    );
+    assert_eq!(live(&soon), vec![Rule::Live016], "{soon:#?}");
+    let far = probe_keys(
+        "probe-expiry-far",
+        key_handler(
+            |b| b["valid_until_ts"] = serde_json::json!(lint_support::now_ms() + 30 * 86_400_000),
+            true,
+            "application/json",
+        ),
+    );
+    assert_eq!(live(&far), vec![Rule::Live017], "{far:#?}");
+    // Near miss: six days ahead.
+    let fine = probe_keys(
+        "probe-expiry-fine",
+        key_handler(
+            |b| b["valid_until_ts"] = serde_json::json!(lint_support::now_ms() + 6 * 86_400_000),
+            true,
+            "application/json",
+        ),
+    );
+    assert_eq!(live(&fine), vec![], "{fine:#?}");
+}
+
+#[test]
+fn json_served_as_text_html_is_live018() {
+    let findings = probe_keys(
+        "probe-content-type",
+        key_handler(|_| {}, false, "text/html"),
+    );
+    assert_eq!(live(&findings), vec![Rule::Live018], "{findings:#?}");
+    assert!(message_of(&findings, Rule::Live018).contains("\"text/html\""));
+}
+
+#[test]
+fn a_server_without_tls_1_2_is_live019() {
+    let mut lab = Lab::new("probe-old-tls");
+    let old = TestServer::tls_1_1_only(Ipv4Addr::LOCALHOST, 0).unwrap();
+    let zone = lab.zone("lab.test.", &srv_zone(old.addr.port(), &["127.0.0.1"]));
+    let dns = lab.start_dns("lab.test.");
+    let findings = lab.probe(&zone, dns);
+    assert_eq!(live(&findings), vec![Rule::Live019], "{findings:#?}");
+    assert!(message_of(&findings, Rule::Live019).contains("TLS 1.2 and 1.3"));
 }

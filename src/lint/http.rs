@@ -46,6 +46,15 @@ pub enum ConnectError {
         /// What happened.
         message: String,
     },
+    /// The server speaks no TLS version the client offers (1.2, 1.3): it
+    /// answered with a `protocol_version` alert or an older ServerHello.
+    #[error("TLS handshake with {addr} failed: {message}")]
+    OldProtocol {
+        /// The address.
+        addr: SocketAddr,
+        /// What happened.
+        message: String,
+    },
     /// The name cannot be sent as SNI.
     #[error("{0} cannot be used as a TLS server name")]
     BadName(String),
@@ -204,6 +213,12 @@ pub fn connect_tls(
                 ));
             }
             Ok(_) => {}
+            Err(e) if is_old_protocol(&e) => {
+                return Err(ConnectError::OldProtocol {
+                    addr,
+                    message: describe_io(&e),
+                });
+            }
             Err(e) => return Err(handshake_error(describe_io(&e))),
         }
     }
@@ -216,6 +231,22 @@ pub fn connect_tls(
         presented,
         deadline: Instant::now() + timeout,
     })
+}
+
+/// True when a handshake failed because the server speaks only TLS below
+/// 1.2 (RFC 8996 deprecates 1.0 and 1.1).
+fn is_old_protocol(e: &io::Error) -> bool {
+    use rustls::{AlertDescription, PeerIncompatible};
+    matches!(
+        e.get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>()),
+        Some(rustls::Error::AlertReceived(
+            AlertDescription::ProtocolVersion
+        )) | Some(rustls::Error::PeerIncompatible(
+            PeerIncompatible::ServerDoesNotSupportTls12Or13
+                | PeerIncompatible::ServerTlsVersionIsDisabledByOurConfig
+        ))
+    )
 }
 
 fn describe_io(e: &io::Error) -> String {

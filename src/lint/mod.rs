@@ -882,6 +882,60 @@ catalogue! {
         fix: "Fix the authoritative DNS server (some servers and DNS providers get empty non-terminals wrong).",
         explanation: "RFC 8020: NXDOMAIN means nothing exists at or below the name. Answering NXDOMAIN for an empty non-terminal lets resolvers prune the whole subtree.",
     }
+    Live014 {
+        id: "LIVE014",
+        severity: Error,
+        stage: Live,
+        title: "The key response is not signed by the server, or its signature does not verify",
+        why: "Peers verify `/_matrix/key/v2/server` with the ed25519 key it lists: an unsigned response, one signed by another name, or a signature that fails over the canonical JSON means the keys are not accepted, and nothing from the server is.",
+        fix: "Serve the homeserver's own key response unaltered (a proxy that rewrites or re-serialises JSON breaks the signature); check the signing key file.",
+        explanation: "The Matrix spec (appendix \"Signing JSON\"): remove `signatures` and `unsigned`, write the rest as canonical JSON (sorted keys, no whitespace, integers only), sign it with ed25519; the signature sits at `signatures[server_name][\"ed25519:ID\"]` in unpadded base64, and ID names a key in `verify_keys`.",
+    }
+    Live015 {
+        id: "LIVE015",
+        severity: Error,
+        stage: Live,
+        title: "A verify key is not a 32-byte ed25519 key",
+        why: "An `ed25519:` verify key is 32 bytes in unpadded base64; anything else cannot verify a signature, so peers cannot check the server's events with it.",
+        fix: "Regenerate or restore the homeserver's signing key (Synapse: `signing_key_path`).",
+        explanation: "`verify_keys[\"ed25519:ID\"].key` carries the raw 32-byte public key (RFC 8032) in unpadded base64, 43 characters.",
+    }
+    Live016 {
+        id: "LIVE016",
+        severity: Error,
+        stage: Live,
+        title: "The keys expire within the hour (`valid_until_ts`)",
+        why: "Peers cache keys until `valid_until_ts`; a value less than an hour away makes them ask again all the time, and a peer that asks with `minimum_valid_until_ts` later than it gets no usable key.",
+        fix: "Check the homeserver's clock and key validity settings (Synapse: `key_refresh_interval`, default one day).",
+        explanation: "Synapse publishes keys valid for a day (`key_refresh_interval`) and refreshes them before then.",
+    }
+    Live017 {
+        id: "LIVE017",
+        severity: Warning,
+        stage: Live,
+        title: "The keys claim to be valid more than 7 days ahead",
+        why: "The spec advises a short validity: a key that leaks or is replaced stays trusted by peers until `valid_until_ts`, and peers cap what they honour (Synapse caps at 7 days for room versions that enforce it).",
+        fix: "Lower the validity (Synapse: `key_refresh_interval`) to a day or so.",
+        explanation: "Room versions 5 and later require keys to be valid at the time of the event, and servers cap `valid_until_ts` at a week when they store it.",
+    }
+    Live018 {
+        id: "LIVE018",
+        severity: Error,
+        stage: Live,
+        title: "The key response is not served as `application/json`",
+        why: "Synapse refuses a federation response whose Content-Type is not `application/json` (\"Remote server sent Content-Type header of ...\"), even when the body is valid JSON.",
+        fix: "Let the homeserver set the Content-Type, or fix the reverse proxy that overrides it.",
+        explanation: "The server-server API responses are JSON with `Content-Type: application/json` (parameters such as `charset=utf-8` are allowed).",
+    }
+    Live019 {
+        id: "LIVE019",
+        severity: Error,
+        stage: Live,
+        title: "The server speaks only TLS older than 1.2",
+        why: "TLS 1.0 and 1.1 are deprecated (RFC 8996); rustls-based homeservers (the Conduit family), Go (Dendrite) and OpenSSL 3 at its default security level do not connect below TLS 1.2.",
+        fix: "Enable TLS 1.2 and 1.3 on the federation listener or its reverse proxy.",
+        explanation: "The probe offers TLS 1.2 and 1.3 only, as modern peers do; a server that answers with a `protocol_version` alert, or a ServerHello below 1.2, has no version in common with them.",
+    }
     Wk001 {
         id: "WK001",
         severity: Info,

@@ -1,4 +1,4 @@
-//! The live probe (`fedns check --probe`): LIVE001-LIVE013 and, with
+//! The live probe (`fedns check --probe`): LIVE001-LIVE019 and, with
 //! `--fetch-well-known`, WK001-WK005.
 //!
 //! For each server name S the probe follows the Matrix resolution steps a
@@ -7,7 +7,11 @@
 //! address of every target it does what a peer does: TLS with SNI = N (the
 //! required name), the chain verified against the trust store and matched
 //! against N, then `GET /_matrix/key/v2/server` and
-//! `GET /_matrix/federation/v1/version` with `Host:` N. When the certificate
+//! `GET /_matrix/federation/v1/version` with `Host:` N. The key response is
+//! judged as a peer judges it ([`crate::matrix::keys`]): served as
+//! `application/json`, signed by the server over its canonical JSON,
+//! 32-byte ed25519 keys, `valid_until_ts` more than an hour and at most a
+//! week ahead. When the certificate
 //! fails for N, a second handshake with SNI = the target tells whether the
 //! target is set up for its own name only (LIVE005). Every network step has
 //! a bounded timeout, and the number of targets and addresses is capped.
@@ -36,6 +40,10 @@ pub const MAX_TARGETS: usize = 8;
 pub const MAX_REDIRECTS: usize = 5;
 /// Cache-Control max-age outside this range gets WK004 (Synapse clamps to it).
 pub const WELL_KNOWN_MAX_AGE: std::ops::RangeInclusive<u64> = 300..=48 * 3600;
+/// `valid_until_ts` closer than this gets LIVE016.
+const KEY_VALIDITY_MIN_MS: i64 = 3_600_000;
+/// `valid_until_ts` farther than this gets LIVE017 (the spec advises a week at most).
+const KEY_VALIDITY_MAX_MS: i64 = 7 * 86_400_000;
 /// Body cap for the key and version responses.
 const API_BODY_CAP: usize = 256 * 1024;
 
@@ -344,6 +352,19 @@ fn probe_endpoint(
     };
     let session = match connect_tls(addr, &sni, &opts.trust, opts.timeout) {
         Ok(session) => session,
+        Err(ConnectError::OldProtocol { message, .. }) => {
+            out.push(
+                Finding::new(
+                    Rule::Live019,
+                    &t,
+                    format!("{t} at {addr} has no TLS version in common with a client offering TLS 1.2 and 1.3: {message}"),
+                )
+                .at(place),
+            );
+            return Behaviour {
+                summary: "speaks only TLS below 1.2".into(),
+            };
+        }
         Err(ConnectError::Tcp { message, .. }) => {
             out.push(
                 Finding::new(
@@ -513,9 +534,9 @@ fn describe_cert_error(e: &rustls::Error) -> String {
 
 fn error_detail(e: &ConnectError) -> String {
     match e {
-        ConnectError::Handshake { message, .. } | ConnectError::Tcp { message, .. } => {
-            message.clone()
-        }
+        ConnectError::Handshake { message, .. }
+        | ConnectError::Tcp { message, .. }
+        | ConnectError::OldProtocol { message, .. } => message.clone(),
         ConnectError::BadName(n) => format!("{n} is not a valid SNI"),
     }
 }
@@ -589,6 +610,19 @@ fn check_key_response(
         };
         out.push(Finding::new(Rule::Live008, s, format!("the key response on {addr} carries {shown}, not {s}: the delegation reaches another homeserver")).at(place));
     }
+    let content_type = response.header("content-type").unwrap_or("");
+    let is_json = content_type
+        .split(';')
+        .next()
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        let shown = if content_type.is_empty() {
+            "no Content-Type".to_owned()
+        } else {
+            format!("Content-Type {content_type:?}")
+        };
+        out.push(Finding::new(Rule::Live018, n, format!("GET /_matrix/key/v2/server on {addr} answered JSON with {shown}: Synapse refuses a federation response that is not application/json")).at(place));
+    }
     let valid_until = key
         .get("valid_until_ts")
         .and_then(serde_json::Value::as_i64)
@@ -597,6 +631,7 @@ fn check_key_response(
         .get("verify_keys")
         .and_then(|v| v.as_object())
         .is_some_and(|keys| keys.keys().any(|k| k.starts_with("ed25519:")));
+    let now_ms = now.saturating_mul(1000);
     if !has_ed25519 {
         out.push(
             Finding::new(
@@ -606,8 +641,46 @@ fn check_key_response(
             )
             .at(place),
         );
-    } else if valid_until < now.saturating_mul(1000) {
+    } else if valid_until < now_ms {
         out.push(Finding::new(Rule::Live009, s, format!("the key response on {addr} says valid_until_ts {valid_until}, which is in the past")).at(place));
+    } else if valid_until < now_ms + KEY_VALIDITY_MIN_MS {
+        out.push(Finding::new(Rule::Live016, s, format!("the key response on {addr} says valid_until_ts {valid_until}: the keys expire in {} minutes", (valid_until - now_ms) / 60_000)).at(place));
+    } else if valid_until > now_ms + KEY_VALIDITY_MAX_MS {
+        out.push(Finding::new(Rule::Live017, s, format!("the key response on {addr} says valid_until_ts {valid_until}: {} days ahead, more than the 7 the spec advises", (valid_until - now_ms) / 86_400_000)).at(place));
+    }
+    let report = crate::matrix::keys::check_key_response(&key, server_name);
+    for (key_id, what) in &report.bad_keys {
+        out.push(
+            Finding::new(
+                Rule::Live015,
+                s,
+                format!(
+                    "the key response on {addr} lists {key_id} as {what}, not a 32-byte ed25519 key"
+                ),
+            )
+            .at(place),
+        );
+    }
+    match &report.signature {
+        crate::matrix::keys::Signature::Valid { .. } => {}
+        crate::matrix::keys::Signature::Missing => out.push(
+            Finding::new(
+                Rule::Live014,
+                s,
+                format!(
+                    "the key response on {addr} carries no ed25519 signature by {server_name:?}"
+                ),
+            )
+            .at(place),
+        ),
+        crate::matrix::keys::Signature::Invalid { key_id, reason } => out.push(
+            Finding::new(
+                Rule::Live014,
+                s,
+                format!("the key response on {addr} is signed with {key_id}, but {reason}"),
+            )
+            .at(place),
+        ),
     }
     format!("200 for server_name {server_name:?}")
 }

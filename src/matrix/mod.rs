@@ -32,13 +32,15 @@
 //! Modules: [`server_name`] (the grammar of `S` and `m.server`), [`dns`]
 //! (the [`Resolver`] trait, offline and live implementations, CNAME
 //! following), [`well_known`] (the `.well-known` body and its sources),
-//! [`fetch`] (HTTPS), [`resolve`](mod@resolve) (the step machine),
+//! [`fetch`] (HTTPS), [`keys`] (a server's signed key response and
+//! canonical JSON), [`resolve`](mod@resolve) (the step machine),
 //! [`explain`] (human and JSON rendering for `fedns explain`).
 
 pub mod dns;
 pub mod explain;
 pub mod fetch;
 mod homeservers;
+pub mod keys;
 pub mod resolve;
 pub mod server_name;
 pub mod well_known;

@@ -275,16 +275,41 @@ impl Response {
     }
 }
 
+/// The test homeservers' signing key (a fixed ed25519 seed).
+pub fn signing_key() -> ring::signature::Ed25519KeyPair {
+    ring::signature::Ed25519KeyPair::from_seed_unchecked(&[7u8; 32]).expect("a 32-byte seed")
+}
+
+/// `body` signed by `server_name` with [`signing_key`] as `ed25519:a_test`,
+/// the way Synapse signs its key response (canonical JSON of the body
+/// without `signatures` and `unsigned`).
+pub fn signed(server_name: &str, mut body: serde_json::Value) -> serde_json::Value {
+    let text = fedns::matrix::keys::canonical_json(&body).expect("canonical JSON");
+    let signature =
+        data_encoding::BASE64_NOPAD.encode(signing_key().sign(text.as_bytes()).as_ref());
+    body["signatures"] = serde_json::json!({ server_name: { "ed25519:a_test": signature } });
+    body
+}
+
+/// A homeserver's key response for `server_name`, valid for a day, signed.
+pub fn key_response(server_name: &str) -> serde_json::Value {
+    use ring::signature::KeyPair;
+    let public = data_encoding::BASE64_NOPAD.encode(signing_key().public_key().as_ref());
+    signed(
+        server_name,
+        serde_json::json!({
+            "server_name": server_name,
+            "valid_until_ts": now_ms() + 86_400_000,
+            "verify_keys": {"ed25519:a_test": {"key": public}},
+            "old_verify_keys": {},
+        }),
+    )
+}
+
 /// How a homeserver answers the federation endpoints for `server_name`.
 pub fn homeserver(server_name: &str, req: &Request) -> Response {
     match req.path.as_str() {
-        "/_matrix/key/v2/server" => Response::json(serde_json::json!({
-            "server_name": server_name,
-            "valid_until_ts": now_ms() + 86_400_000,
-            "verify_keys": {"ed25519:a_test": {"key": "Noi6WqcDj0QmPxCNQqgezwTlBKrfqehY1u2FyWP9uYw"}},
-            "old_verify_keys": {},
-            "signatures": {}
-        })),
+        "/_matrix/key/v2/server" => Response::json(key_response(server_name)),
         "/_matrix/federation/v1/version" => {
             Response::json(serde_json::json!({"server": {"name": "fedns-test", "version": "1.0"}}))
         }
@@ -381,6 +406,19 @@ impl TestServer {
             let mut buf = [0u8; 512];
             let _ = stream.read(&mut buf);
             drop(stream);
+        })
+    }
+
+    /// A server that speaks only TLS 1.0/1.1: it reads the ClientHello
+    /// (offering 1.2 and 1.3) and answers with a fatal `protocol_version`
+    /// alert, as OpenSSL does when no version is in common.
+    pub fn tls_1_1_only(ip: Ipv4Addr, port: u16) -> std::io::Result<TestServer> {
+        Self::spawn(ip, port, |stream, _| {
+            let mut stream = stream;
+            let mut buf = [0u8; 2048];
+            let _ = stream.read(&mut buf);
+            // TLS record: alert, version 1.1, length 2: fatal (2), protocol_version (70).
+            let _ = stream.write_all(&[0x15, 0x03, 0x02, 0x00, 0x02, 0x02, 0x46]);
         })
     }
 
