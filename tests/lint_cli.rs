@@ -186,7 +186,7 @@ fn explain_prints_one_rule_and_rejects_unknown_ones() {
     let out = fedns(&["check", "--list-rules"], dir.path());
     assert_eq!(
         String::from_utf8_lossy(&out.stdout).lines().count(),
-        59,
+        65,
         "SRV, CRT, LIVE, WK and SIG rules"
     );
 }
