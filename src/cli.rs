@@ -372,6 +372,20 @@ fn serve_settings(args: &ServeArgs) -> anyhow::Result<ServeSettings> {
     if let Some(n) = config.udp_workers {
         listen.udp_workers = n;
     }
+    if let Some(tls) = &config.tls {
+        let loaded = crate::server::tls::load_certificate(&tls.certificate, &tls.key)
+            .context("[tls]: cannot serve DNS over TLS")?;
+        let now = crate::proto::clock::unix_now() as i64;
+        if loaded.not_after < now {
+            tracing::warn!(
+                "{}: the certificate expired {} day(s) ago; DNS over TLS clients that check it will refuse it",
+                loaded.chain_path.display(),
+                (now - loaded.not_after) / 86_400
+            );
+        }
+        listen.tls = Some(loaded.config);
+        listen.tls_listen = tls.listen.clone();
+    }
     let user_from_config = config.user.clone();
     let metrics = std::sync::Arc::new(crate::metrics::Metrics::default());
     Ok(ServeSettings {

@@ -119,6 +119,8 @@ pub struct Config {
     pub notify_key: Option<String>,
     /// Where to serve Prometheus metrics (`GET /metrics`); off when absent.
     pub metrics_listen: Option<SocketAddr>,
+    /// DNS over TLS: `[tls]`.
+    pub tls: Option<TlsSettings>,
     /// Run as this user after binding (`fedns serve --user`).
     pub user: Option<String>,
     /// Response rate limiting, when `[rate_limit]` is present.
@@ -183,6 +185,17 @@ pub struct SecondaryConfig {
 
 pub use crate::xfr::policy::TransferRule;
 
+/// `[tls]`: DNS over TLS (RFC 7858) and zone transfers over TLS (RFC 9103).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsSettings {
+    /// Where to listen (port 853 by convention).
+    pub listen: Vec<SocketAddr>,
+    /// The certificate chain, PEM, leaf first.
+    pub certificate: PathBuf,
+    /// Its private key, PEM.
+    pub key: PathBuf,
+}
+
 /// A `[[zone]]` table: one zone's own settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ZoneSettings {
@@ -234,6 +247,16 @@ struct RawConfig {
     identity: Option<String>,
     version: Option<toml::Spanned<toml::Value>>,
     cookies: Option<RawCookies>,
+    tls: Option<toml::Spanned<RawTls>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTls {
+    #[serde(default)]
+    listen: Vec<toml::Spanned<String>>,
+    certificate: PathBuf,
+    key: PathBuf,
 }
 
 #[derive(Deserialize)]
@@ -427,14 +450,22 @@ impl Config {
                 .iter()
                 .map(|rule| {
                     let text = rule.get_ref();
+                    if let Some(key) = text.strip_prefix("tls+key:") {
+                        return known_key(&toml::Spanned::new(rule.span(), key.to_string()))
+                            .map(TransferRule::TlsKey);
+                    }
                     if let Some(key) = text.strip_prefix("key:") {
                         return known_key(&toml::Spanned::new(rule.span(), key.to_string()))
                             .map(TransferRule::Key);
                     }
-                    text.parse::<ipnet::IpNet>()
-                        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                        .map(TransferRule::Network)
-                        .map_err(|_| invalid(rule.span().start, format!("bad allow entry {text:?}: write an address range (\"127.0.0.0/8\") or \"key:NAME\"")))
+                    let (tls, range) = match text.strip_prefix("tls:") {
+                        Some(range) => (true, range),
+                        None => (false, text.as_str()),
+                    };
+                    range.parse::<ipnet::IpNet>()
+                        .or_else(|_| range.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                        .map(|net| if tls { TransferRule::TlsNetwork(net) } else { TransferRule::Network(net) })
+                        .map_err(|_| invalid(rule.span().start, format!("bad allow entry {text:?}: write an address range (\"127.0.0.0/8\"), \"key:NAME\", or either with \"tls:\" / \"tls+key:\" to require a transfer over TLS")))
                 })
                 .collect::<Result<Vec<_>, _>>()
         };
@@ -750,6 +781,27 @@ impl Config {
             notify_key,
             rate_limit,
             user: raw.user,
+            tls: match &raw.tls {
+                None => None,
+                Some(t) => {
+                    let table = t.get_ref();
+                    if table.listen.is_empty() {
+                        return Err(invalid(
+                            t.span().start,
+                            "[tls] needs listen = [\"ADDRESS:853\"]".to_string(),
+                        ));
+                    }
+                    Some(TlsSettings {
+                        listen: table
+                            .listen
+                            .iter()
+                            .map(|a| socket_addr(a, "tls.listen"))
+                            .collect::<Result<_, _>>()?,
+                        certificate: base.join(&table.certificate),
+                        key: base.join(&table.key),
+                    })
+                }
+            },
             metrics_listen: raw
                 .metrics_listen
                 .as_ref()

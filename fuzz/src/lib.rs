@@ -162,7 +162,7 @@ pub fn packet(data: &[u8]) {
     for transport in [Transport::Udp, Transport::Tcp] {
         let responses: Vec<Vec<u8>> = match (request_kind(data), transport) {
             (RequestKind::Transfer, Transport::Tcp) => {
-                transfer_response(&f.xfr, &f.served.zones, data, peer)
+                transfer_response(&f.xfr, &f.served.zones, data, peer, false)
             }
             (RequestKind::Notify, _) => fedns::xfr::notify::handle_notify(&f.xfr, data, peer)
                 .into_iter()

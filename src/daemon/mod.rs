@@ -101,8 +101,14 @@ impl ZoneRequests for Requests {
         crate::xfr::notify::handle_notify(&self.xfr, request, peer)
     }
 
-    fn transfer(&self, zones: &ZoneSet, request: &[u8], peer: SocketAddr) -> Vec<Vec<u8>> {
-        crate::xfr::primary::transfer_response(&self.xfr, zones, request, peer)
+    fn transfer(
+        &self,
+        zones: &ZoneSet,
+        request: &[u8],
+        peer: SocketAddr,
+        over_tls: bool,
+    ) -> Vec<Vec<u8>> {
+        crate::xfr::primary::transfer_response(&self.xfr, zones, request, peer, over_tls)
     }
 
     fn update(&self, request: &[u8], peer: SocketAddr) -> Option<Vec<u8>> {
@@ -518,6 +524,9 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", join(&listen.listen)))?;
     for addr in server.local_addrs() {
         info!("listening on {addr} (UDP and TCP)");
+    }
+    for addr in server.tls_addrs() {
+        info!("listening on {addr} (DNS over TLS, zone transfers over TLS)");
     }
     if let Some(user) = &user {
         let (uid, gid) = crate::server::privileges::drop_privileges(user)?;

@@ -24,6 +24,7 @@ pub mod fast_path;
 pub mod privileges;
 pub mod rrl;
 mod tcp;
+pub mod tls;
 mod udp;
 pub mod wire;
 
@@ -49,8 +50,15 @@ use crate::store::ZoneStore;
 pub trait ZoneRequests: Send + Sync + std::fmt::Debug {
     /// The response to a NOTIFY from `peer`, if one is to be sent.
     fn notify(&self, request: &[u8], peer: SocketAddr) -> Option<Vec<u8>>;
-    /// The messages answering an AXFR or IXFR over TCP from `peer`, in order.
-    fn transfer(&self, zones: &ZoneSet, request: &[u8], peer: SocketAddr) -> Vec<Vec<u8>>;
+    /// The messages answering an AXFR or IXFR over TCP from `peer`, in
+    /// order; `over_tls` when the connection is TLS (XoT, RFC 9103).
+    fn transfer(
+        &self,
+        zones: &ZoneSet,
+        request: &[u8],
+        peer: SocketAddr,
+        over_tls: bool,
+    ) -> Vec<Vec<u8>>;
     /// The response to a dynamic UPDATE (RFC 2136) from `peer`, if one is
     /// to be sent. May block (a lock, an fsync, a forward to a primary):
     /// the front end calls it from a blocking task.
@@ -146,6 +154,10 @@ pub struct ListenConfig {
     pub max_tcp_per_client: usize,
     /// How long one TCP connection may stay open, however busy.
     pub tcp_lifetime: Duration,
+    /// Addresses to serve DNS over TLS on (TCP only; RFC 7858).
+    pub tls_listen: Vec<SocketAddr>,
+    /// The TLS configuration for them (certificate, key, ALPN `dot`).
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl Default for ListenConfig {
@@ -159,6 +171,8 @@ impl Default for ListenConfig {
             tcp_idle_timeout: Duration::from_secs(10),
             max_tcp_per_client: 32,
             tcp_lifetime: Duration::from_secs(300),
+            tls_listen: Vec::new(),
+            tls: None,
         }
     }
 }
@@ -166,6 +180,7 @@ impl Default for ListenConfig {
 /// A running server: its bound addresses, and the handle that stops it.
 pub struct RunningServer {
     local_addrs: Vec<SocketAddr>,
+    tls_addrs: Vec<SocketAddr>,
     shutdown: watch::Sender<bool>,
     tasks: JoinSet<()>,
 }
@@ -207,11 +222,30 @@ impl RunningServer {
                 Arc::clone(&tcp_slots),
                 Arc::clone(&tcp_clients),
                 tcp_limits,
+                None,
                 shutdown_rx.clone(),
             ));
         }
+        let mut tls_addrs = Vec::new();
+        if let Some(tls) = &config.tls {
+            let acceptor = tokio_rustls::TlsAcceptor::from(Arc::clone(tls));
+            for addr in &config.tls_listen {
+                let listener = TcpListener::bind(addr).await?;
+                tls_addrs.push(listener.local_addr()?);
+                tasks.spawn(tcp::serve(
+                    listener,
+                    Arc::clone(&front),
+                    Arc::clone(&tcp_slots),
+                    Arc::clone(&tcp_clients),
+                    tcp_limits,
+                    Some(acceptor.clone()),
+                    shutdown_rx.clone(),
+                ));
+            }
+        }
         Ok(RunningServer {
             local_addrs,
+            tls_addrs,
             shutdown,
             tasks,
         })
@@ -220,6 +254,11 @@ impl RunningServer {
     /// The addresses actually bound (ephemeral ports resolved).
     pub fn local_addrs(&self) -> &[SocketAddr] {
         &self.local_addrs
+    }
+
+    /// The DNS-over-TLS addresses actually bound.
+    pub fn tls_addrs(&self) -> &[SocketAddr] {
+        &self.tls_addrs
     }
 
     /// Stops accepting, lets in-flight answers finish (up to `grace`), and returns.

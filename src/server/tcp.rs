@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tracing::{debug, warn};
@@ -78,13 +78,16 @@ impl Drop for ClientSlot {
     }
 }
 
-/// Accepts connections until `shutdown` turns true, then waits for open ones.
+/// Accepts connections until `shutdown` turns true, then waits for open
+/// ones. With `tls`, each connection is a TLS handshake (bounded by the
+/// idle timeout) and then the same protocol inside (DoT, XoT).
 pub(super) async fn serve(
     listener: TcpListener,
     front: Arc<FrontEnd>,
     slots: Arc<Semaphore>,
     clients: Arc<ClientConnections>,
     limits: TcpLimits,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut connections = JoinSet::new();
@@ -118,8 +121,22 @@ pub(super) async fn serve(
         };
         let front = Arc::clone(&front);
         let shutdown = shutdown.clone();
+        let tls = tls.clone();
         connections.spawn(async move {
-            if let Err(e) = connection(stream, peer, front, limits, shutdown).await {
+            let _ = stream.set_nodelay(true);
+            let served = match tls {
+                None => connection(stream, peer, front, limits, false, shutdown).await,
+                Some(acceptor) => {
+                    match tokio::time::timeout(limits.idle_timeout, acceptor.accept(stream)).await {
+                        Ok(Ok(stream)) => {
+                            connection(stream, peer, front, limits, true, shutdown).await
+                        }
+                        Ok(Err(e)) => Err(e),
+                        Err(_) => Ok(()), // no handshake in time
+                    }
+                }
+            };
+            if let Err(e) = served {
                 debug!(%peer, error = %e, "tcp connection closed");
             }
             drop(client_slot);
@@ -138,15 +155,16 @@ fn limit(limits: &TcpLimits, closes_at: tokio::time::Instant) -> Duration {
         .min(closes_at.saturating_duration_since(tokio::time::Instant::now()))
 }
 
-/// Serves one connection: read a length, read the message, answer, repeat.
-async fn connection(
-    mut stream: TcpStream,
+/// Serves one connection (plain TCP, or TLS when `over_tls`): read a
+/// length, read the message, answer, repeat.
+async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
+    mut stream: S,
     peer: std::net::SocketAddr,
     front: Arc<FrontEnd>,
     limits: TcpLimits,
+    over_tls: bool,
     mut shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    let _ = stream.set_nodelay(true);
     let closes_at = tokio::time::Instant::now() + limits.lifetime;
     let mut message = Vec::with_capacity(512);
     loop {
@@ -203,9 +221,11 @@ async fn connection(
                 let requests = Arc::clone(&front.requests);
                 let request = message.clone();
                 // Encoding a large zone is CPU work: keep it off the async workers.
-                tokio::task::spawn_blocking(move || requests.transfer(&zones, &request, peer))
-                    .await
-                    .unwrap_or_default()
+                tokio::task::spawn_blocking(move || {
+                    requests.transfer(&zones, &request, peer, over_tls)
+                })
+                .await
+                .unwrap_or_default()
             }
         };
         for response in responses {

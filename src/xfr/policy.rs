@@ -19,6 +19,10 @@ pub enum TransferRule {
     Network(ipnet::IpNet),
     /// Requests signed with this key.
     Key(String),
+    /// Clients in this range, over TLS only (XoT, RFC 9103).
+    TlsNetwork(ipnet::IpNet),
+    /// Requests signed with this key, over TLS only.
+    TlsKey(String),
 }
 
 /// Who may transfer a zone.
@@ -33,12 +37,18 @@ impl TransferPolicy {
         TransferPolicy { rules }
     }
 
-    /// True if `peer`, whose request authenticated as `auth`, may transfer.
-    pub fn permits(&self, peer: IpAddr, auth: &RequestAuth) -> bool {
+    /// True if `peer`, whose request authenticated as `auth`, may transfer
+    /// (over TLS when `over_tls`).
+    pub fn permits(&self, peer: IpAddr, auth: &RequestAuth, over_tls: bool) -> bool {
+        let signed_by = |name: &str| {
+            matches!(auth, RequestAuth::Signed { key, .. }
+                if key.name().to_ascii().trim_end_matches('.').eq_ignore_ascii_case(name.trim_end_matches('.')))
+        };
         self.rules.iter().any(|rule| match rule {
             TransferRule::Network(net) => net.contains(&peer),
-            TransferRule::Key(name) => matches!(auth, RequestAuth::Signed { key, .. }
-                if key.name().to_ascii().trim_end_matches('.').eq_ignore_ascii_case(name.trim_end_matches('.'))),
+            TransferRule::Key(name) => signed_by(name),
+            TransferRule::TlsNetwork(net) => over_tls && net.contains(&peer),
+            TransferRule::TlsKey(name) => over_tls && signed_by(name),
         })
     }
 }
@@ -122,8 +132,18 @@ mod tests {
         assert_eq!(policies.of(&a).notify.len(), 1);
         assert!(policies.of(&b).notify.is_empty(), "case-insensitive lookup");
         let peer: IpAddr = "127.0.0.1".parse().unwrap();
-        assert!(policies.of(&b).allow.permits(peer, &RequestAuth::Unsigned));
-        assert!(!policies.of(&a).allow.permits(peer, &RequestAuth::Unsigned));
+        assert!(
+            policies
+                .of(&b)
+                .allow
+                .permits(peer, &RequestAuth::Unsigned, false)
+        );
+        assert!(
+            !policies
+                .of(&a)
+                .allow
+                .permits(peer, &RequestAuth::Unsigned, false)
+        );
         policies.forget(&b);
         assert_eq!(policies.of(&b).notify.len(), 1);
     }

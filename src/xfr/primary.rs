@@ -198,15 +198,17 @@ pub fn error_message_with_ede(
     message
 }
 
-/// Answers an AXFR or IXFR request (over TCP) from `peer`: the messages to
-/// send, in order. The transfer is counted in the metrics.
+/// Answers an AXFR or IXFR request (over TCP, or TLS when `over_tls`) from
+/// `peer`: the messages to send, in order. The transfer is counted in the
+/// metrics.
 pub fn transfer_response(
     ctx: &super::XfrContext,
     zones: &crate::snapshot::ZoneSet,
     request: &[u8],
     peer: std::net::SocketAddr,
+    over_tls: bool,
 ) -> Vec<Vec<u8>> {
-    let messages = transfer_messages(ctx, zones, request, peer);
+    let messages = transfer_messages(ctx, zones, request, peer, over_tls);
     if let Some(key) = transfer_metric(request, &messages) {
         ctx.metrics.count_transfer(key);
     }
@@ -218,6 +220,7 @@ fn transfer_messages(
     zones: &crate::snapshot::ZoneSet,
     request: &[u8],
     peer: std::net::SocketAddr,
+    over_tls: bool,
 ) -> Vec<Vec<u8>> {
     use crate::proto::tsig::{unix_now, verify_request};
     use tracing::info;
@@ -283,7 +286,7 @@ fn transfer_messages(
         .policies
         .of(zone.origin())
         .allow
-        .permits(peer.ip(), &auth)
+        .permits(peer.ip(), &auth, over_tls)
     {
         ctx.refused(peer, "transfer-denied", || {
             format!("transfer of {} refused by its allow list", zone.origin())
@@ -420,14 +423,14 @@ mod tests {
 
         let default = XfrContext::default();
         assert_eq!(
-            rcode(&transfer_response(&default, &zones, &request, peer)),
+            rcode(&transfer_response(&default, &zones, &request, peer, false)),
             ResponseCode::Refused
         );
         // With EDNS the refusal says why (RFC 8914 18, Prohibited).
         let mut with_edns = axfr_request();
         with_edns.set_edns(hickory_proto::op::Edns::new());
         let refused = Message::from_vec(
-            &transfer_response(&default, &zones, &with_edns.to_vec().unwrap(), peer)[0],
+            &transfer_response(&default, &zones, &with_edns.to_vec().unwrap(), peer, false)[0],
         )
         .unwrap();
         let ede = refused
@@ -450,7 +453,44 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            rcode(&transfer_response(&by_address, &zones, &request, peer)),
+            rcode(&transfer_response(
+                &by_address,
+                &zones,
+                &request,
+                peer,
+                false
+            )),
+            ResponseCode::NoError
+        );
+
+        // XoT only (RFC 9103): the same range, over TLS and not otherwise.
+        let over_tls_only = XfrContext {
+            policies: ZonePolicies::new(ZonePolicy {
+                allow: TransferPolicy::new(vec![TransferRule::TlsNetwork(
+                    "127.0.0.0/8".parse().unwrap(),
+                )]),
+                ..ZonePolicy::default()
+            }),
+            ..Default::default()
+        };
+        assert_eq!(
+            rcode(&transfer_response(
+                &over_tls_only,
+                &zones,
+                &request,
+                peer,
+                false
+            )),
+            ResponseCode::Refused
+        );
+        assert_eq!(
+            rcode(&transfer_response(
+                &over_tls_only,
+                &zones,
+                &request,
+                peer,
+                true
+            )),
             ResponseCode::NoError
         );
 
@@ -464,21 +504,27 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            rcode(&transfer_response(&by_key, &zones, &request, peer)),
+            rcode(&transfer_response(&by_key, &zones, &request, peer, false)),
             ResponseCode::Refused,
             "unsigned"
         );
         let mut signed = request.clone();
         sign_request(&mut signed, &key, unix_now());
         assert_eq!(
-            rcode(&transfer_response(&by_key, &zones, &signed, peer)),
+            rcode(&transfer_response(&by_key, &zones, &signed, peer, false)),
             ResponseCode::NoError
         );
         let wrong = TsigKey::new("xfr-key", "hmac-sha256", "d3Jvbmc=").unwrap();
         let mut badly_signed = request.clone();
         sign_request(&mut badly_signed, &wrong, unix_now());
         assert_eq!(
-            rcode(&transfer_response(&by_key, &zones, &badly_signed, peer)),
+            rcode(&transfer_response(
+                &by_key,
+                &zones,
+                &badly_signed,
+                peer,
+                false
+            )),
             ResponseCode::NotAuth
         );
     }

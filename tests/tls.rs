@@ -1,0 +1,170 @@
+//! DNS over TLS (RFC 7858) and zone transfers over TLS (XoT, RFC 9103)
+//! with Knot's `kdig` as the client: queries over TLS with the server's
+//! certificate verified against a private CA, an AXFR that the zone's
+//! policy allows over TLS only (refused over plain TCP), and start-up
+//! errors that name the certificate or key file at fault.
+
+mod common;
+mod lint_support;
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use common::{TempDir, free_port, output_within};
+use lint_support::{Ca, LeafSpec};
+
+const ZONE: &str = "$ORIGIN example.org.\n$TTL 300\n@ SOA ns1 hostmaster 7 3600 600 86400 300\n@ NS ns1\n\
+                    ns1 A 192.0.2.53\nwww A 192.0.2.1\n";
+
+struct Lab {
+    dir: TempDir,
+    port: u16,
+    tls_port: u16,
+    config: std::path::PathBuf,
+}
+
+/// A CA, a certificate for ns1.example.org, and a configuration serving
+/// example.org over UDP/TCP and TLS, transfers allowed over TLS only.
+fn lab(name: &str) -> Lab {
+    let dir = TempDir::new(name);
+    let ca = Ca::root("fedns TLS lab CA");
+    ca.write(dir.path(), "ca.pem");
+    let leaf = ca.leaf(&LeafSpec::new(&["ns1.example.org"]));
+    fs::write(dir.path().join("chain.pem"), &leaf.fullchain_pem).unwrap();
+    let key_pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        data_encoding::BASE64.encode(&leaf.key)
+    );
+    fs::write(dir.path().join("key.pem"), key_pem).unwrap();
+    fs::write(dir.path().join("example.org.zone"), ZONE).unwrap();
+    let (port, tls_port) = (free_port(), free_port());
+    let config = dir.path().join("fedns.toml");
+    fs::write(
+        &config,
+        format!(
+            "listen = [\"127.0.0.1:{port}\"]\n\
+             [tls]\nlisten = [\"127.0.0.1:{tls_port}\"]\ncertificate = \"chain.pem\"\nkey = \"key.pem\"\n\
+             [[zone]]\nname = \"example.org\"\nfile = \"example.org.zone\"\nallow = [\"tls:127.0.0.0/8\"]\n"
+        ),
+    )
+    .unwrap();
+    Lab {
+        dir,
+        port,
+        tls_port,
+        config,
+    }
+}
+
+fn kdig(args: &[&str], dir: &Path) -> String {
+    let mut c = Command::new("kdig");
+    c.current_dir(dir).args(args);
+    let out = output_within(c, Duration::from_secs(20));
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn kdig_queries_and_transfers_over_tls_with_the_certificate_verified() {
+    if common::peer("kdig").is_none() {
+        return;
+    }
+    let lab = lab("tls-kdig");
+    let _server = common::serve_fedns(
+        "fedns",
+        lab.dir.path(),
+        lab.port,
+        &["--config".as_ref(), lab.config.as_os_str()],
+        "example.org.",
+    );
+    let tls_port = lab.tls_port.to_string();
+    let strict = [
+        "@127.0.0.1",
+        "-p",
+        &tls_port,
+        "+tls-ca=ca.pem",
+        "+tls-hostname=ns1.example.org",
+    ];
+    // A query, the certificate checked against the CA and the name.
+    let mut args = strict.to_vec();
+    args.extend(["www.example.org", "A"]);
+    let out = kdig(&args, lab.dir.path());
+    assert!(out.contains(";; TLS session"), "{out}");
+    assert!(
+        out.contains("192.0.2.1") && out.contains("NOERROR"),
+        "{out}"
+    );
+    // The wrong name: kdig refuses the certificate.
+    let out = kdig(
+        &[
+            "@127.0.0.1",
+            "-p",
+            &tls_port,
+            "+tls-ca=ca.pem",
+            "+tls-hostname=other.example.org",
+            "www.example.org",
+        ],
+        lab.dir.path(),
+    );
+    assert!(!out.contains("192.0.2.1"), "{out}");
+    // XoT: the zone over TLS ...
+    let mut args = strict.to_vec();
+    args.extend(["example.org", "AXFR"]);
+    let out = kdig(&args, lab.dir.path());
+    assert!(
+        out.contains("www.example.org.") && out.contains(";; Received") && !out.contains("REFUSED"),
+        "{out}"
+    );
+    // ... and not over plain TCP: the policy says tls:127.0.0.0/8.
+    let port = lab.port.to_string();
+    let out = kdig(
+        &["@127.0.0.1", "-p", &port, "example.org", "AXFR"],
+        lab.dir.path(),
+    );
+    assert!(
+        out.contains("REFUSED") && !out.contains("www.example.org."),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_bad_certificate_or_key_stops_the_start_with_the_file_named() {
+    let lab = lab("tls-bad");
+    let run = || {
+        let mut c = Command::new(common::fedns_bin());
+        c.arg("serve").arg("--config").arg(&lab.config);
+        let out = output_within(c, Duration::from_secs(20));
+        assert!(!out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    // A key from another certificate.
+    let other = Ca::root("other").leaf(&LeafSpec::new(&["ns1.example.org"]));
+    let key_pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        data_encoding::BASE64.encode(&other.key)
+    );
+    fs::write(lab.dir.path().join("key.pem"), key_pem).unwrap();
+    let err = run();
+    assert!(
+        err.contains("chain.pem with")
+            && err.contains("key.pem")
+            && err.contains("does not belong"),
+        "{err}"
+    );
+    // No key file at all.
+    fs::remove_file(lab.dir.path().join("key.pem")).unwrap();
+    let err = run();
+    assert!(err.contains("key.pem: cannot read"), "{err}");
+    // A chain file that is not PEM.
+    fs::write(lab.dir.path().join("chain.pem"), "hello").unwrap();
+    let err = run();
+    assert!(
+        err.contains("chain.pem: holds no CERTIFICATE block"),
+        "{err}"
+    );
+}
