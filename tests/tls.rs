@@ -168,3 +168,63 @@ fn a_bad_certificate_or_key_stops_the_start_with_the_file_named() {
         "{err}"
     );
 }
+
+/// BIND 9.18 as a secondary that transfers only over TLS (`tls ephemeral`:
+/// encrypted, the certificate not checked), from a fedns primary whose
+/// policy allows transfers over TLS with the key only.
+#[test]
+fn bind_transfers_the_zone_over_tls_from_fedns() {
+    let Some(named) = common::peer("named") else {
+        return;
+    };
+    let lab = lab("tls-bind");
+    const SECRET: &str = "c2VjcmV0LWtleS1tYXRlcmlhbC0zMi1ieXRlcy1sb25nIQ==";
+    let config = fs::read_to_string(&lab.config).unwrap().replace(
+        "allow = [\"tls:127.0.0.0/8\"]",
+        "allow = [\"tls+key:xfr-key\"]",
+    );
+    fs::write(
+        &lab.config,
+        format!("{config}[[tsig_key]]\nname = \"xfr-key\"\nsecret = \"{SECRET}\"\n"),
+    )
+    .unwrap();
+    let fedns = common::serve_fedns(
+        "fedns",
+        lab.dir.path(),
+        lab.port,
+        &["--config".as_ref(), lab.config.as_os_str()],
+        "example.org.",
+    );
+    let bind_port = free_port();
+    let d = lab.dir.path().join("bind");
+    fs::create_dir_all(&d).unwrap();
+    let conf = d.join("named.conf");
+    fs::write(
+        &conf,
+        format!(
+            "options {{\n directory \"{d}\";\n pid-file \"{d}/named.pid\";\n session-keyfile \"{d}/session.key\";\n managed-keys-directory \"{d}\";\n\
+             listen-on port {bind_port} {{ 127.0.0.1; }};\n listen-on-v6 {{ none; }};\n recursion no;\n dnssec-validation no;\n notify no;\n}};\n\
+             controls {{ }};\nkey \"xfr-key\" {{ algorithm hmac-sha256; secret \"{SECRET}\"; }};\n\
+             zone \"example.org\" {{\n type secondary;\n file \"{d}/example.org.db\";\n\
+             primaries {{ 127.0.0.1 port {tls} key \"xfr-key\" tls ephemeral; }};\n}};\n",
+            d = d.display(),
+            tls = lab.tls_port
+        ),
+    )
+    .unwrap();
+    let mut c = Command::new(named);
+    c.arg("-g").arg("-c").arg(&conf);
+    let bind = common::spawn_on_port("bind", lab.dir.path(), bind_port, c).unwrap();
+    common::wait_until(Duration::from_secs(30), || {
+        common::serial_at(bind_port, "example.org.").map(|s| s == 7)
+    })
+    .unwrap_or_else(|e| {
+        panic!(
+            "BIND did not transfer over TLS: {e}\n{}\n{}",
+            bind.log_tail(30),
+            fedns.log_tail(10)
+        )
+    });
+    let log = bind.log_tail(60);
+    assert!(log.contains("Transfer completed"), "{log}");
+}
