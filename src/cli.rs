@@ -558,6 +558,7 @@ fn transfer(args: TransferArgs) -> anyhow::Result<()> {
         &zone,
         key.as_ref(),
         TransferLimits::default(),
+        None,
     ))?;
     let text = crate::zone::master::write_master(&zone, &transferred.records);
     match &args.output {

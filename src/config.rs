@@ -181,6 +181,23 @@ pub struct SecondaryConfig {
     pub tsig_key: Option<String>,
     /// A catalog zone (RFC 9432) whose members become secondary zones here.
     pub catalog: bool,
+    /// Transfers from the primaries over TLS (XoT), and how they are authenticated.
+    pub tls: Option<PrimaryTls>,
+}
+
+/// How a secondary zone authenticates its primaries over TLS (RFC 9103
+/// section 9.3): `transfer_tls` in its `[[zone]]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PrimaryTls {
+    /// The certificate must chain to `ca` and carry `name`.
+    Strict {
+        /// A PEM file of CA certificates.
+        ca: PathBuf,
+        /// The name the primary's certificate must carry.
+        name: String,
+    },
+    /// Encrypted, the certificate not checked.
+    Opportunistic,
 }
 
 pub use crate::xfr::policy::TransferRule;
@@ -317,6 +334,9 @@ struct RawZone {
     update: Vec<toml::Spanned<RawUpdateRule>>,
     serial_policy: Option<toml::Spanned<String>>,
     forward_updates: Option<toml::Spanned<bool>>,
+    transfer_tls: Option<toml::Spanned<String>>,
+    tls_ca: Option<PathBuf>,
+    tls_name: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -484,6 +504,7 @@ impl Config {
                 primaries: primaries_of(&s.primaries)?,
                 tsig_key: s.tsig_key.as_ref().map(known_key).transpose()?,
                 catalog: false,
+                tls: None,
             });
         }
         let mut zone_settings: Vec<ZoneSettings> = Vec::new();
@@ -549,6 +570,28 @@ impl Config {
                     primaries: primaries_of(&z.primaries)?,
                     tsig_key: z.tsig_key.as_ref().map(known_key).transpose()?,
                     catalog: catalog.is_some(),
+                    tls: match &z.transfer_tls {
+                        None => None,
+                        Some(mode) => match (mode.get_ref().as_str(), &z.tls_ca, &z.tls_name) {
+                            ("opportunistic", _, _) => Some(PrimaryTls::Opportunistic),
+                            ("strict", Some(ca), Some(tls_name)) => Some(PrimaryTls::Strict {
+                                ca: base.join(ca),
+                                name: tls_name.clone(),
+                            }),
+                            ("strict", _, _) => {
+                                return Err(invalid(
+                                    mode.span().start,
+                                    format!("zone {name}: transfer_tls = \"strict\" needs tls_ca (the CA file) and tls_name (the name in the primary's certificate)"),
+                                ));
+                            }
+                            (other, _, _) => {
+                                return Err(invalid(
+                                    mode.span().start,
+                                    format!("bad transfer_tls {other:?}: write \"strict\" (with tls_ca and tls_name) or \"opportunistic\""),
+                                ));
+                            }
+                        },
+                    },
                 }),
                 (Some(_), true, _) => {
                     if let Some(key) = &z.tsig_key {

@@ -228,3 +228,62 @@ fn bind_transfers_the_zone_over_tls_from_fedns() {
     let log = bind.log_tail(60);
     assert!(log.contains("Transfer completed"), "{log}");
 }
+
+/// fedns as an XoT secondary (RFC 9103 section 9.3) of a fedns primary
+/// that allows transfers over TLS only: strict authentication with the
+/// right CA and name transfers the zone; the wrong name gets nothing
+/// (the zone stays unserved, the log says why); opportunistic TLS
+/// transfers it without checking the certificate.
+#[test]
+fn fedns_secondaries_transfer_over_tls_strictly_or_opportunistically() {
+    let lab = lab("tls-secondary");
+    let _primary = common::serve_fedns(
+        "fedns-primary",
+        lab.dir.path(),
+        lab.port,
+        &["--config".as_ref(), lab.config.as_os_str()],
+        "example.org.",
+    );
+    let secondary = |name: &str, settings: &str| {
+        let port = free_port();
+        let config = lab.dir.path().join(format!("{name}.toml"));
+        fs::write(
+            &config,
+            format!(
+                "listen = [\"127.0.0.1:{port}\"]\ndata_dir = \"data-{name}\"\n\
+                 [[zone]]\nname = \"example.org\"\nprimaries = [\"127.0.0.1:{}\"]\n{settings}",
+                lab.tls_port
+            ),
+        )
+        .unwrap();
+        let mut c = Command::new(common::fedns_bin());
+        c.arg("serve").arg("--config").arg(&config);
+        (
+            common::spawn_on_port(name, lab.dir.path(), port, c).unwrap(),
+            port,
+        )
+    };
+    let (strict, strict_port) = secondary(
+        "strict",
+        "transfer_tls = \"strict\"\ntls_ca = \"ca.pem\"\ntls_name = \"ns1.example.org\"\n",
+    );
+    let (opportunistic, opportunistic_port) =
+        secondary("opportunistic", "transfer_tls = \"opportunistic\"\n");
+    let (wrong, wrong_port) = secondary(
+        "wrong-name",
+        "transfer_tls = \"strict\"\ntls_ca = \"ca.pem\"\ntls_name = \"ns9.example.org\"\n",
+    );
+    for (server, port) in [(&strict, strict_port), (&opportunistic, opportunistic_port)] {
+        common::wait_until(Duration::from_secs(30), || {
+            common::serial_at(port, "example.org.").map(|s| s == 7)
+        })
+        .unwrap_or_else(|e| panic!("{}: {e}\n{}", server.name, server.log_tail(20)));
+    }
+    common::wait_until(Duration::from_secs(30), || {
+        Ok(wrong
+            .log_tail(40)
+            .contains("certificate not valid for name \"ns9.example.org\""))
+    })
+    .unwrap_or_else(|e| panic!("{e}\n{}", wrong.log_tail(40)));
+    assert!(common::serial_at(wrong_port, "example.org.").is_err());
+}

@@ -231,9 +231,15 @@ fn limits(total: Duration) -> TransferLimits {
 async fn a_transfer_cut_off_midway_is_an_error() {
     let fake = start_fake_primary(1000);
     fake.mode.store(CUT_OFF, Ordering::SeqCst);
-    let e = axfr(fake.addr, &origin(), None, limits(Duration::from_secs(10)))
-        .await
-        .unwrap_err();
+    let e = axfr(
+        fake.addr,
+        &origin(),
+        None,
+        limits(Duration::from_secs(10)),
+        None,
+    )
+    .await
+    .unwrap_err();
     assert!(
         e.to_string()
             .contains("closed the connection before the transfer was complete"),
@@ -246,9 +252,15 @@ async fn a_stalled_primary_is_given_up_within_the_message_timeout() {
     let fake = start_fake_primary(10);
     fake.mode.store(STALL, Ordering::SeqCst);
     let started = Instant::now();
-    let e = axfr(fake.addr, &origin(), None, limits(Duration::from_secs(10)))
-        .await
-        .unwrap_err();
+    let e = axfr(
+        fake.addr,
+        &origin(),
+        None,
+        limits(Duration::from_secs(10)),
+        None,
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(e, TransferError::Timeout { .. }), "{e}");
     assert!(
         started.elapsed() < Duration::from_secs(10),
@@ -263,7 +275,9 @@ async fn a_transfer_over_the_size_limit_is_refused() {
         max_bytes: 20_000,
         ..limits(Duration::from_secs(10))
     };
-    let e = axfr(fake.addr, &origin(), None, small).await.unwrap_err();
+    let e = axfr(fake.addr, &origin(), None, small, None)
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("size limit"), "{e}");
 }
 
@@ -271,10 +285,16 @@ async fn a_transfer_over_the_size_limit_is_refused() {
 async fn a_refused_transfer_names_the_primary_and_the_rcode() {
     let fake = start_fake_primary(10);
     fake.mode.store(REFUSE, Ordering::SeqCst);
-    let e = axfr(fake.addr, &origin(), None, limits(Duration::from_secs(10)))
-        .await
-        .unwrap_err()
-        .to_string();
+    let e = axfr(
+        fake.addr,
+        &origin(),
+        None,
+        limits(Duration::from_secs(10)),
+        None,
+    )
+    .await
+    .unwrap_err()
+    .to_string();
     assert!(
         e.contains(&fake.addr.to_string()) && e.contains("Refused"),
         "{e}"

@@ -118,7 +118,8 @@ impl Daemon {
                             catalog_zone.primaries.clone(),
                             catalog_zone.key.clone(),
                         )
-                        .member_of(name.clone()),
+                        .member_of(name.clone())
+                        .over_tls(catalog_zone.tls.clone()),
                     );
                     if !self.xfr.secondaries.insert(Arc::clone(&zone)) {
                         continue;

@@ -315,6 +315,7 @@ fn zone_add(
         primaries,
         tsig_key,
         catalog: false,
+        tls: None,
     })?;
     Ok(json!({ "zone": zone.to_ascii(), "added": true }))
 }

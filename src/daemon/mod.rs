@@ -761,13 +761,24 @@ pub fn xfr_context(
                 s.zone
             );
         }
+        let tls = match &s.tls {
+            None => None,
+            Some(crate::config::PrimaryTls::Opportunistic) => {
+                Some(crate::xfr::xot::XotClient::opportunistic().map_err(anyhow::Error::msg)?)
+            }
+            Some(crate::config::PrimaryTls::Strict { ca, name }) => Some(
+                crate::xfr::xot::XotClient::strict(ca, name)
+                    .map_err(|e| anyhow::anyhow!("zone {}: transfer_tls: {e}", s.zone))?,
+            ),
+        };
         secondaries.push(Arc::new(
             SecondaryZone::new(
                 s.zone.clone(),
                 s.primaries.clone(),
                 resolve_key(&keys, s.tsig_key.as_deref()).map_err(anyhow::Error::msg)?,
             )
-            .consuming_catalog(s.catalog),
+            .consuming_catalog(s.catalog)
+            .over_tls(tls.map(Arc::new)),
         ));
     }
     Ok(XfrContext {

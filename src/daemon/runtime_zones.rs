@@ -138,6 +138,7 @@ fn parse(text: &str) -> Result<Vec<SecondaryConfig>, (usize, String)> {
                 primaries,
                 tsig_key: entry.tsig_key,
                 catalog: false,
+                tls: None,
             })
         })
         .collect()
@@ -160,6 +161,7 @@ mod tests {
                 primaries: vec!["127.0.0.1:5301".parse().unwrap()],
                 tsig_key: Some("xfr-key".into()),
                 catalog: false,
+                tls: None,
             })
             .unwrap();
         let again = RuntimeZones::open(&dir).unwrap();

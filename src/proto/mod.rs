@@ -13,3 +13,7 @@ pub mod name;
 pub mod query_id;
 pub mod serial;
 pub mod tsig;
+
+/// The ALPN protocol id of DNS over TLS, for queries and zone transfers
+/// alike (RFC 7858, RFC 9103 section 7.1).
+pub const ALPN_DOT: &[u8] = b"dot";

@@ -24,8 +24,7 @@ use std::sync::Arc;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-/// The ALPN protocol id of DNS over TLS (RFC 9103 section 7.1).
-pub const ALPN_DOT: &[u8] = b"dot";
+pub use crate::proto::ALPN_DOT;
 
 /// A TLS certificate or key could not be used.
 #[derive(Debug, thiserror::Error)]

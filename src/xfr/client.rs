@@ -14,8 +14,11 @@ use std::time::{Duration, Instant};
 
 use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
+
+use super::xot::XotClient;
 
 use crate::proto::serial::is_newer;
 use crate::proto::tsig::{ResponseVerifier, TsigFailure, TsigKey, sign_request, unix_now};
@@ -113,17 +116,22 @@ fn query_message(zone: &Name, qtype: RecordType) -> Message {
 }
 
 /// Asks `primary` for the zone's SOA serial, over UDP, falling back to TCP
-/// when the answer is truncated or UDP gets no answer.
+/// when the answer is truncated or UDP gets no answer. With `tls`, over
+/// TLS only: nothing about the zone travels in the clear.
 pub async fn soa_serial(
     primary: SocketAddr,
     zone: &Name,
     key: Option<&Arc<TsigKey>>,
     timeout: Duration,
+    tls: Option<&XotClient>,
 ) -> Result<u32, TransferError> {
+    if tls.is_some() {
+        return soa_serial_tcp(primary, zone, key, timeout, tls).await;
+    }
     match soa_serial_udp(primary, zone, key, timeout).await {
         Ok(Some(serial)) => Ok(serial),
         Ok(None) | Err(TransferError::Timeout { .. }) => {
-            soa_serial_tcp(primary, zone, key, timeout).await
+            soa_serial_tcp(primary, zone, key, timeout, None).await
         }
         Err(e) => Err(e),
     }
@@ -203,10 +211,11 @@ async fn soa_serial_tcp(
     zone: &Name,
     key: Option<&Arc<TsigKey>>,
     timeout: Duration,
+    tls: Option<&XotClient>,
 ) -> Result<u32, TransferError> {
     let query = query_message(zone, RecordType::SOA);
     let (bytes, mut verifier) = encode_signed(&query, key, primary)?;
-    let mut stream = connect(primary, timeout).await?;
+    let mut stream = connect(primary, tls, timeout).await?;
     write_framed(&mut stream, &bytes, primary, timeout).await?;
     let message = read_framed(&mut stream, primary, timeout, 65_535).await?;
     let response = Message::from_vec(&message)
@@ -276,28 +285,52 @@ pub async fn exchange_tcp(
     message: &[u8],
     timeout: Duration,
 ) -> Result<Vec<u8>, TransferError> {
-    let mut stream = connect(server, timeout).await?;
+    let mut stream = connect(server, None, timeout).await?;
     write_framed(&mut stream, message, server, timeout).await?;
     read_framed(&mut stream, server, timeout, usize::from(u16::MAX)).await
 }
 
-async fn connect(primary: SocketAddr, timeout: Duration) -> Result<TcpStream, TransferError> {
-    match tokio::time::timeout(timeout, TcpStream::connect(primary)).await {
+/// A byte stream to a primary: TCP, or TLS over TCP (XoT).
+trait Duplex: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Duplex for S {}
+type Connection = Box<dyn Duplex>;
+
+/// Connects to `primary` over TCP and, with `tls`, completes a TLS
+/// handshake (XoT), all within `timeout`.
+async fn connect(
+    primary: SocketAddr,
+    tls: Option<&XotClient>,
+    timeout: Duration,
+) -> Result<Connection, TransferError> {
+    let connected = async {
+        let tcp = TcpStream::connect(primary).await?;
+        let _ = tcp.set_nodelay(true);
+        match tls {
+            None => Ok::<Connection, std::io::Error>(Box::new(tcp)),
+            Some(tls) => {
+                let stream: Connection = Box::new(tls.handshake(tcp, primary).await?);
+                Ok(stream)
+            }
+        }
+    };
+    let what = if tls.is_some() {
+        "connecting over TLS"
+    } else {
+        "connecting"
+    };
+    match tokio::time::timeout(timeout, connected).await {
         Ok(Ok(stream)) => Ok(stream),
         Ok(Err(source)) => Err(TransferError::Io {
             primary,
-            what: "connecting",
+            what,
             cause: source,
         }),
-        Err(_) => Err(TransferError::Timeout {
-            primary,
-            what: "connecting",
-        }),
+        Err(_) => Err(TransferError::Timeout { primary, what }),
     }
 }
 
 async fn write_framed(
-    stream: &mut TcpStream,
+    stream: &mut Connection,
     bytes: &[u8],
     primary: SocketAddr,
     timeout: Duration,
@@ -321,7 +354,7 @@ async fn write_framed(
 }
 
 async fn read_framed(
-    stream: &mut TcpStream,
+    stream: &mut Connection,
     primary: SocketAddr,
     timeout: Duration,
     budget: usize,
@@ -399,7 +432,7 @@ trait StreamReader {
 /// time, byte and record limits and, when signed, TSIG-verified before the
 /// reader sees it. Returns the reader's output, messages and bytes read.
 async fn read_stream<R: StreamReader>(
-    stream: &mut TcpStream,
+    stream: &mut Connection,
     primary: SocketAddr,
     limits: TransferLimits,
     started: Instant,
@@ -462,11 +495,12 @@ pub async fn axfr(
     zone: &Name,
     key: Option<&Arc<TsigKey>>,
     limits: TransferLimits,
+    tls: Option<&XotClient>,
 ) -> Result<Transferred, TransferError> {
     let started = Instant::now();
     let query = query_message(zone, RecordType::AXFR);
     let (bytes, mut verifier) = encode_signed(&query, key, primary)?;
-    let mut stream = connect(primary, limits.connect_timeout).await?;
+    let mut stream = connect(primary, tls, limits.connect_timeout).await?;
     write_framed(&mut stream, &bytes, primary, limits.message_timeout).await?;
     let reader = AxfrReader::new(zone.clone(), query.metadata.id, primary);
     let (records, messages, bytes) = read_stream(
@@ -689,6 +723,7 @@ pub async fn ixfr(
     current_soa: &Record,
     key: Option<&Arc<TsigKey>>,
     limits: TransferLimits,
+    tls: Option<&XotClient>,
 ) -> Result<(IxfrOutcome, usize, usize), TransferError> {
     let started = Instant::now();
     let mut query = query_message(zone, RecordType::IXFR);
@@ -698,7 +733,7 @@ pub async fn ixfr(
         _ => return Err(protocol(primary, "our current version has no SOA")),
     };
     let (bytes, mut verifier) = encode_signed(&query, key, primary)?;
-    let mut stream = connect(primary, limits.connect_timeout).await?;
+    let mut stream = connect(primary, tls, limits.connect_timeout).await?;
     write_framed(&mut stream, &bytes, primary, limits.message_timeout).await?;
     let reader = IxfrReader::new(zone.clone(), query.metadata.id, primary, current_serial);
     read_stream(

@@ -18,6 +18,7 @@ pub mod notify;
 pub mod policy;
 pub mod primary;
 pub mod secondary;
+pub mod xot;
 
 use std::sync::Arc;
 

@@ -68,6 +68,8 @@ pub struct SecondaryZone {
     pub catalog: bool,
     /// The catalog this zone is a member of, when a catalog added it.
     pub member_of: Option<Name>,
+    /// Transfers (and SOA queries) over TLS (XoT, RFC 9103), when set.
+    pub tls: Option<Arc<super::xot::XotClient>>,
     stop: watch::Sender<bool>,
 }
 
@@ -98,8 +100,15 @@ impl SecondaryZone {
             status: Mutex::default(),
             catalog: false,
             member_of: None,
+            tls: None,
             stop: watch::Sender::new(false),
         }
+    }
+
+    /// This zone, transferred over TLS with `tls`.
+    pub fn over_tls(mut self, tls: Option<Arc<super::xot::XotClient>>) -> SecondaryZone {
+        self.tls = tls;
+        self
     }
 
     /// This zone, marked as a catalog zone that fedns consumes.
@@ -345,18 +354,25 @@ async fn refresh(
     let mut errors = Vec::new();
     for &primary in &zone.primaries {
         let key = zone.key.as_ref();
-        let serial =
-            match client::soa_serial(primary, &zone.zone, key, Duration::from_secs(5)).await {
-                Ok(serial) => Some(serial),
-                // A primary that serves the zone by transfer only (Knot's
-                // generated catalogs): the IXFR below says whether we are
-                // current.
-                Err(client::TransferError::SoaRefused { .. }) => None,
-                Err(e) => {
-                    errors.push(e.to_string());
-                    continue;
-                }
-            };
+        let serial = match client::soa_serial(
+            primary,
+            &zone.zone,
+            key,
+            Duration::from_secs(5),
+            zone.tls.as_deref(),
+        )
+        .await
+        {
+            Ok(serial) => Some(serial),
+            // A primary that serves the zone by transfer only (Knot's
+            // generated catalogs): the IXFR below says whether we are
+            // current.
+            Err(client::TransferError::SoaRefused { .. }) => None,
+            Err(e) => {
+                errors.push(e.to_string());
+                continue;
+            }
+        };
         if let Some(ours) = current
             && let Some(serial) = serial
             && !is_newer(serial, ours)
@@ -382,6 +398,7 @@ async fn refresh(
                 &current_soa,
                 key,
                 TransferLimits::default(),
+                zone.tls.as_deref(),
             )
             .await
             {
@@ -409,7 +426,15 @@ async fn refresh(
         }
         let (records, kind, messages, bytes) = match incoming {
             Some(i) => i,
-            None => match client::axfr(primary, &zone.zone, key, TransferLimits::default()).await {
+            None => match client::axfr(
+                primary,
+                &zone.zone,
+                key,
+                TransferLimits::default(),
+                zone.tls.as_deref(),
+            )
+            .await
+            {
                 Ok(t) => (t.records, "AXFR", t.messages, t.bytes),
                 Err(e) => {
                     errors.push(e.to_string());

@@ -1,0 +1,150 @@
+//! Zone transfers over TLS as a secondary (XoT, RFC 9103): how the
+//! secondary authenticates its primary (section 9.3).
+//!
+//! - **strict**: the primary's certificate must chain to a CA the
+//!   configuration names and carry the name it names (the usual web PKI
+//!   checks, by rustls with webpki); anything else fails the connection;
+//! - **opportunistic**: encrypted, the certificate not checked (the
+//!   handshake signature still is). Protects the zone from eavesdroppers
+//!   on the path, not from an active attacker; TSIG still authenticates
+//!   the transfer itself.
+//!
+//! SOA queries go over the same TLS channel as the transfers, so nothing
+//! about the zone travels in the clear. ALPN `dot` is offered (RFC 9103
+//! section 7.1).
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+
+/// How a secondary zone reaches its primaries over TLS.
+#[derive(Clone)]
+pub struct XotClient {
+    connector: tokio_rustls::TlsConnector,
+    /// The name the certificate must carry (strict); `None`: opportunistic.
+    name: Option<ServerName<'static>>,
+}
+
+impl std::fmt::Debug for XotClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.name {
+            Some(name) => write!(f, "XotClient(strict, {name:?})"),
+            None => write!(f, "XotClient(opportunistic)"),
+        }
+    }
+}
+
+impl XotClient {
+    /// Strict authentication: the certificate chains to a CA in the PEM file
+    /// `ca` and is valid for `name`. Errors name the file.
+    pub fn strict(ca: &Path, name: &str) -> Result<XotClient, String> {
+        let pem = std::fs::read(ca).map_err(|e| format!("{}: cannot read: {e}", ca.display()))?;
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in CertificateDer::pem_slice_iter(&pem) {
+            let cert = cert.map_err(|e| format!("{}: not PEM: {e}", ca.display()))?;
+            roots
+                .add(cert)
+                .map_err(|e| format!("{}: not a usable CA certificate: {e}", ca.display()))?;
+        }
+        if roots.is_empty() {
+            return Err(format!("{}: holds no CERTIFICATE block", ca.display()));
+        }
+        let server_name = ServerName::try_from(name.to_string())
+            .map_err(|e| format!("tls_name {name:?} is not a DNS name: {e}"))?;
+        let mut config = rustls::ClientConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        config.alpn_protocols = vec![crate::proto::ALPN_DOT.to_vec()];
+        Ok(XotClient {
+            connector: tokio_rustls::TlsConnector::from(Arc::new(config)),
+            name: Some(server_name),
+        })
+    }
+
+    /// Opportunistic: encrypted, any certificate accepted.
+    pub fn opportunistic() -> Result<XotClient, String> {
+        let provider = provider();
+        let verifier = Arc::new(AnyCertificate {
+            algorithms: provider.signature_verification_algorithms,
+        });
+        let mut config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .dangerous()
+            .with_custom_certificate_verifier(verifier)
+            .with_no_client_auth();
+        config.alpn_protocols = vec![crate::proto::ALPN_DOT.to_vec()];
+        Ok(XotClient {
+            connector: tokio_rustls::TlsConnector::from(Arc::new(config)),
+            name: None,
+        })
+    }
+
+    /// TLS over the connected `tcp` to `primary`.
+    pub async fn handshake(
+        &self,
+        tcp: TcpStream,
+        primary: SocketAddr,
+    ) -> std::io::Result<TlsStream<TcpStream>> {
+        let name = self
+            .name
+            .clone()
+            .unwrap_or_else(|| ServerName::IpAddress(primary.ip().into()));
+        self.connector.connect(name, tcp).await
+    }
+}
+
+fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// Opportunistic XoT: any certificate, but the handshake signatures are
+/// still checked (the connection is encrypted to whoever holds the key).
+#[derive(Debug)]
+struct AnyCertificate {
+    algorithms: rustls::crypto::WebPkiSupportedAlgorithms,
+}
+
+impl ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
