@@ -373,17 +373,12 @@ fn serve_settings(args: &ServeArgs) -> anyhow::Result<ServeSettings> {
         listen.udp_workers = n;
     }
     if let Some(tls) = &config.tls {
-        let loaded = crate::server::tls::load_certificate(&tls.certificate, &tls.key)
+        let certificate = crate::server::tls::TlsCertificate::load(&tls.certificate, &tls.key)
             .context("[tls]: cannot serve DNS over TLS")?;
-        let now = crate::proto::clock::unix_now() as i64;
-        if loaded.not_after < now {
-            tracing::warn!(
-                "{}: the certificate expired {} day(s) ago; DNS over TLS clients that check it will refuse it",
-                loaded.chain_path.display(),
-                (now - loaded.not_after) / 86_400
-            );
+        if let Some(warning) = certificate.expiry_warning(crate::proto::clock::unix_now() as i64) {
+            tracing::warn!("{warning}");
         }
-        listen.tls = Some(loaded.config);
+        listen.tls = Some(std::sync::Arc::new(certificate));
         listen.tls_listen = tls.listen.clone();
     }
     let user_from_config = config.user.clone();

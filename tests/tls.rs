@@ -31,13 +31,7 @@ fn lab(name: &str) -> Lab {
     let dir = TempDir::new(name);
     let ca = Ca::root("fedns TLS lab CA");
     ca.write(dir.path(), "ca.pem");
-    let leaf = ca.leaf(&LeafSpec::new(&["ns1.example.org"]));
-    fs::write(dir.path().join("chain.pem"), &leaf.fullchain_pem).unwrap();
-    let key_pem = format!(
-        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
-        data_encoding::BASE64.encode(&leaf.key)
-    );
-    fs::write(dir.path().join("key.pem"), key_pem).unwrap();
+    write_pair(dir.path(), &ca.leaf(&LeafSpec::new(&["ns1.example.org"])));
     fs::write(dir.path().join("example.org.zone"), ZONE).unwrap();
     let (port, tls_port) = (free_port(), free_port());
     let config = dir.path().join("fedns.toml");
@@ -143,12 +137,12 @@ fn a_bad_certificate_or_key_stops_the_start_with_the_file_named() {
         String::from_utf8_lossy(&out.stderr).into_owned()
     };
     // A key from another certificate.
-    let other = Ca::root("other").leaf(&LeafSpec::new(&["ns1.example.org"]));
-    let key_pem = format!(
-        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
-        data_encoding::BASE64.encode(&other.key)
+    let chain = fs::read(lab.dir.path().join("chain.pem")).unwrap();
+    write_pair(
+        lab.dir.path(),
+        &Ca::root("other").leaf(&LeafSpec::new(&["ns1.example.org"])),
     );
-    fs::write(lab.dir.path().join("key.pem"), key_pem).unwrap();
+    fs::write(lab.dir.path().join("chain.pem"), chain).unwrap();
     let err = run();
     assert!(
         err.contains("chain.pem with")
@@ -286,4 +280,94 @@ fn fedns_secondaries_transfer_over_tls_strictly_or_opportunistically() {
     })
     .unwrap_or_else(|e| panic!("{e}\n{}", wrong.log_tail(40)));
     assert!(common::serial_at(wrong_port, "example.org.").is_err());
+}
+
+/// SIGHUP re-reads the certificate without closing the listener: after a
+/// switch to a certificate from another CA, kdig trusts the new CA and no
+/// longer the old one. An expired certificate is a warning at start and
+/// shows in `fedns ctl status`.
+#[test]
+fn sighup_rereads_the_certificate_and_status_shows_its_expiry() {
+    if common::peer("kdig").is_none() {
+        return;
+    }
+    let lab = lab("tls-reload");
+    // Start with an expired certificate.
+    let ca = Ca::root("first CA");
+    ca.write(lab.dir.path(), "ca.pem");
+    let mut spec = LeafSpec::new(&["ns1.example.org"]);
+    spec.not_before_days = -30;
+    spec.not_after_days = -2;
+    write_pair(lab.dir.path(), &ca.leaf(&spec));
+    let server = common::serve_fedns(
+        "fedns",
+        lab.dir.path(),
+        lab.port,
+        &["--config".as_ref(), lab.config.as_os_str()],
+        "example.org.",
+    );
+    assert!(
+        server
+            .log_tail(20)
+            .contains("the TLS certificate expired 2 day(s) ago"),
+        "{}",
+        server.log_tail(20)
+    );
+    let status = common::fedns_ctl_json(&lab.config, &["status"]);
+    assert_eq!(status["result"]["tls"]["expired"], true, "{status}");
+    let human = common::fedns_ctl(&lab.config, &["status"]);
+    assert!(
+        String::from_utf8_lossy(&human.stdout).contains("EXPIRED 2 day(s) ago"),
+        "{}",
+        String::from_utf8_lossy(&human.stdout)
+    );
+    // A fresh certificate from a second CA, then SIGHUP.
+    let second = Ca::root("second CA");
+    second.write(lab.dir.path(), "second-ca.pem");
+    write_pair(
+        lab.dir.path(),
+        &second.leaf(&LeafSpec::new(&["ns1.example.org"])),
+    );
+    common::hup(&server);
+    let tls_port = lab.tls_port.to_string();
+    let query = |ca: &str| {
+        kdig(
+            &[
+                "@127.0.0.1",
+                "-p",
+                &tls_port,
+                &format!("+tls-ca={ca}"),
+                "+tls-hostname=ns1.example.org",
+                "www.example.org",
+            ],
+            lab.dir.path(),
+        )
+    };
+    common::wait_until(Duration::from_secs(20), || {
+        Ok(query("second-ca.pem").contains("192.0.2.1"))
+    })
+    .unwrap_or_else(|e| panic!("{e}\n{}", server.log_tail(20)));
+    assert!(!query("ca.pem").contains("192.0.2.1"));
+    let status = common::fedns_ctl_json(&lab.config, &["status"]);
+    assert_eq!(status["result"]["tls"]["expired"], false, "{status}");
+    // A broken file on the next SIGHUP: the current certificate stays.
+    fs::write(lab.dir.path().join("key.pem"), "not a key").unwrap();
+    common::hup(&server);
+    common::wait_until(Duration::from_secs(20), || {
+        Ok(server
+            .log_tail(20)
+            .contains("still serving the previous TLS certificate"))
+    })
+    .unwrap();
+    assert!(query("second-ca.pem").contains("192.0.2.1"));
+}
+
+/// Writes a leaf's chain and key as the lab's chain.pem and key.pem.
+fn write_pair(dir: &Path, leaf: &lint_support::Leaf) {
+    fs::write(dir.join("chain.pem"), &leaf.fullchain_pem).unwrap();
+    let key_pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        data_encoding::BASE64.encode(&leaf.key)
+    );
+    fs::write(dir.join("key.pem"), key_pem).unwrap();
 }

@@ -407,7 +407,15 @@ fn status(daemon: &Daemon) -> Value {
             entry
         })
         .collect();
-    json!({ "zones": entries })
+    let tls = daemon.tls.as_ref().map(|tls| {
+        let current = tls.current();
+        json!({
+            "certificate": current.chain_path.display().to_string(),
+            "not_after": current.not_after,
+            "expired": current.not_after < now as i64,
+        })
+    });
+    json!({ "zones": entries, "tls": tls })
 }
 
 /// The answer to `request` for people: a few lines of text.
@@ -425,6 +433,19 @@ pub fn render(request: &Request, result: &Value) -> String {
     };
     match request {
         Request::Status {} => {
+            if let Some(tls) = result["tls"].as_object() {
+                let days = (tls["not_after"].as_i64().unwrap_or(0) - unix_now() as i64) / 86_400;
+                let state = if tls["expired"] == true {
+                    format!("EXPIRED {} day(s) ago", -days)
+                } else {
+                    format!("valid for {days} more day(s)")
+                };
+                let _ = writeln!(
+                    out,
+                    "TLS certificate {}: {state}",
+                    text(&tls["certificate"])
+                );
+            }
             for zone in result["zones"].as_array().into_iter().flatten() {
                 let _ = writeln!(
                     out,

@@ -143,6 +143,8 @@ pub struct Daemon {
     catalog_members: Mutex<catalogs::AppliedCatalogs>,
     /// The catalog zones fedns writes.
     produced_catalogs: Vec<Name>,
+    /// The DNS-over-TLS certificate, re-read on SIGHUP.
+    pub tls: Option<Arc<crate::server::tls::TlsCertificate>>,
     stopped: watch::Receiver<bool>,
 }
 
@@ -234,6 +236,27 @@ impl Daemon {
             report: loaded.report,
             changes,
         })
+    }
+
+    /// Reads the DNS-over-TLS certificate and key again (SIGHUP): new
+    /// connections get the new certificate; on an error the previous one
+    /// stays, and the error names the file.
+    pub fn reload_tls(&self) {
+        let Some(tls) = &self.tls else {
+            return;
+        };
+        match tls.reload() {
+            Ok(()) => {
+                info!(
+                    "TLS certificate re-read from {}",
+                    tls.current().chain_path.display()
+                );
+                if let Some(warning) = tls.expiry_warning(crate::proto::clock::unix_now() as i64) {
+                    warn!("{warning}");
+                }
+            }
+            Err(e) => error!("{e}; still serving the previous TLS certificate"),
+        }
     }
 
     /// Reads one primary zone's file again (`fedns ctl reload ZONE`).
@@ -552,6 +575,7 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
         data_dir,
         file_zones: tokio::sync::Mutex::new(loaded.zones),
         zone_writer,
+        tls: listen.tls.clone(),
         runtime_zones: Mutex::new(runtime),
         secondary_tasks: Mutex::new(JoinSet::new()),
         stopped: stopped.clone(),
@@ -816,6 +840,7 @@ async fn wait_for_signals(daemon: &Daemon) -> anyhow::Result<()> {
                 if let Err(e) = daemon.reload_all().await {
                     error!("reload failed: {e:#}");
                 }
+                daemon.reload_tls();
             }
             _ = term.recv() => return Ok(()),
             _ = tokio::signal::ctrl_c() => return Ok(()),

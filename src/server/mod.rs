@@ -156,8 +156,8 @@ pub struct ListenConfig {
     pub tcp_lifetime: Duration,
     /// Addresses to serve DNS over TLS on (TCP only; RFC 7858).
     pub tls_listen: Vec<SocketAddr>,
-    /// The TLS configuration for them (certificate, key, ALPN `dot`).
-    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// The certificate for them (re-read on SIGHUP by the daemon).
+    pub tls: Option<Arc<tls::TlsCertificate>>,
 }
 
 impl Default for ListenConfig {
@@ -228,7 +228,6 @@ impl RunningServer {
         }
         let mut tls_addrs = Vec::new();
         if let Some(tls) = &config.tls {
-            let acceptor = tokio_rustls::TlsAcceptor::from(Arc::clone(tls));
             for addr in &config.tls_listen {
                 let listener = TcpListener::bind(addr).await?;
                 tls_addrs.push(listener.local_addr()?);
@@ -238,7 +237,7 @@ impl RunningServer {
                     Arc::clone(&tcp_slots),
                     Arc::clone(&tcp_clients),
                     tcp_limits,
-                    Some(acceptor.clone()),
+                    Some(Arc::clone(tls)),
                     shutdown_rx.clone(),
                 ));
             }

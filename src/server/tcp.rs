@@ -87,7 +87,7 @@ pub(super) async fn serve(
     slots: Arc<Semaphore>,
     clients: Arc<ClientConnections>,
     limits: TcpLimits,
-    tls: Option<tokio_rustls::TlsAcceptor>,
+    tls: Option<Arc<super::tls::TlsCertificate>>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut connections = JoinSet::new();
@@ -121,7 +121,10 @@ pub(super) async fn serve(
         };
         let front = Arc::clone(&front);
         let shutdown = shutdown.clone();
-        let tls = tls.clone();
+        // The certificate current now: a SIGHUP reload applies to the next connection.
+        let tls = tls
+            .as_ref()
+            .map(|t| tokio_rustls::TlsAcceptor::from(std::sync::Arc::clone(&t.current().config)));
         connections.spawn(async move {
             let _ = stream.set_nodelay(true);
             let served = match tls {

@@ -49,6 +49,54 @@ pub enum TlsSetupError {
     },
 }
 
+/// The certificate DoT and XoT are served with, re-read from its files on
+/// SIGHUP ([`TlsCertificate::reload`]) without closing the listeners: each
+/// new connection takes the configuration current at its accept, open
+/// connections keep theirs. A reload that fails keeps the previous one.
+#[derive(Debug)]
+pub struct TlsCertificate {
+    current: arc_swap::ArcSwap<LoadedCertificate>,
+    chain: PathBuf,
+    key: PathBuf,
+}
+
+impl TlsCertificate {
+    /// Loads the chain and key (see [`load_certificate`]).
+    pub fn load(chain: &Path, key: &Path) -> Result<TlsCertificate, TlsSetupError> {
+        Ok(TlsCertificate {
+            current: arc_swap::ArcSwap::from_pointee(load_certificate(chain, key)?),
+            chain: chain.to_path_buf(),
+            key: key.to_path_buf(),
+        })
+    }
+
+    /// Reads the files again; on success new connections use the new
+    /// certificate, on failure nothing changes.
+    pub fn reload(&self) -> Result<(), TlsSetupError> {
+        let loaded = load_certificate(&self.chain, &self.key)?;
+        self.current.store(Arc::new(loaded));
+        Ok(())
+    }
+
+    /// The certificate now served.
+    pub fn current(&self) -> Arc<LoadedCertificate> {
+        self.current.load_full()
+    }
+
+    /// A warning when the certificate now served has expired at `now`
+    /// (Unix seconds).
+    pub fn expiry_warning(&self, now: i64) -> Option<String> {
+        let current = self.current();
+        (current.not_after < now).then(|| {
+            format!(
+                "{}: the TLS certificate expired {} day(s) ago; DNS over TLS clients that check it refuse it",
+                current.chain_path.display(),
+                (now - current.not_after) / 86_400
+            )
+        })
+    }
+}
+
 /// A loaded certificate: the server configuration, and when the leaf
 /// expires (Unix seconds), for the start-up warning and `fedns ctl status`.
 #[derive(Clone, Debug)]
