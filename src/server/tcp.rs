@@ -203,6 +203,12 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
                 if let Some(r) = &response {
                     front.metrics.count_query(Transport::Tcp, &message, r);
                 }
+                let response = match response {
+                    Some(r) if over_tls && super::tls::asks_for_padding(&message) => Some(
+                        super::tls::pad_response(r, super::tls::RESPONSE_PADDING_BLOCK),
+                    ),
+                    other => other,
+                };
                 response.into_iter().collect()
             }
             RequestKind::Notify => front.requests.notify(&message, peer).into_iter().collect(),

@@ -21,10 +21,57 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use hickory_proto::op::Message;
+use hickory_proto::rr::rdata::opt::{EdnsCode, EdnsOption};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 pub use crate::proto::ALPN_DOT;
+
+/// Responses over TLS are padded to a multiple of this (RFC 8467 section
+/// 4.1, the block-length strategy: 468 octets for responses).
+pub const RESPONSE_PADDING_BLOCK: usize = 468;
+
+/// True when `request` carries the EDNS Padding option (RFC 7830): only
+/// then is the response padded (section 3 of that RFC).
+pub fn asks_for_padding(request: &[u8]) -> bool {
+    Message::from_vec(request).is_ok_and(|m| {
+        m.edns.as_ref().is_some_and(|e| {
+            e.options()
+                .as_ref()
+                .iter()
+                .any(|(code, _)| *code == EdnsCode::Padding)
+        })
+    })
+}
+
+/// `response` padded with an EDNS Padding option (RFC 7830) to a multiple
+/// of `block` octets, so that the length of an encrypted answer says less
+/// about what it holds. Unchanged when it has no OPT record to carry the
+/// option, or is TSIG-signed (padding after signing would break the MAC).
+pub fn pad_response(response: Vec<u8>, block: usize) -> Vec<u8> {
+    let Ok(mut message) = Message::from_vec(&response) else {
+        return response;
+    };
+    if message.signature.is_some() || message.edns.is_none() || block == 0 {
+        return response;
+    }
+    // The option costs 4 octets (code, length) plus its padding.
+    let Ok(unpadded) = message.to_vec() else {
+        return response;
+    };
+    let padding = (block - (unpadded.len() + 4) % block) % block;
+    if let Some(edns) = message.edns.as_mut() {
+        edns.options_mut().insert(EdnsOption::Unknown(
+            u16::from(EdnsCode::Padding),
+            vec![0; padding],
+        ));
+    }
+    match message.to_vec() {
+        Ok(padded) if padded.len() <= usize::from(u16::MAX) => padded,
+        _ => response,
+    }
+}
 
 /// A TLS certificate or key could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -164,4 +211,54 @@ pub fn load_certificate(
         not_after,
         chain_path: chain_path.to_path_buf(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hickory_proto::op::{Edns, MessageType, OpCode, Query};
+    use hickory_proto::rr::rdata::A;
+    use hickory_proto::rr::{Name, RData, Record, RecordType};
+
+    fn response(edns: bool) -> Vec<u8> {
+        let mut m = Message::new(7, MessageType::Response, OpCode::Query);
+        let name = Name::from_ascii("www.example.org.").unwrap();
+        m.add_query(Query::query(name.clone(), RecordType::A));
+        m.answers.push(Record::from_rdata(
+            name,
+            300,
+            RData::A(A::new(192, 0, 2, 1)),
+        ));
+        if edns {
+            m.edns = Some(Edns::new());
+        }
+        m.to_vec().unwrap()
+    }
+
+    #[test]
+    fn responses_are_padded_to_the_block_and_keep_their_records() {
+        let padded = pad_response(response(true), RESPONSE_PADDING_BLOCK);
+        assert_eq!(padded.len(), RESPONSE_PADDING_BLOCK);
+        let m = Message::from_vec(&padded).unwrap();
+        assert_eq!(m.answers.len(), 1);
+        assert_eq!(m.metadata.id, 7);
+        // No OPT to carry the option: unchanged.
+        let plain = response(false);
+        assert_eq!(pad_response(plain.clone(), RESPONSE_PADDING_BLOCK), plain);
+    }
+
+    #[test]
+    fn only_a_padded_query_asks_for_padding() {
+        let mut q = Message::new(1, MessageType::Query, OpCode::Query);
+        q.add_query(Query::query(Name::root(), RecordType::NS));
+        let mut edns = Edns::new();
+        assert!(!asks_for_padding(&{
+            q.edns = Some(edns.clone());
+            q.to_vec().unwrap()
+        }));
+        edns.options_mut()
+            .insert(EdnsOption::Unknown(12, vec![0; 20]));
+        q.edns = Some(edns);
+        assert!(asks_for_padding(&q.to_vec().unwrap()));
+    }
 }
