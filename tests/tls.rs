@@ -371,3 +371,141 @@ fn write_pair(dir: &Path, leaf: &lint_support::Leaf) {
     );
     fs::write(dir.join("key.pem"), key_pem).unwrap();
 }
+
+/// BIND 9.18 as the XoT primary of a fedns secondary (strict: BIND's
+/// certificate checked against the lab CA and the name), and `dig +tls`
+/// against fedns's DoT listener.
+#[test]
+fn a_fedns_secondary_transfers_from_bind_over_tls_and_dig_speaks_dot() {
+    let (Some(named), Some(dig)) = (common::peer("named"), common::peer("dig")) else {
+        return;
+    };
+    let lab = lab("tls-bind-primary");
+    let d = lab.dir.path().join("bind");
+    fs::create_dir_all(&d).unwrap();
+    fs::write(d.join("example.org.db"), ZONE).unwrap();
+    let (bind_port, bind_tls) = (free_port(), free_port());
+    let conf = d.join("named.conf");
+    fs::write(
+        &conf,
+        format!(
+            "tls lab-tls {{ key-file \"{dir}/key.pem\"; cert-file \"{dir}/chain.pem\"; }};\n\
+             options {{\n directory \"{d}\";\n pid-file \"{d}/named.pid\";\n session-keyfile \"{d}/session.key\";\n managed-keys-directory \"{d}\";\n\
+             listen-on port {bind_port} {{ 127.0.0.1; }};\n listen-on port {bind_tls} tls lab-tls {{ 127.0.0.1; }};\n\
+             listen-on-v6 {{ none; }};\n recursion no;\n dnssec-validation no;\n notify no;\n}};\n\
+             controls {{ }};\n\
+             zone \"example.org\" {{\n type primary;\n file \"{d}/example.org.db\";\n allow-transfer port {bind_tls} transport tls {{ 127.0.0.1; }};\n}};\n",
+            dir = lab.dir.path().display(),
+            d = d.display(),
+        ),
+    )
+    .unwrap();
+    let mut c = Command::new(named);
+    c.arg("-g").arg("-c").arg(&conf);
+    let bind = common::spawn_on_port("bind", lab.dir.path(), bind_port, c).unwrap();
+    common::wait_until(Duration::from_secs(30), || {
+        common::serial_at(bind_port, "example.org.").map(|s| s == 7)
+    })
+    .unwrap_or_else(|e| panic!("BIND: {e}\n{}", bind.log_tail(30)));
+    let port = free_port();
+    let config = lab.dir.path().join("secondary.toml");
+    fs::write(
+        &config,
+        format!(
+            "listen = [\"127.0.0.1:{port}\"]\ndata_dir = \"data-secondary\"\n\
+             [[zone]]\nname = \"example.org\"\nprimaries = [\"127.0.0.1:{bind_tls}\"]\n\
+             transfer_tls = \"strict\"\ntls_ca = \"ca.pem\"\ntls_name = \"ns1.example.org\"\n"
+        ),
+    )
+    .unwrap();
+    let mut c = Command::new(common::fedns_bin());
+    c.arg("serve").arg("--config").arg(&config);
+    let secondary = common::spawn_on_port("fedns-secondary", lab.dir.path(), port, c).unwrap();
+    common::wait_until(Duration::from_secs(30), || {
+        common::serial_at(port, "example.org.").map(|s| s == 7)
+    })
+    .unwrap_or_else(|e| panic!("{e}\n{}\n{}", secondary.log_tail(20), bind.log_tail(20)));
+
+    // dig +tls against fedns's own DoT listener.
+    let _server = common::serve_fedns(
+        "fedns",
+        lab.dir.path(),
+        lab.port,
+        &["--config".as_ref(), lab.config.as_os_str()],
+        "example.org.",
+    );
+    let mut c = Command::new(dig);
+    c.current_dir(lab.dir.path()).args([
+        "@127.0.0.1",
+        "-p",
+        &lab.tls_port.to_string(),
+        "+tls-ca=ca.pem",
+        "+tls-hostname=ns1.example.org",
+        "www.example.org",
+    ]);
+    let out = output_within(c, Duration::from_secs(20));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("192.0.2.1") && text.contains("(TLS)"),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Bad input on the TLS port: clients that never finish a handshake, up to
+/// the connection cap, leave UDP and TCP answering; a plain-DNS client on
+/// the TLS port gets its connection closed, not an answer.
+#[test]
+fn idle_and_plain_clients_on_the_tls_port_do_not_stop_udp_or_tcp() {
+    use std::io::{Read, Write};
+    let lab = lab("tls-load");
+    let text = fs::read_to_string(&lab.config).unwrap();
+    fs::write(
+        &lab.config,
+        format!("{text}[tcp]\nmax_connections = 4\nidle_timeout = \"30s\"\n"),
+    )
+    .unwrap();
+    let _server = common::serve_fedns(
+        "fedns",
+        lab.dir.path(),
+        lab.port,
+        &["--config".as_ref(), lab.config.as_os_str()],
+        "example.org.",
+    );
+    // Eight silent clients on the TLS port: four hold its slots, four wait.
+    let idle: Vec<std::net::TcpStream> = (0..8)
+        .map(|_| std::net::TcpStream::connect(common::loopback(lab.tls_port)).unwrap())
+        .collect();
+    let query = common::make_query(
+        &hickory_proto::rr::Name::from_ascii("www.example.org.").unwrap(),
+        hickory_proto::rr::RecordType::A,
+        None,
+    );
+    for _ in 0..3 {
+        let udp =
+            common::query_udp(common::loopback(lab.port), &query, Duration::from_secs(2)).unwrap();
+        assert_eq!(udp.answers.len(), 1);
+        let tcp =
+            common::query_tcp(common::loopback(lab.port), &query, Duration::from_secs(2)).unwrap();
+        assert_eq!(tcp.answers.len(), 1);
+    }
+    drop(idle);
+    // Plain DNS on the TLS port: no answer, the connection is closed.
+    let mut plain = std::net::TcpStream::connect(common::loopback(lab.tls_port)).unwrap();
+    plain
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let bytes = query.to_vec().unwrap();
+    let mut framed = (bytes.len() as u16).to_be_bytes().to_vec();
+    framed.extend_from_slice(&bytes);
+    plain.write_all(&framed).unwrap();
+    let mut buf = [0u8; 512];
+    let got = plain.read(&mut buf);
+    assert!(
+        !matches!(got, Ok(n) if n > 2 && hickory_proto::op::Message::from_vec(&buf[2..n]).is_ok()),
+        "a DNS answer in the clear on the TLS port: {got:?}"
+    );
+    let udp =
+        common::query_udp(common::loopback(lab.port), &query, Duration::from_secs(2)).unwrap();
+    assert_eq!(udp.answers.len(), 1);
+}

@@ -227,6 +227,10 @@ impl RunningServer {
             ));
         }
         let mut tls_addrs = Vec::new();
+        // TLS connections have their own caps: idle TLS clients filling the
+        // limit must not keep plain TCP clients waiting (nor the reverse).
+        let tls_slots = Arc::new(Semaphore::new(config.max_tcp_connections.max(1)));
+        let tls_clients = Arc::new(tcp::ClientConnections::default());
         if let Some(tls) = &config.tls {
             for addr in &config.tls_listen {
                 let listener = TcpListener::bind(addr).await?;
@@ -234,8 +238,8 @@ impl RunningServer {
                 tasks.spawn(tcp::serve(
                     listener,
                     Arc::clone(&front),
-                    Arc::clone(&tcp_slots),
-                    Arc::clone(&tcp_clients),
+                    Arc::clone(&tls_slots),
+                    Arc::clone(&tls_clients),
                     tcp_limits,
                     Some(Arc::clone(tls)),
                     shutdown_rx.clone(),
