@@ -380,6 +380,7 @@ fn serve_settings(args: &ServeArgs) -> anyhow::Result<ServeSettings> {
         }
         listen.tls = Some(std::sync::Arc::new(certificate));
         listen.tls_listen = tls.listen.clone();
+        listen.quic_listen = tls.quic_listen.clone();
     }
     let user_from_config = config.user.clone();
     let metrics = std::sync::Arc::new(crate::metrics::Metrics::default());

@@ -205,8 +205,10 @@ pub use crate::xfr::policy::TransferRule;
 /// `[tls]`: DNS over TLS (RFC 7858) and zone transfers over TLS (RFC 9103).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TlsSettings {
-    /// Where to listen (port 853 by convention).
+    /// Where to serve DNS over TLS (TCP port 853 by convention).
     pub listen: Vec<SocketAddr>,
+    /// Where to serve DNS over QUIC (UDP port 853 by convention).
+    pub quic_listen: Vec<SocketAddr>,
     /// The certificate chain, PEM, leaf first.
     pub certificate: PathBuf,
     /// Its private key, PEM.
@@ -272,6 +274,8 @@ struct RawConfig {
 struct RawTls {
     #[serde(default)]
     listen: Vec<toml::Spanned<String>>,
+    #[serde(default)]
+    quic_listen: Vec<toml::Spanned<String>>,
     certificate: PathBuf,
     key: PathBuf,
 }
@@ -828,10 +832,10 @@ impl Config {
                 None => None,
                 Some(t) => {
                     let table = t.get_ref();
-                    if table.listen.is_empty() {
+                    if table.listen.is_empty() && table.quic_listen.is_empty() {
                         return Err(invalid(
                             t.span().start,
-                            "[tls] needs listen = [\"ADDRESS:853\"]".to_string(),
+                            "[tls] needs listen = [\"ADDRESS:853\"] (DNS over TLS) or quic_listen = [\"ADDRESS:853\"] (DNS over QUIC)".to_string(),
                         ));
                     }
                     Some(TlsSettings {
@@ -839,6 +843,11 @@ impl Config {
                             .listen
                             .iter()
                             .map(|a| socket_addr(a, "tls.listen"))
+                            .collect::<Result<_, _>>()?,
+                        quic_listen: table
+                            .quic_listen
+                            .iter()
+                            .map(|a| socket_addr(a, "tls.quic_listen"))
                             .collect::<Result<_, _>>()?,
                         certificate: base.join(&table.certificate),
                         key: base.join(&table.key),

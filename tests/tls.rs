@@ -509,3 +509,131 @@ fn idle_and_plain_clients_on_the_tls_port_do_not_stop_udp_or_tcp() {
         common::query_udp(common::loopback(lab.port), &query, Duration::from_secs(2)).unwrap();
     assert_eq!(udp.answers.len(), 1);
 }
+
+// ------------------------------------------------------------ DNS over QUIC --
+
+/// A DoQ client (RFC 9250) on quinn, trusting the lab CA.
+async fn doq_connection(lab: &Lab, quic_port: u16) -> quinn::Connection {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    let pem = fs::read(lab.dir.path().join("ca.pem")).unwrap();
+    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(&pem) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let mut tls = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_protocol_versions(&[&rustls::version::TLS13])
+    .unwrap()
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    tls.alpn_protocols = vec![b"doq".to_vec()];
+    let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(tls).unwrap();
+    let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
+    let mut config = quinn::ClientConfig::new(std::sync::Arc::new(crypto));
+    // Keep-alives keep the connection open while a stream stalls.
+    let mut transport = quinn::TransportConfig::default();
+    transport.keep_alive_interval(Some(Duration::from_millis(300)));
+    config.transport_config(std::sync::Arc::new(transport));
+    endpoint.set_default_client_config(config);
+    endpoint
+        .connect(common::loopback(quic_port), "ns1.example.org")
+        .unwrap()
+        .await
+        .unwrap()
+}
+
+/// One query on a new stream: the length-prefixed answer, or the error.
+async fn doq_query(connection: &quinn::Connection, query: &[u8]) -> Result<Vec<u8>, String> {
+    let (mut send, mut recv) = connection.open_bi().await.map_err(|e| e.to_string())?;
+    let mut framed = (query.len() as u16).to_be_bytes().to_vec();
+    framed.extend_from_slice(query);
+    send.write_all(&framed).await.map_err(|e| e.to_string())?;
+    send.finish().map_err(|e| e.to_string())?;
+    let bytes = recv.read_to_end(65_537).await.map_err(|e| e.to_string())?;
+    Ok(bytes.get(2..).unwrap_or_default().to_vec())
+}
+
+fn doq_message(id: u16, padded: bool) -> Vec<u8> {
+    let mut q = common::make_query(
+        &hickory_proto::rr::Name::from_ascii("www.example.org.").unwrap(),
+        hickory_proto::rr::RecordType::A,
+        Some(1232),
+    );
+    q.metadata.id = id;
+    if padded && let Some(edns) = q.edns.as_mut() {
+        edns.options_mut()
+            .insert(hickory_proto::rr::rdata::opt::EdnsOption::Unknown(
+                12,
+                vec![0; 32],
+            ));
+    }
+    q.to_vec().unwrap()
+}
+
+/// DoQ answers through the same engine (padded when asked); a message ID
+/// other than 0 closes the connection with DOQ_PROTOCOL_ERROR; a stream
+/// that never sends its query is reset after the idle timeout, and UDP
+/// answers all along.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doq_queries_protocol_errors_and_idle_streams() {
+    let lab = lab("tls-doq");
+    let quic_port = free_port();
+    let text = fs::read_to_string(&lab.config).unwrap().replace(
+        "certificate = \"chain.pem\"",
+        &format!("quic_listen = [\"127.0.0.1:{quic_port}\"]\ncertificate = \"chain.pem\""),
+    );
+    fs::write(&lab.config, format!("{text}[tcp]\nidle_timeout = \"2s\"\n")).unwrap();
+    let server = common::serve_fedns(
+        "fedns",
+        lab.dir.path(),
+        lab.port,
+        &["--config".as_ref(), lab.config.as_os_str()],
+        "example.org.",
+    );
+    assert!(
+        server.log_tail(10).contains("(DNS over QUIC)"),
+        "{}",
+        server.log_tail(10)
+    );
+    let connection = doq_connection(&lab, quic_port).await;
+    let answer = hickory_proto::op::Message::from_vec(
+        &doq_query(&connection, &doq_message(0, false))
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(answer.answers.len(), 1);
+    assert_eq!(answer.metadata.id, 0);
+    let padded = doq_query(&connection, &doq_message(0, true)).await.unwrap();
+    assert_eq!(padded.len() % 468, 0, "padded to 468-octet blocks");
+    // A stream whose query never completes (one octet of its length, then
+    // nothing): reset by the server once the idle timeout passes.
+    let (mut send, mut recv) = connection.open_bi().await.unwrap();
+    send.write_all(&[0]).await.unwrap();
+    let idle = tokio::time::timeout(Duration::from_secs(10), recv.read_to_end(100)).await;
+    assert!(
+        matches!(&idle, Ok(Err(quinn::ReadToEndError::Read(quinn::ReadError::Reset(code)))) if *code == quinn::VarInt::from_u32(4)),
+        "DOQ_REQUEST_INCOMPLETE expected: {idle:?}"
+    );
+    let udp = common::query_udp(
+        common::loopback(lab.port),
+        &common::make_query(
+            &hickory_proto::rr::Name::from_ascii("www.example.org.").unwrap(),
+            hickory_proto::rr::RecordType::A,
+            None,
+        ),
+        Duration::from_secs(2),
+    )
+    .unwrap();
+    assert_eq!(udp.answers.len(), 1);
+    // A message ID other than 0: the connection is closed with error 0x2.
+    let connection = doq_connection(&lab, quic_port).await;
+    let refused = doq_query(&connection, &doq_message(4711, false)).await;
+    assert!(refused.is_err(), "{refused:?}");
+    let reason = connection.closed().await;
+    assert!(
+        matches!(&reason, quinn::ConnectionError::ApplicationClosed(c) if c.error_code == quinn::VarInt::from_u32(2)),
+        "{reason:?}"
+    );
+}

@@ -551,6 +551,9 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
     for addr in server.tls_addrs() {
         info!("listening on {addr} (DNS over TLS, zone transfers over TLS)");
     }
+    for addr in server.quic_addrs() {
+        info!("listening on {addr} (DNS over QUIC)");
+    }
     if let Some(user) = &user {
         let (uid, gid) = crate::server::privileges::drop_privileges(user)?;
         info!("running as user {user} (uid {uid}, gid {gid})");

@@ -17,3 +17,6 @@ pub mod tsig;
 /// The ALPN protocol id of DNS over TLS, for queries and zone transfers
 /// alike (RFC 7858, RFC 9103 section 7.1).
 pub const ALPN_DOT: &[u8] = b"dot";
+
+/// The ALPN protocol id of DNS over QUIC (RFC 9250 section 4.1).
+pub const ALPN_DOQ: &[u8] = b"doq";

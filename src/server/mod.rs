@@ -22,6 +22,7 @@ pub mod answer_cache;
 pub mod cookies;
 pub mod fast_path;
 pub mod privileges;
+mod quic;
 pub mod rrl;
 mod tcp;
 pub mod tls;
@@ -156,7 +157,9 @@ pub struct ListenConfig {
     pub tcp_lifetime: Duration,
     /// Addresses to serve DNS over TLS on (TCP only; RFC 7858).
     pub tls_listen: Vec<SocketAddr>,
-    /// The certificate for them (re-read on SIGHUP by the daemon).
+    /// Addresses to serve DNS over QUIC on (UDP; RFC 9250).
+    pub quic_listen: Vec<SocketAddr>,
+    /// The certificate for DoT and DoQ (re-read on SIGHUP by the daemon).
     pub tls: Option<Arc<tls::TlsCertificate>>,
 }
 
@@ -172,6 +175,7 @@ impl Default for ListenConfig {
             max_tcp_per_client: 32,
             tcp_lifetime: Duration::from_secs(300),
             tls_listen: Vec::new(),
+            quic_listen: Vec::new(),
             tls: None,
         }
     }
@@ -181,6 +185,7 @@ impl Default for ListenConfig {
 pub struct RunningServer {
     local_addrs: Vec<SocketAddr>,
     tls_addrs: Vec<SocketAddr>,
+    quic_addrs: Vec<SocketAddr>,
     shutdown: watch::Sender<bool>,
     tasks: JoinSet<()>,
 }
@@ -246,9 +251,28 @@ impl RunningServer {
                 ));
             }
         }
+        let mut quic_addrs = Vec::new();
+        if let Some(tls) = &config.tls {
+            let quic_slots = Arc::new(Semaphore::new(config.max_tcp_connections.max(1)));
+            for addr in &config.quic_listen {
+                let server_config = quic::server_config(&tls.current(), config.tcp_idle_timeout)
+                    .map_err(std::io::Error::other)?;
+                let endpoint = quinn::Endpoint::server(server_config, *addr)?;
+                quic_addrs.push(endpoint.local_addr()?);
+                tls.serve_quic(endpoint.clone(), config.tcp_idle_timeout);
+                tasks.spawn(quic::serve(
+                    endpoint,
+                    Arc::clone(&front),
+                    Arc::clone(&quic_slots),
+                    config.tcp_idle_timeout,
+                    shutdown_rx.clone(),
+                ));
+            }
+        }
         Ok(RunningServer {
             local_addrs,
             tls_addrs,
+            quic_addrs,
             shutdown,
             tasks,
         })
@@ -262,6 +286,11 @@ impl RunningServer {
     /// The DNS-over-TLS addresses actually bound.
     pub fn tls_addrs(&self) -> &[SocketAddr] {
         &self.tls_addrs
+    }
+
+    /// The DNS-over-QUIC addresses actually bound.
+    pub fn quic_addrs(&self) -> &[SocketAddr] {
+        &self.quic_addrs
     }
 
     /// Stops accepting, lets in-flight answers finish (up to `grace`), and returns.

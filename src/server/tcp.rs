@@ -190,52 +190,8 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
             Ok(Err(e)) => return Err(e),
             Err(_) => return Ok(()),
         }
-        let responses = match request_kind(&message) {
-            RequestKind::Query => {
-                let response = respond_with_keys(
-                    &front.served(),
-                    &front.keys,
-                    &front.identity,
-                    Some(peer.ip()),
-                    &message,
-                    Transport::Tcp,
-                );
-                if let Some(r) = &response {
-                    front.metrics.count_query(Transport::Tcp, &message, r);
-                }
-                let response = match response {
-                    Some(r) if over_tls && super::tls::asks_for_padding(&message) => Some(
-                        super::tls::pad_response(r, super::tls::RESPONSE_PADDING_BLOCK),
-                    ),
-                    other => other,
-                };
-                response.into_iter().collect()
-            }
-            RequestKind::Notify => front.requests.notify(&message, peer).into_iter().collect(),
-            RequestKind::Update => {
-                let Ok(_slot) = Arc::clone(&front.update_slots).acquire_owned().await else {
-                    return Ok(());
-                };
-                let requests = Arc::clone(&front.requests);
-                let request = message.clone();
-                tokio::task::spawn_blocking(move || requests.update(&request, peer))
-                    .await
-                    .ok()
-                    .flatten()
-                    .into_iter()
-                    .collect()
-            }
-            RequestKind::Transfer => {
-                let zones = front.store.zones_owned();
-                let requests = Arc::clone(&front.requests);
-                let request = message.clone();
-                // Encoding a large zone is CPU work: keep it off the async workers.
-                tokio::task::spawn_blocking(move || {
-                    requests.transfer(&zones, &request, peer, over_tls)
-                })
-                .await
-                .unwrap_or_default()
-            }
+        let Some(responses) = stream_responses(&front, &message, peer, over_tls).await else {
+            return Ok(());
         };
         for response in responses {
             let Ok(len) = u16::try_from(response.len()) else {
@@ -251,4 +207,63 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
                 })??;
         }
     }
+}
+
+/// The responses to one message read off a stream (TCP, TLS or a QUIC
+/// stream), in order: queries are answered here (padded when `encrypted`
+/// and the query asks for it), NOTIFY, UPDATE and transfers go to the
+/// [`ZoneRequests`](super::ZoneRequests). `None`: the server is shutting
+/// down.
+pub(super) async fn stream_responses(
+    front: &Arc<FrontEnd>,
+    message: &[u8],
+    peer: std::net::SocketAddr,
+    over_tls: bool,
+) -> Option<Vec<Vec<u8>>> {
+    let responses = match request_kind(message) {
+        RequestKind::Query => {
+            let response = respond_with_keys(
+                &front.served(),
+                &front.keys,
+                &front.identity,
+                Some(peer.ip()),
+                message,
+                Transport::Tcp,
+            );
+            if let Some(r) = &response {
+                front.metrics.count_query(Transport::Tcp, message, r);
+            }
+            let response = match response {
+                Some(r) if over_tls && super::tls::asks_for_padding(message) => Some(
+                    super::tls::pad_response(r, super::tls::RESPONSE_PADDING_BLOCK),
+                ),
+                other => other,
+            };
+            response.into_iter().collect()
+        }
+        RequestKind::Notify => front.requests.notify(message, peer).into_iter().collect(),
+        RequestKind::Update => {
+            let Ok(_slot) = Arc::clone(&front.update_slots).acquire_owned().await else {
+                return None;
+            };
+            let requests = Arc::clone(&front.requests);
+            let request = message.to_vec();
+            tokio::task::spawn_blocking(move || requests.update(&request, peer))
+                .await
+                .ok()
+                .flatten()
+                .into_iter()
+                .collect()
+        }
+        RequestKind::Transfer => {
+            let zones = front.store.zones_owned();
+            let requests = Arc::clone(&front.requests);
+            let request = message.to_vec();
+            // Encoding a large zone is CPU work: keep it off the async workers.
+            tokio::task::spawn_blocking(move || requests.transfer(&zones, &request, peer, over_tls))
+                .await
+                .unwrap_or_default()
+        }
+    };
+    Some(responses)
 }

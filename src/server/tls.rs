@@ -105,6 +105,8 @@ pub struct TlsCertificate {
     current: arc_swap::ArcSwap<LoadedCertificate>,
     chain: PathBuf,
     key: PathBuf,
+    /// The DNS-over-QUIC endpoints serving it (a reload hands them the new one).
+    quic_endpoints: std::sync::Mutex<Vec<(quinn::Endpoint, std::time::Duration)>>,
 }
 
 impl TlsCertificate {
@@ -114,15 +116,33 @@ impl TlsCertificate {
             current: arc_swap::ArcSwap::from_pointee(load_certificate(chain, key)?),
             chain: chain.to_path_buf(),
             key: key.to_path_buf(),
+            quic_endpoints: Default::default(),
         })
     }
 
     /// Reads the files again; on success new connections use the new
-    /// certificate, on failure nothing changes.
+    /// certificate (over TLS and QUIC), on failure nothing changes.
     pub fn reload(&self) -> Result<(), TlsSetupError> {
         let loaded = load_certificate(&self.chain, &self.key)?;
+        let endpoints = self
+            .quic_endpoints
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        for (endpoint, idle) in endpoints.iter() {
+            if let Ok(config) = super::quic::server_config(&loaded, *idle) {
+                endpoint.set_server_config(Some(config));
+            }
+        }
         self.current.store(Arc::new(loaded));
         Ok(())
+    }
+
+    /// Registers a DoQ endpoint to be given the certificate on reload.
+    pub(super) fn serve_quic(&self, endpoint: quinn::Endpoint, idle: std::time::Duration) {
+        self.quic_endpoints
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((endpoint, idle));
     }
 
     /// The certificate now served.
@@ -150,6 +170,8 @@ impl TlsCertificate {
 pub struct LoadedCertificate {
     /// The rustls configuration serving it, with ALPN `dot`.
     pub config: Arc<rustls::ServerConfig>,
+    /// The same certificate for QUIC: TLS 1.3 only, ALPN `doq` (RFC 9250).
+    pub quic: Arc<rustls::ServerConfig>,
     /// The leaf's notAfter, in Unix seconds.
     pub not_after: i64,
     /// The chain file, for messages.
@@ -199,6 +221,13 @@ pub fn load_certificate(
     certified
         .keys_match()
         .map_err(|e| pair_error(format!("the key does not belong to the certificate ({e})")))?;
+    let mut quic = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(|e| pair_error(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(chain.clone(), key.clone_key())
+        .map_err(|e| pair_error(e.to_string()))?;
+    quic.alpn_protocols = vec![crate::proto::ALPN_DOQ.to_vec()];
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| pair_error(e.to_string()))?
@@ -208,6 +237,7 @@ pub fn load_certificate(
     config.alpn_protocols = vec![ALPN_DOT.to_vec()];
     Ok(LoadedCertificate {
         config: Arc::new(config),
+        quic: Arc::new(quic),
         not_after,
         chain_path: chain_path.to_path_buf(),
     })

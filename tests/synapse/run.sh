@@ -34,7 +34,7 @@ PYTHON=${PYTHON:-python3}
 NS=fedns-syn-$$
 WORK=$(mktemp -d /tmp/fedns-synapse.XXXXXX)
 PIDS=()
-ALL_STYLES="direct srv srv-badcert wk-port wk-srv legacy-srv wildcard-srv"
+ALL_STYLES="direct srv srv-badcert wk-port wk-srv legacy-srv wildcard-srv wk-port-badcert wk-srv-badcert"
 STYLES=${STYLES:-$ALL_STYLES}
 
 say() { printf '%s\n' "$*" >&2; }
@@ -129,13 +129,20 @@ wk-port|wkport.lab.test|{\"m.server\": \"hs.wkport.lab.test:8449\"}|hs.wkport.la
 wk-srv|wksrv.lab.test|{\"m.server\": \"hs.wksrv.lab.test\"}|node1.wksrv.lab.test|127.0.0.25|8448|hs.wksrv.lab.test
 legacy-srv|legacy.lab.test||synapse.legacy.lab.test|127.0.0.16|8448|legacy.lab.test
 wildcard-srv|wild.lab.test||synapse.wild.lab.test|127.0.0.17|8448|wild.lab.test
+wk-port-badcert|wkportbad.lab.test|{\"m.server\": \"hs.wkportbad.lab.test:8449\"}|hs.wkportbad.lab.test|127.0.0.28|8449|wkportbad.lab.test
+wk-srv-badcert|wksrvbad.lab.test|{\"m.server\": \"hs.wksrvbad.lab.test\"}|node1.wksrvbad.lab.test|127.0.0.29|8448|node1.wksrvbad.lab.test
 "
+# The first seven are the delegation styles; the last two are the pitfalls of
+# the .well-known styles: a certificate for S where the delegated host D:port
+# needs one for D, and a certificate for the SRV target where D is needed.
 # Expected Synapse outcome (a sanity check of the lab itself).
-declare -A EXPECT=([direct]=ok [srv]=ok [srv-badcert]=tls-fail [wk-port]=ok [wk-srv]=ok [legacy-srv]=ok [wildcard-srv]=ok)
+declare -A EXPECT=([direct]=ok [srv]=ok [srv-badcert]=tls-fail [wk-port]=ok [wk-srv]=ok [legacy-srv]=ok [wildcard-srv]=ok
+    [wk-port-badcert]=tls-fail [wk-srv-badcert]=tls-fail)
 OBS=obs.lab.test
 OBS_ADDR=127.0.0.10
 # Addresses of the .well-known web servers (port 443 of S).
-declare -A WK_ADDR=([wkport.lab.test]=127.0.0.14 [wksrv.lab.test]=127.0.0.15)
+declare -A WK_ADDR=([wkport.lab.test]=127.0.0.14 [wksrv.lab.test]=127.0.0.15 [wkportbad.lab.test]=127.0.0.18
+    [wksrvbad.lab.test]=127.0.0.19)
 
 declare -A S_OF WK_OF HOST_OF ADDR_OF PORT_OF CERTNAME_OF
 while IFS='|' read -r style s wk host addr port certname; do
@@ -174,6 +181,13 @@ zone wksrv.lab.test \
     "@ IN A ${WK_ADDR[wksrv.lab.test]}" \
     "_matrix-fed._tcp.hs IN SRV 10 0 8448 node1.wksrv.lab.test." \
     "node1 IN A 127.0.0.25"
+zone wkportbad.lab.test \
+    "@ IN A ${WK_ADDR[wkportbad.lab.test]}" \
+    "hs IN A 127.0.0.28"
+zone wksrvbad.lab.test \
+    "@ IN A ${WK_ADDR[wksrvbad.lab.test]}" \
+    "_matrix-fed._tcp.hs IN SRV 10 0 8448 node1.wksrvbad.lab.test." \
+    "node1 IN A 127.0.0.29"
 zone legacy.lab.test \
     "_matrix._tcp IN SRV 10 0 8448 synapse.legacy.lab.test." \
     "synapse IN A 127.0.0.16"
@@ -185,21 +199,22 @@ zone wild.lab.test \
 PKI=$WORK/pki
 mkdir -p "$PKI"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-    -keyout "$PKI/ca.key" -out "$PKI/ca.pem" -days 2 -subj "/CN=fedns synapse interop CA $$" \
+    -keyout "$PKI/ca.key" -out "$PKI/ca.pem" -days 30 -subj "/CN=fedns synapse interop CA $$" \
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
     2>/dev/null
 cert() { # cert NAME: $PKI/NAME.pem (leaf only) and $PKI/NAME.key, valid for DNS:NAME only
     local name=$1
+    [[ ! -e $PKI/$name.pem ]] || return 0
     openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
         -keyout "$PKI/$name.key" -out "$PKI/$name.csr" -subj "/CN=$name" 2>/dev/null
     printf 'subjectAltName=DNS:%s\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n' \
         "$name" >"$PKI/$name.ext"
     openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/ca.pem" -CAkey "$PKI/ca.key" -set_serial "0x$(openssl rand -hex 8)" \
-        -days 2 -extfile "$PKI/$name.ext" -out "$PKI/$name.pem" 2>/dev/null
+        -days 30 -extfile "$PKI/$name.ext" -out "$PKI/$name.pem" 2>/dev/null
 }
 cert "$OBS"
 for style in $STYLES; do cert "${CERTNAME_OF[$style]}"; done
-for s in "${!WK_ADDR[@]}"; do cert "$s"; done
+for style in $STYLES; do [[ -z ${WK_OF[$style]} ]] || cert "${S_OF[$style]}"; done
 
 # ---- homeservers
 KEYGEN_ARGS=()
@@ -359,8 +374,9 @@ say "lab up in $((SECONDS - T_SETUP))s (namespace $NS, work $WORK)"
 OLOG=${HS_DIR[$OBS]}/homeserver.log
 FAILS=0
 ROWS=()
-printf -v HEADER '%-13s %-34s %-30s %-34s %-26s %-22s %s' \
-    STYLE "EXPLAIN host:port / SNI" "SYNAPSE connected to" "PROXY saw (addr / SNI)" "SYNAPSE outcome" "CHECK verdict" RESULT
+FMT='%-15s %-8s %-51s %-33s %-40s %-28s %-19s %s'
+printf -v HEADER "$FMT" STYLE "STEP e/s" "EXPLAIN host:port / SNI" "SYNAPSE connected to" \
+    "TARGET saw (addr / SNI)" "SYNAPSE outcome" "CHECK verdict" RESULT
 
 for style in $STYLES; do
     s=${S_OF[$style]} wk=${WK_OF[$style]}
@@ -426,7 +442,26 @@ for style in $STYLES; do
         outcome_text="FAILED (not TLS)"
     fi
 
+    # Synapse's path through the spec's steps, from its log: a .well-known
+    # with m.server (step 3.x) or not, then which lookup decided.
+    o_wk=$(grep -oP "Response from \.well-known: \{'m\.server': '\K[^']+" "$sdir/observer.log" | head -n1 || true)
+    if [[ -n $o_wk ]]; then base=3. name=${o_wk}; else base="" name=$s; fi
+    name=${name%:*}
+    if grep -qF "from deprecated SRV lookup for $name" "$sdir/observer.log"; then
+        o_step=$([[ -n $base ]] && echo 3.4 || echo 5)
+    elif grep -qF "from SRV lookup for $name" "$sdir/observer.log"; then
+        o_step=$([[ -n $base ]] && echo 3.3 || echo 4)
+    elif grep -qF "No SRV records for $name" "$sdir/observer.log"; then
+        o_step=$([[ -n $base ]] && echo 3.5 || echo 6)
+    elif ! grep -qF "Looking up SRV record for" "$sdir/observer.log"; then
+        o_step=$([[ -n $base ]] && echo 3.2 || echo 2) # an explicit port: no SRV lookup
+    else
+        o_step="?"
+    fi
+    e_step=$(jq -r '.result.step // "-"' "$sdir/explain.json" 2>/dev/null || echo "?")
+
     # -- compare
+    [[ $e_step == "$o_step" ]] || why+=("explain decided at step $e_step, Synapse's log shows step $o_step")
     [[ $e_host:$e_port == "$o_conn" ]] || why+=("explain says $e_host:$e_port, Synapse connected to $o_conn")
     [[ $o_conns == "$o_conn" ]] || why+=("Synapse connected to several endpoints: $o_conns")
     [[ $p_sni == "$e_sni" ]] || why+=("explain says SNI $e_sni, Synapse sent ${p_sni:-nothing}")
@@ -446,13 +481,13 @@ for style in $STYLES; do
     fi
 
     if ((${#why[@]} == 0)); then result=PASS; else result=FAIL FAILS=$((FAILS + 1)); fi
-    printf -v row '%-13s %-34s %-30s %-34s %-26s %-22s %s' "$style" "$e_host:$e_port / $e_sni" "$o_conn" \
+    printf -v row "$FMT" "$style" "$e_step/$o_step" "$e_host:$e_port / $e_sni" "$o_conn" \
         "${p_listen:--} / ${p_sni:--}" "$outcome_text (${q_secs}s)" "$check_verdict" "$result"
     ROWS+=("$row")
     printf '%s\n' "$row" >&2
     for w in "${why[@]}"; do
-        ROWS+=("              ! $w")
-        printf '              ! %s\n' "$w" >&2
+        ROWS+=("                ! $w")
+        printf '                ! %s\n' "$w" >&2
     done
 done
 
