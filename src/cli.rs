@@ -373,8 +373,12 @@ fn serve_settings(args: &ServeArgs) -> anyhow::Result<ServeSettings> {
         listen.udp_workers = n;
     }
     if let Some(tls) = &config.tls {
-        let certificate = crate::server::tls::TlsCertificate::load(&tls.certificate, &tls.key)
-            .context("[tls]: cannot serve DNS over TLS")?;
+        let certificate = crate::server::tls::TlsCertificate::load(
+            &tls.certificate,
+            &tls.key,
+            tls.client_ca.as_deref(),
+        )
+        .context("[tls]: cannot serve DNS over TLS")?;
         if let Some(warning) = certificate.expiry_warning(crate::proto::clock::unix_now() as i64) {
             tracing::warn!("{warning}");
         }

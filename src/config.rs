@@ -37,6 +37,15 @@
 //! primaries = ["127.0.0.1:5301", "127.0.0.2:5301"]   # a secondary, tried in order
 //! tsig_key = "xfr-key"
 //! forward_updates = true                   # UPDATE goes to the primaries
+//! transfer_tls = "strict"                  # XoT: or "opportunistic"
+//! tls_ca = "ca.pem"                        # strict: the primary's CA ...
+//! tls_name = "ns1.example.net"             # ... and the name its certificate carries
+//!
+//! [tls]                          # DNS over TLS and QUIC, XoT as primary
+//! listen = ["127.0.0.1:853"]
+//! quic_listen = ["127.0.0.1:853"]
+//! certificate = "tls/fullchain.pem"
+//! key = "tls/key.pem"
 //! ```
 //!
 //! `[[secondary]]` (`zone`, `primaries`, `tsig_key`) is the older spelling
@@ -183,6 +192,8 @@ pub struct SecondaryConfig {
     pub catalog: bool,
     /// Transfers from the primaries over TLS (XoT), and how they are authenticated.
     pub tls: Option<PrimaryTls>,
+    /// The client certificate and key (PEM) shown to the primaries over TLS.
+    pub tls_client: Option<(PathBuf, PathBuf)>,
 }
 
 /// How a secondary zone authenticates its primaries over TLS (RFC 9103
@@ -213,6 +224,10 @@ pub struct TlsSettings {
     pub certificate: PathBuf,
     /// Its private key, PEM.
     pub key: PathBuf,
+    /// CA certificates (PEM) that client certificates may chain to (mutual
+    /// TLS for transfers: `allow = ["tls+cert"]`); clients without one
+    /// still get DNS over TLS.
+    pub client_ca: Option<PathBuf>,
 }
 
 /// A `[[zone]]` table: one zone's own settings.
@@ -278,6 +293,7 @@ struct RawTls {
     quic_listen: Vec<toml::Spanned<String>>,
     certificate: PathBuf,
     key: PathBuf,
+    client_ca: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -341,6 +357,8 @@ struct RawZone {
     transfer_tls: Option<toml::Spanned<String>>,
     tls_ca: Option<PathBuf>,
     tls_name: Option<String>,
+    tls_client_certificate: Option<PathBuf>,
+    tls_client_key: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -474,6 +492,16 @@ impl Config {
                 .iter()
                 .map(|rule| {
                     let text = rule.get_ref();
+                    if text == "tls+cert" {
+                        return Ok(TransferRule::TlsClientCertificate(None));
+                    }
+                    if let Some(range) = text.strip_prefix("tls+cert:") {
+                        return range
+                            .parse::<ipnet::IpNet>()
+                            .or_else(|_| range.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                            .map(|net| TransferRule::TlsClientCertificate(Some(net)))
+                            .map_err(|_| invalid(rule.span().start, format!("bad allow entry {text:?}: write \"tls+cert\" or \"tls+cert:ADDRESS-RANGE\"")));
+                    }
                     if let Some(key) = text.strip_prefix("tls+key:") {
                         return known_key(&toml::Spanned::new(rule.span(), key.to_string()))
                             .map(TransferRule::TlsKey);
@@ -509,6 +537,7 @@ impl Config {
                 tsig_key: s.tsig_key.as_ref().map(known_key).transpose()?,
                 catalog: false,
                 tls: None,
+                tls_client: None,
             });
         }
         let mut zone_settings: Vec<ZoneSettings> = Vec::new();
@@ -595,6 +624,16 @@ impl Config {
                                 ));
                             }
                         },
+                    },
+                    tls_client: match (&z.tls_client_certificate, &z.tls_client_key) {
+                        (Some(c), Some(k)) => Some((base.join(c), base.join(k))),
+                        (None, None) => None,
+                        _ => {
+                            return Err(invalid(
+                                at,
+                                format!("zone {name}: tls_client_certificate and tls_client_key go together"),
+                            ));
+                        }
                     },
                 }),
                 (Some(_), true, _) => {
@@ -851,6 +890,7 @@ impl Config {
                             .collect::<Result<_, _>>()?,
                         certificate: base.join(&table.certificate),
                         key: base.join(&table.key),
+                        client_ca: table.client_ca.as_ref().map(|p| base.join(p)),
                     })
                 }
             },

@@ -364,12 +364,17 @@ fn sighup_rereads_the_certificate_and_status_shows_its_expiry() {
 
 /// Writes a leaf's chain and key as the lab's chain.pem and key.pem.
 fn write_pair(dir: &Path, leaf: &lint_support::Leaf) {
-    fs::write(dir.join("chain.pem"), &leaf.fullchain_pem).unwrap();
+    write_leaf(dir, leaf, "chain.pem", "key.pem");
+}
+
+/// Writes a leaf's chain and key (PEM) as `chain` and `key` in `dir`.
+fn write_leaf(dir: &Path, leaf: &lint_support::Leaf, chain: &str, key: &str) {
+    fs::write(dir.join(chain), &leaf.fullchain_pem).unwrap();
     let key_pem = format!(
         "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
         data_encoding::BASE64.encode(&leaf.key)
     );
-    fs::write(dir.join("key.pem"), key_pem).unwrap();
+    fs::write(dir.join(key), key_pem).unwrap();
 }
 
 /// BIND 9.18 as the XoT primary of a fedns secondary (strict: BIND's
@@ -616,6 +621,15 @@ async fn doq_queries_protocol_errors_and_idle_streams() {
         matches!(&idle, Ok(Err(quinn::ReadToEndError::Read(quinn::ReadError::Reset(code)))) if *code == quinn::VarInt::from_u32(4)),
         "DOQ_REQUEST_INCOMPLETE expected: {idle:?}"
     );
+    // A length that promises more than the stream carries before its end.
+    let (mut send, mut recv) = connection.open_bi().await.unwrap();
+    send.write_all(&[0xff, 0xff, 0, 0, 1, 0]).await.unwrap();
+    send.finish().unwrap();
+    let short = tokio::time::timeout(Duration::from_secs(10), recv.read_to_end(100)).await;
+    assert!(
+        matches!(&short, Ok(Err(quinn::ReadToEndError::Read(quinn::ReadError::Reset(code)))) if *code == quinn::VarInt::from_u32(4)),
+        "DOQ_REQUEST_INCOMPLETE expected: {short:?}"
+    );
     let udp = common::query_udp(
         common::loopback(lab.port),
         &common::make_query(
@@ -635,5 +649,158 @@ async fn doq_queries_protocol_errors_and_idle_streams() {
     assert!(
         matches!(&reason, quinn::ConnectionError::ApplicationClosed(c) if c.error_code == quinn::VarInt::from_u32(2)),
         "{reason:?}"
+    );
+}
+
+/// Mutual TLS for transfers: a primary with a client CA and
+/// `allow = ["tls+cert"]` transfers to a secondary that shows a certificate
+/// from that CA, refuses one that shows none, and still answers DNS over
+/// TLS for clients without a certificate.
+#[test]
+fn transfers_can_require_a_client_certificate() {
+    let lab = lab("tls-mutual");
+    let clients = Ca::root("client CA");
+    clients.write(lab.dir.path(), "client-ca.pem");
+    write_leaf(
+        lab.dir.path(),
+        &clients.leaf(&LeafSpec::new(&["secondary.example.org"])),
+        "client.pem",
+        "client-key.pem",
+    );
+    let config = fs::read_to_string(&lab.config)
+        .unwrap()
+        .replace(
+            "key = \"key.pem\"\n",
+            "key = \"key.pem\"\nclient_ca = \"client-ca.pem\"\n",
+        )
+        .replace("allow = [\"tls:127.0.0.0/8\"]", "allow = [\"tls+cert\"]");
+    fs::write(&lab.config, config).unwrap();
+    let _primary = common::serve_fedns(
+        "fedns-primary",
+        lab.dir.path(),
+        lab.port,
+        &["--config".as_ref(), lab.config.as_os_str()],
+        "example.org.",
+    );
+    let secondary = |name: &str, extra: &str| {
+        let port = free_port();
+        let config = lab.dir.path().join(format!("{name}.toml"));
+        fs::write(
+            &config,
+            format!(
+                "listen = [\"127.0.0.1:{port}\"]\ndata_dir = \"data-{name}\"\n\
+                 [[zone]]\nname = \"example.org\"\nprimaries = [\"127.0.0.1:{}\"]\n\
+                 transfer_tls = \"strict\"\ntls_ca = \"ca.pem\"\ntls_name = \"ns1.example.org\"\n{extra}",
+                lab.tls_port
+            ),
+        )
+        .unwrap();
+        let mut c = Command::new(common::fedns_bin());
+        c.arg("serve").arg("--config").arg(&config);
+        (
+            common::spawn_on_port(name, lab.dir.path(), port, c).unwrap(),
+            port,
+        )
+    };
+    let (with_cert, with_port) = secondary(
+        "with-cert",
+        "tls_client_certificate = \"client.pem\"\ntls_client_key = \"client-key.pem\"\n",
+    );
+    let (without, _without_port) = secondary("without-cert", "");
+    common::wait_until(Duration::from_secs(30), || {
+        common::serial_at(with_port, "example.org.").map(|s| s == 7)
+    })
+    .unwrap_or_else(|e| panic!("{e}\n{}", with_cert.log_tail(20)));
+    common::wait_until(Duration::from_secs(30), || {
+        Ok(without.log_tail(20).contains("REFUSED") || without.log_tail(20).contains("Refused"))
+    })
+    .unwrap_or_else(|e| panic!("{e}\n{}", without.log_tail(20)));
+    // DoT for everyone: a query without a client certificate is answered.
+    if common::peer("kdig").is_some() {
+        let tls_port = lab.tls_port.to_string();
+        let out = kdig(
+            &[
+                "@127.0.0.1",
+                "-p",
+                &tls_port,
+                "+tls-ca=ca.pem",
+                "+tls-hostname=ns1.example.org",
+                "www.example.org",
+            ],
+            lab.dir.path(),
+        );
+        assert!(out.contains("192.0.2.1"), "{out}");
+    }
+}
+
+/// A TLS client that never finishes its handshake is disconnected after
+/// the idle timeout; a secondary that meets a primary certificate it does
+/// not trust refuses the transfer and keeps serving its copy.
+#[test]
+fn stalled_handshakes_end_and_an_untrusted_primary_leaves_the_copy_in_place() {
+    use std::io::Read;
+    let lab = lab("tls-stall");
+    let text = fs::read_to_string(&lab.config).unwrap();
+    fs::write(&lab.config, format!("{text}[tcp]\nidle_timeout = \"1s\"\n")).unwrap();
+    let _primary = common::serve_fedns(
+        "fedns-primary",
+        lab.dir.path(),
+        lab.port,
+        &["--config".as_ref(), lab.config.as_os_str()],
+        "example.org.",
+    );
+    let mut stalled = std::net::TcpStream::connect(common::loopback(lab.tls_port)).unwrap();
+    stalled
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut buf = [0u8; 16];
+    let read = stalled.read(&mut buf);
+    assert!(matches!(read, Ok(0)) || read.is_err(), "{read:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(9),
+        "closed by the server, not by our timeout"
+    );
+
+    let port = free_port();
+    let config = lab.dir.path().join("secondary.toml");
+    let write_config = |name: &str| {
+        fs::write(
+            &config,
+            format!(
+                "listen = [\"127.0.0.1:{port}\"]\ndata_dir = \"data-secondary\"\n\
+                 [[zone]]\nname = \"example.org\"\nprimaries = [\"127.0.0.1:{}\"]\n\
+                 transfer_tls = \"strict\"\ntls_ca = \"ca.pem\"\ntls_name = \"{name}\"\n",
+                lab.tls_port
+            ),
+        )
+        .unwrap();
+    };
+    write_config("ns1.example.org");
+    let run = || {
+        let mut c = Command::new(common::fedns_bin());
+        c.arg("serve").arg("--config").arg(&config);
+        common::spawn_on_port("fedns-secondary", lab.dir.path(), port, c).unwrap()
+    };
+    let first = run();
+    common::wait_until(Duration::from_secs(30), || {
+        common::serial_at(port, "example.org.").map(|s| s == 7)
+    })
+    .unwrap_or_else(|e| panic!("{e}\n{}", first.log_tail(20)));
+    first.stop();
+    // Now the primary's certificate does not carry the name we expect.
+    write_config("impostor.example.org");
+    let second = run();
+    common::wait_until(Duration::from_secs(30), || {
+        Ok(second
+            .log_tail(20)
+            .contains("certificate not valid for name"))
+    })
+    .unwrap_or_else(|e| panic!("{e}\n{}", second.log_tail(20)));
+    assert_eq!(
+        common::serial_at(port, "example.org.").unwrap(),
+        7,
+        "{}",
+        second.log_tail(20)
     );
 }

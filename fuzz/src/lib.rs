@@ -161,9 +161,13 @@ pub fn packet(data: &[u8]) {
     let peer = SocketAddr::from(([127, 0, 0, 1], 40_000));
     for transport in [Transport::Udp, Transport::Tcp] {
         let responses: Vec<Vec<u8>> = match (request_kind(data), transport) {
-            (RequestKind::Transfer, Transport::Tcp) => {
-                transfer_response(&f.xfr, &f.served.zones, data, peer, false)
-            }
+            (RequestKind::Transfer, Transport::Tcp) => transfer_response(
+                &f.xfr,
+                &f.served.zones,
+                data,
+                peer,
+                fedns::proto::Channel::Plain,
+            ),
             (RequestKind::Notify, _) => fedns::xfr::notify::handle_notify(&f.xfr, data, peer)
                 .into_iter()
                 .collect(),

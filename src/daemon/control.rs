@@ -316,6 +316,7 @@ fn zone_add(
         tsig_key,
         catalog: false,
         tls: None,
+        tls_client: None,
     })?;
     Ok(json!({ "zone": zone.to_ascii(), "added": true }))
 }

@@ -106,9 +106,9 @@ impl ZoneRequests for Requests {
         zones: &ZoneSet,
         request: &[u8],
         peer: SocketAddr,
-        over_tls: bool,
+        channel: crate::proto::Channel,
     ) -> Vec<Vec<u8>> {
-        crate::xfr::primary::transfer_response(&self.xfr, zones, request, peer, over_tls)
+        crate::xfr::primary::transfer_response(&self.xfr, zones, request, peer, channel)
     }
 
     fn update(&self, request: &[u8], peer: SocketAddr) -> Option<Vec<u8>> {
@@ -788,13 +788,18 @@ pub fn xfr_context(
                 s.zone
             );
         }
+        let client = s
+            .tls_client
+            .as_ref()
+            .map(|(c, k)| (c.as_path(), k.as_path()));
         let tls = match &s.tls {
             None => None,
-            Some(crate::config::PrimaryTls::Opportunistic) => {
-                Some(crate::xfr::xot::XotClient::opportunistic().map_err(anyhow::Error::msg)?)
-            }
+            Some(crate::config::PrimaryTls::Opportunistic) => Some(
+                crate::xfr::xot::XotClient::opportunistic(client)
+                    .map_err(|e| anyhow::anyhow!("zone {}: transfer_tls: {e}", s.zone))?,
+            ),
             Some(crate::config::PrimaryTls::Strict { ca, name }) => Some(
-                crate::xfr::xot::XotClient::strict(ca, name)
+                crate::xfr::xot::XotClient::strict(ca, name, client)
                     .map_err(|e| anyhow::anyhow!("zone {}: transfer_tls: {e}", s.zone))?,
             ),
         };

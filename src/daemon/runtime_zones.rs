@@ -139,6 +139,7 @@ fn parse(text: &str) -> Result<Vec<SecondaryConfig>, (usize, String)> {
                 tsig_key: entry.tsig_key,
                 catalog: false,
                 tls: None,
+                tls_client: None,
             })
         })
         .collect()
@@ -162,6 +163,7 @@ mod tests {
                 tsig_key: Some("xfr-key".into()),
                 catalog: false,
                 tls: None,
+                tls_client: None,
             })
             .unwrap();
         let again = RuntimeZones::open(&dir).unwrap();

@@ -20,3 +20,23 @@ pub const ALPN_DOT: &[u8] = b"dot";
 
 /// The ALPN protocol id of DNS over QUIC (RFC 9250 section 4.1).
 pub const ALPN_DOQ: &[u8] = b"doq";
+
+/// How a request reached the server, as far as transfer policy cares
+/// (RFC 9103: XoT, and XoT with a client certificate).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Channel {
+    /// UDP or plain TCP.
+    #[default]
+    Plain,
+    /// TLS or QUIC, the client anonymous.
+    Encrypted,
+    /// TLS with a client certificate that chains to the configured client CA.
+    EncryptedClientCertified,
+}
+
+impl Channel {
+    /// True over TLS or QUIC.
+    pub fn is_encrypted(self) -> bool {
+        self != Channel::Plain
+    }
+}

@@ -52,13 +52,14 @@ pub trait ZoneRequests: Send + Sync + std::fmt::Debug {
     /// The response to a NOTIFY from `peer`, if one is to be sent.
     fn notify(&self, request: &[u8], peer: SocketAddr) -> Option<Vec<u8>>;
     /// The messages answering an AXFR or IXFR over TCP from `peer`, in
-    /// order; `over_tls` when the connection is TLS (XoT, RFC 9103).
+    /// order; `channel` says whether the connection is encrypted (XoT,
+    /// RFC 9103) and whether the client presented a certificate.
     fn transfer(
         &self,
         zones: &ZoneSet,
         request: &[u8],
         peer: SocketAddr,
-        over_tls: bool,
+        channel: crate::proto::Channel,
     ) -> Vec<Vec<u8>>;
     /// The response to a dynamic UPDATE (RFC 2136) from `peer`, if one is
     /// to be sent. May block (a lock, an fsync, a forward to a primary):

@@ -145,7 +145,9 @@ async fn serve_stream(
         connection.close(DOQ_PROTOCOL_ERROR.into(), b"message ID must be 0");
         return;
     }
-    let Some(responses) = stream_responses(front, &message, peer, true).await else {
+    let Some(responses) =
+        stream_responses(front, &message, peer, crate::proto::Channel::Encrypted).await
+    else {
         return;
     };
     for response in responses {

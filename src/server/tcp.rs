@@ -22,6 +22,7 @@ use tracing::{debug, warn};
 use super::FrontEnd;
 use super::wire::{RequestKind, request_kind, respond_with_keys};
 use crate::engine::Transport;
+use crate::proto::Channel;
 
 /// The per-connection limits.
 #[derive(Clone, Copy, Debug)]
@@ -128,11 +129,17 @@ pub(super) async fn serve(
         connections.spawn(async move {
             let _ = stream.set_nodelay(true);
             let served = match tls {
-                None => connection(stream, peer, front, limits, false, shutdown).await,
+                None => connection(stream, peer, front, limits, Channel::Plain, shutdown).await,
                 Some(acceptor) => {
                     match tokio::time::timeout(limits.idle_timeout, acceptor.accept(stream)).await {
                         Ok(Ok(stream)) => {
-                            connection(stream, peer, front, limits, true, shutdown).await
+                            // rustls keeps a client certificate only once it verified.
+                            let channel = if stream.get_ref().1.peer_certificates().is_some() {
+                                Channel::EncryptedClientCertified
+                            } else {
+                                Channel::Encrypted
+                            };
+                            connection(stream, peer, front, limits, channel, shutdown).await
                         }
                         Ok(Err(e)) => Err(e),
                         Err(_) => Ok(()), // no handshake in time
@@ -158,14 +165,14 @@ fn limit(limits: &TcpLimits, closes_at: tokio::time::Instant) -> Duration {
         .min(closes_at.saturating_duration_since(tokio::time::Instant::now()))
 }
 
-/// Serves one connection (plain TCP, or TLS when `over_tls`): read a
+/// Serves one connection (plain TCP, or TLS as `channel` says): read a
 /// length, read the message, answer, repeat.
 async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
     mut stream: S,
     peer: std::net::SocketAddr,
     front: Arc<FrontEnd>,
     limits: TcpLimits,
-    over_tls: bool,
+    channel: Channel,
     mut shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
     let closes_at = tokio::time::Instant::now() + limits.lifetime;
@@ -190,7 +197,7 @@ async fn connection<S: AsyncRead + AsyncWrite + Unpin>(
             Ok(Err(e)) => return Err(e),
             Err(_) => return Ok(()),
         }
-        let Some(responses) = stream_responses(&front, &message, peer, over_tls).await else {
+        let Some(responses) = stream_responses(&front, &message, peer, channel).await else {
             return Ok(());
         };
         for response in responses {
@@ -218,7 +225,7 @@ pub(super) async fn stream_responses(
     front: &Arc<FrontEnd>,
     message: &[u8],
     peer: std::net::SocketAddr,
-    over_tls: bool,
+    channel: Channel,
 ) -> Option<Vec<Vec<u8>>> {
     let responses = match request_kind(message) {
         RequestKind::Query => {
@@ -234,7 +241,7 @@ pub(super) async fn stream_responses(
                 front.metrics.count_query(Transport::Tcp, message, r);
             }
             let response = match response {
-                Some(r) if over_tls && super::tls::asks_for_padding(message) => Some(
+                Some(r) if channel.is_encrypted() && super::tls::asks_for_padding(message) => Some(
                     super::tls::pad_response(r, super::tls::RESPONSE_PADDING_BLOCK),
                 ),
                 other => other,
@@ -260,7 +267,7 @@ pub(super) async fn stream_responses(
             let requests = Arc::clone(&front.requests);
             let request = message.to_vec();
             // Encoding a large zone is CPU work: keep it off the async workers.
-            tokio::task::spawn_blocking(move || requests.transfer(&zones, &request, peer, over_tls))
+            tokio::task::spawn_blocking(move || requests.transfer(&zones, &request, peer, channel))
                 .await
                 .unwrap_or_default()
         }

@@ -105,17 +105,24 @@ pub struct TlsCertificate {
     current: arc_swap::ArcSwap<LoadedCertificate>,
     chain: PathBuf,
     key: PathBuf,
+    client_ca: Option<PathBuf>,
     /// The DNS-over-QUIC endpoints serving it (a reload hands them the new one).
     quic_endpoints: std::sync::Mutex<Vec<(quinn::Endpoint, std::time::Duration)>>,
 }
 
 impl TlsCertificate {
-    /// Loads the chain and key (see [`load_certificate`]).
-    pub fn load(chain: &Path, key: &Path) -> Result<TlsCertificate, TlsSetupError> {
+    /// Loads the chain and key, and the client CA when there is one (see
+    /// [`load_certificate`]).
+    pub fn load(
+        chain: &Path,
+        key: &Path,
+        client_ca: Option<&Path>,
+    ) -> Result<TlsCertificate, TlsSetupError> {
         Ok(TlsCertificate {
-            current: arc_swap::ArcSwap::from_pointee(load_certificate(chain, key)?),
+            current: arc_swap::ArcSwap::from_pointee(load_certificate(chain, key, client_ca)?),
             chain: chain.to_path_buf(),
             key: key.to_path_buf(),
+            client_ca: client_ca.map(Path::to_path_buf),
             quic_endpoints: Default::default(),
         })
     }
@@ -123,7 +130,7 @@ impl TlsCertificate {
     /// Reads the files again; on success new connections use the new
     /// certificate (over TLS and QUIC), on failure nothing changes.
     pub fn reload(&self) -> Result<(), TlsSetupError> {
-        let loaded = load_certificate(&self.chain, &self.key)?;
+        let loaded = load_certificate(&self.chain, &self.key, self.client_ca.as_deref())?;
         let endpoints = self
             .quic_endpoints
             .lock()
@@ -178,10 +185,13 @@ pub struct LoadedCertificate {
     pub chain_path: PathBuf,
 }
 
-/// Loads the chain (leaf first) and private key, both PEM.
+/// Loads the chain (leaf first) and private key, both PEM. With
+/// `client_ca`, clients may present a certificate (mutual TLS), which must
+/// chain to a CA in that file; clients without one are served as before.
 pub fn load_certificate(
     chain_path: &Path,
     key_path: &Path,
+    client_ca: Option<&Path>,
 ) -> Result<LoadedCertificate, TlsSetupError> {
     let file_error = |path: &Path, message: String| TlsSetupError::File {
         path: path.to_path_buf(),
@@ -228,10 +238,34 @@ pub fn load_certificate(
         .with_single_cert(chain.clone(), key.clone_key())
         .map_err(|e| pair_error(e.to_string()))?;
     quic.alpn_protocols = vec![crate::proto::ALPN_DOQ.to_vec()];
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+    let builder = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
-        .map_err(|e| pair_error(e.to_string()))?
-        .with_no_client_auth()
+        .map_err(|e| pair_error(e.to_string()))?;
+    let builder = match client_ca {
+        None => builder.with_no_client_auth(),
+        Some(ca) => {
+            let pem = std::fs::read(ca).map_err(|e| file_error(ca, format!("cannot read: {e}")))?;
+            let mut roots = rustls::RootCertStore::empty();
+            for cert in CertificateDer::pem_slice_iter(&pem) {
+                let cert = cert.map_err(|e| file_error(ca, format!("not PEM: {e}")))?;
+                roots
+                    .add(cert)
+                    .map_err(|e| file_error(ca, format!("not a usable CA certificate: {e}")))?;
+            }
+            if roots.is_empty() {
+                return Err(file_error(ca, "holds no CERTIFICATE block".into()));
+            }
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                Arc::clone(&provider),
+            )
+            .allow_unauthenticated()
+            .build()
+            .map_err(|e| file_error(ca, e.to_string()))?;
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    let mut config = builder
         .with_single_cert(chain, key)
         .map_err(|e| pair_error(e.to_string()))?;
     config.alpn_protocols = vec![ALPN_DOT.to_vec()];

@@ -23,6 +23,9 @@ pub enum TransferRule {
     TlsNetwork(ipnet::IpNet),
     /// Requests signed with this key, over TLS only.
     TlsKey(String),
+    /// Clients over TLS with a certificate from the configured client CA
+    /// (mutual TLS), from this range (any address when `None`).
+    TlsClientCertificate(Option<ipnet::IpNet>),
 }
 
 /// Who may transfer a zone.
@@ -37,9 +40,16 @@ impl TransferPolicy {
         TransferPolicy { rules }
     }
 
-    /// True if `peer`, whose request authenticated as `auth`, may transfer
-    /// (over TLS when `over_tls`).
-    pub fn permits(&self, peer: IpAddr, auth: &RequestAuth, over_tls: bool) -> bool {
+    /// True if `peer`, whose request authenticated as `auth` and came over
+    /// `channel`, may transfer.
+    pub fn permits(
+        &self,
+        peer: IpAddr,
+        auth: &RequestAuth,
+        channel: crate::proto::Channel,
+    ) -> bool {
+        use crate::proto::Channel;
+        let over_tls = channel.is_encrypted();
         let signed_by = |name: &str| {
             matches!(auth, RequestAuth::Signed { key, .. }
                 if key.name().to_ascii().trim_end_matches('.').eq_ignore_ascii_case(name.trim_end_matches('.')))
@@ -49,6 +59,10 @@ impl TransferPolicy {
             TransferRule::Key(name) => signed_by(name),
             TransferRule::TlsNetwork(net) => over_tls && net.contains(&peer),
             TransferRule::TlsKey(name) => over_tls && signed_by(name),
+            TransferRule::TlsClientCertificate(net) => {
+                channel == Channel::EncryptedClientCertified
+                    && net.is_none_or(|net| net.contains(&peer))
+            }
         })
     }
 }
@@ -132,18 +146,16 @@ mod tests {
         assert_eq!(policies.of(&a).notify.len(), 1);
         assert!(policies.of(&b).notify.is_empty(), "case-insensitive lookup");
         let peer: IpAddr = "127.0.0.1".parse().unwrap();
-        assert!(
-            policies
-                .of(&b)
-                .allow
-                .permits(peer, &RequestAuth::Unsigned, false)
-        );
-        assert!(
-            !policies
-                .of(&a)
-                .allow
-                .permits(peer, &RequestAuth::Unsigned, false)
-        );
+        assert!(policies.of(&b).allow.permits(
+            peer,
+            &RequestAuth::Unsigned,
+            crate::proto::Channel::Plain
+        ));
+        assert!(!policies.of(&a).allow.permits(
+            peer,
+            &RequestAuth::Unsigned,
+            crate::proto::Channel::Plain
+        ));
         policies.forget(&b);
         assert_eq!(policies.of(&b).notify.len(), 1);
     }

@@ -198,7 +198,7 @@ pub fn error_message_with_ede(
     message
 }
 
-/// Answers an AXFR or IXFR request (over TCP, or TLS when `over_tls`) from
+/// Answers an AXFR or IXFR request (over TCP, TLS or QUIC: `channel`) from
 /// `peer`: the messages to send, in order. The transfer is counted in the
 /// metrics.
 pub fn transfer_response(
@@ -206,9 +206,9 @@ pub fn transfer_response(
     zones: &crate::snapshot::ZoneSet,
     request: &[u8],
     peer: std::net::SocketAddr,
-    over_tls: bool,
+    channel: crate::proto::Channel,
 ) -> Vec<Vec<u8>> {
-    let messages = transfer_messages(ctx, zones, request, peer, over_tls);
+    let messages = transfer_messages(ctx, zones, request, peer, channel);
     if let Some(key) = transfer_metric(request, &messages) {
         ctx.metrics.count_transfer(key);
     }
@@ -220,7 +220,7 @@ fn transfer_messages(
     zones: &crate::snapshot::ZoneSet,
     request: &[u8],
     peer: std::net::SocketAddr,
-    over_tls: bool,
+    channel: crate::proto::Channel,
 ) -> Vec<Vec<u8>> {
     use crate::proto::tsig::{unix_now, verify_request};
     use tracing::info;
@@ -286,7 +286,7 @@ fn transfer_messages(
         .policies
         .of(zone.origin())
         .allow
-        .permits(peer.ip(), &auth, over_tls)
+        .permits(peer.ip(), &auth, channel)
     {
         ctx.refused(peer, "transfer-denied", || {
             format!("transfer of {} refused by its allow list", zone.origin())
@@ -354,6 +354,7 @@ fn transfer_metric(request: &[u8], responses: &[Vec<u8>]) -> Option<crate::metri
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::Channel;
     use crate::testing::zones_from_toml;
     use hickory_proto::op::Query;
     use hickory_proto::rr::Name;
@@ -423,14 +424,26 @@ mod tests {
 
         let default = XfrContext::default();
         assert_eq!(
-            rcode(&transfer_response(&default, &zones, &request, peer, false)),
+            rcode(&transfer_response(
+                &default,
+                &zones,
+                &request,
+                peer,
+                Channel::Plain
+            )),
             ResponseCode::Refused
         );
         // With EDNS the refusal says why (RFC 8914 18, Prohibited).
         let mut with_edns = axfr_request();
         with_edns.set_edns(hickory_proto::op::Edns::new());
         let refused = Message::from_vec(
-            &transfer_response(&default, &zones, &with_edns.to_vec().unwrap(), peer, false)[0],
+            &transfer_response(
+                &default,
+                &zones,
+                &with_edns.to_vec().unwrap(),
+                peer,
+                Channel::Plain,
+            )[0],
         )
         .unwrap();
         let ede = refused
@@ -458,7 +471,7 @@ mod tests {
                 &zones,
                 &request,
                 peer,
-                false
+                Channel::Plain
             )),
             ResponseCode::NoError
         );
@@ -479,7 +492,7 @@ mod tests {
                 &zones,
                 &request,
                 peer,
-                false
+                Channel::Plain
             )),
             ResponseCode::Refused
         );
@@ -489,7 +502,7 @@ mod tests {
                 &zones,
                 &request,
                 peer,
-                true
+                Channel::Encrypted
             )),
             ResponseCode::NoError
         );
@@ -504,14 +517,26 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            rcode(&transfer_response(&by_key, &zones, &request, peer, false)),
+            rcode(&transfer_response(
+                &by_key,
+                &zones,
+                &request,
+                peer,
+                Channel::Plain
+            )),
             ResponseCode::Refused,
             "unsigned"
         );
         let mut signed = request.clone();
         sign_request(&mut signed, &key, unix_now());
         assert_eq!(
-            rcode(&transfer_response(&by_key, &zones, &signed, peer, false)),
+            rcode(&transfer_response(
+                &by_key,
+                &zones,
+                &signed,
+                peer,
+                Channel::Plain
+            )),
             ResponseCode::NoError
         );
         let wrong = TsigKey::new("xfr-key", "hmac-sha256", "d3Jvbmc=").unwrap();
@@ -523,7 +548,7 @@ mod tests {
                 &zones,
                 &badly_signed,
                 peer,
-                false
+                Channel::Plain
             )),
             ResponseCode::NotAuth
         );

@@ -43,8 +43,13 @@ impl std::fmt::Debug for XotClient {
 
 impl XotClient {
     /// Strict authentication: the certificate chains to a CA in the PEM file
-    /// `ca` and is valid for `name`. Errors name the file.
-    pub fn strict(ca: &Path, name: &str) -> Result<XotClient, String> {
+    /// `ca` and is valid for `name`. With `client`, the certificate chain and
+    /// key (PEM files) shown to the primary (mutual TLS). Errors name the file.
+    pub fn strict(
+        ca: &Path,
+        name: &str,
+        client: Option<(&Path, &Path)>,
+    ) -> Result<XotClient, String> {
         let pem = std::fs::read(ca).map_err(|e| format!("{}: cannot read: {e}", ca.display()))?;
         let mut roots = rustls::RootCertStore::empty();
         for cert in CertificateDer::pem_slice_iter(&pem) {
@@ -58,11 +63,11 @@ impl XotClient {
         }
         let server_name = ServerName::try_from(name.to_string())
             .map_err(|e| format!("tls_name {name:?} is not a DNS name: {e}"))?;
-        let mut config = rustls::ClientConfig::builder_with_provider(provider())
+        let builder = rustls::ClientConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()
             .map_err(|e| e.to_string())?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+            .with_root_certificates(roots);
+        let mut config = with_client_certificate(builder, client)?;
         config.alpn_protocols = vec![crate::proto::ALPN_DOT.to_vec()];
         Ok(XotClient {
             connector: tokio_rustls::TlsConnector::from(Arc::new(config)),
@@ -70,18 +75,19 @@ impl XotClient {
         })
     }
 
-    /// Opportunistic: encrypted, any certificate accepted.
-    pub fn opportunistic() -> Result<XotClient, String> {
+    /// Opportunistic: encrypted, any certificate accepted; `client` as for
+    /// [`XotClient::strict`].
+    pub fn opportunistic(client: Option<(&Path, &Path)>) -> Result<XotClient, String> {
         let provider = provider();
         let verifier = Arc::new(AnyCertificate {
             algorithms: provider.signature_verification_algorithms,
         });
-        let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        let builder = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|e| e.to_string())?
             .dangerous()
-            .with_custom_certificate_verifier(verifier)
-            .with_no_client_auth();
+            .with_custom_certificate_verifier(verifier);
+        let mut config = with_client_certificate(builder, client)?;
         config.alpn_protocols = vec![crate::proto::ALPN_DOT.to_vec()];
         Ok(XotClient {
             connector: tokio_rustls::TlsConnector::from(Arc::new(config)),
@@ -101,6 +107,38 @@ impl XotClient {
             .unwrap_or_else(|| ServerName::IpAddress(primary.ip().into()));
         self.connector.connect(name, tcp).await
     }
+}
+
+/// Finishes a client configuration, with a client certificate when given.
+fn with_client_certificate(
+    builder: rustls::ConfigBuilder<rustls::ClientConfig, rustls::client::WantsClientCert>,
+    client: Option<(&Path, &Path)>,
+) -> Result<rustls::ClientConfig, String> {
+    let Some((chain_path, key_path)) = client else {
+        return Ok(builder.with_no_client_auth());
+    };
+    let chain_pem = std::fs::read(chain_path)
+        .map_err(|e| format!("{}: cannot read: {e}", chain_path.display()))?;
+    let chain = CertificateDer::pem_slice_iter(&chain_pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{}: not PEM: {e}", chain_path.display()))?;
+    if chain.is_empty() {
+        return Err(format!(
+            "{}: holds no CERTIFICATE block",
+            chain_path.display()
+        ));
+    }
+    let key_pem =
+        std::fs::read(key_path).map_err(|e| format!("{}: cannot read: {e}", key_path.display()))?;
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| {
+        format!(
+            "{}: holds no usable PEM private key: {e}",
+            key_path.display()
+        )
+    })?;
+    builder
+        .with_client_auth_cert(chain, key)
+        .map_err(|e| format!("{} with {}: {e}", chain_path.display(), key_path.display()))
 }
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {
