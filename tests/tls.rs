@@ -804,3 +804,47 @@ fn stalled_handshakes_end_and_an_untrusted_primary_leaves_the_copy_in_place() {
         second.log_tail(20)
     );
 }
+
+/// NSD 4.6 as an XoT secondary of fedns (its `tls-auth` checks fedns's
+/// certificate against the lab CA and the name).
+#[test]
+fn nsd_transfers_the_zone_over_tls_from_fedns() {
+    let Some(nsd) = common::peer("nsd") else {
+        return;
+    };
+    let lab = lab("tls-nsd");
+    let _primary = common::serve_fedns(
+        "fedns",
+        lab.dir.path(),
+        lab.port,
+        &["--config".as_ref(), lab.config.as_os_str()],
+        "example.org.",
+    );
+    let port = free_port();
+    let d = lab.dir.path().join("nsd");
+    fs::create_dir_all(&d).unwrap();
+    let conf = d.join("nsd.conf");
+    fs::write(
+        &conf,
+        format!(
+            "server:\n    ip-address: 127.0.0.1@{port}\n    port: {port}\n    do-ip6: no\n    username: \"\"\n    chroot: \"\"\n    database: \"\"\n\
+             \x20   zonelistfile: \"{d}/zone.list\"\n    xfrdfile: \"{d}/xfrd.state\"\n    xfrdir: \"{d}\"\n    pidfile: \"{d}/nsd.pid\"\n\
+             \x20   verbosity: 2\n    rrl-ratelimit: 0\n    tls-cert-bundle: \"{ca}\"\n\n\
+             remote-control:\n    control-enable: no\n\n\
+             tls-auth:\n    name: \"lab\"\n    auth-domain-name: \"ns1.example.org\"\n\n\
+             zone:\n    name: \"example.org\"\n    zonefile: \"{d}/example.org.zone\"\n\
+             \x20   request-xfr: AXFR 127.0.0.1@{tls} NOKEY lab\n    allow-notify: 127.0.0.1 NOKEY\n",
+            d = d.display(),
+            ca = lab.dir.path().join("ca.pem").display(),
+            tls = lab.tls_port
+        ),
+    )
+    .unwrap();
+    let mut c = Command::new(nsd);
+    c.arg("-d").arg("-c").arg(&conf);
+    let nsd = common::spawn_on_port("nsd", lab.dir.path(), port, c).unwrap();
+    common::wait_until(Duration::from_secs(30), || {
+        common::serial_at(port, "example.org.").map(|s| s == 7)
+    })
+    .unwrap_or_else(|e| panic!("NSD did not transfer over TLS: {e}\n{}", nsd.log_tail(30)));
+}
