@@ -519,6 +519,14 @@ fn idle_and_plain_clients_on_the_tls_port_do_not_stop_udp_or_tcp() {
 
 /// A DoQ client (RFC 9250) on quinn, trusting the lab CA.
 async fn doq_connection(lab: &Lab, quic_port: u16) -> quinn::Connection {
+    doq_try_connection(lab, quic_port).await.unwrap()
+}
+
+/// [`doq_connection`], or why the server would not have it.
+async fn doq_try_connection(
+    lab: &Lab,
+    quic_port: u16,
+) -> Result<quinn::Connection, quinn::ConnectionError> {
     use rustls::pki_types::pem::PemObject;
     let mut roots = rustls::RootCertStore::empty();
     let pem = fs::read(lab.dir.path().join("ca.pem")).unwrap();
@@ -545,7 +553,6 @@ async fn doq_connection(lab: &Lab, quic_port: u16) -> quinn::Connection {
         .connect(common::loopback(quic_port), "ns1.example.org")
         .unwrap()
         .await
-        .unwrap()
 }
 
 /// One query on a new stream: the length-prefixed answer, or the error.
@@ -588,7 +595,11 @@ async fn doq_queries_protocol_errors_and_idle_streams() {
         "certificate = \"chain.pem\"",
         &format!("quic_listen = [\"127.0.0.1:{quic_port}\"]\ncertificate = \"chain.pem\""),
     );
-    fs::write(&lab.config, format!("{text}[tcp]\nidle_timeout = \"2s\"\n")).unwrap();
+    fs::write(
+        &lab.config,
+        format!("{text}[tcp]\nidle_timeout = \"2s\"\nmax_connections_per_client = 2\n"),
+    )
+    .unwrap();
     let server = common::serve_fedns(
         "fedns",
         lab.dir.path(),
@@ -642,7 +653,12 @@ async fn doq_queries_protocol_errors_and_idle_streams() {
     .unwrap();
     assert_eq!(udp.answers.len(), 1);
     // A message ID other than 0: the connection is closed with error 0x2.
+    let first = connection;
     let connection = doq_connection(&lab, quic_port).await;
+    // Two connections from 127.0.0.1 are the per-client cap: a third is refused.
+    let third = doq_try_connection(&lab, quic_port).await;
+    assert!(third.is_err(), "{third:?}");
+    drop(first);
     let refused = doq_query(&connection, &doq_message(4711, false)).await;
     assert!(refused.is_err(), "{refused:?}");
     let reason = connection.closed().await;

@@ -255,6 +255,7 @@ impl RunningServer {
         let mut quic_addrs = Vec::new();
         if let Some(tls) = &config.tls {
             let quic_slots = Arc::new(Semaphore::new(config.max_tcp_connections.max(1)));
+            let quic_clients = Arc::new(tcp::ClientConnections::default());
             for addr in &config.quic_listen {
                 let server_config = quic::server_config(&tls.current(), config.tcp_idle_timeout)
                     .map_err(std::io::Error::other)?;
@@ -265,6 +266,8 @@ impl RunningServer {
                     endpoint,
                     Arc::clone(&front),
                     Arc::clone(&quic_slots),
+                    Arc::clone(&quic_clients),
+                    config.max_tcp_per_client.max(1),
                     config.tcp_idle_timeout,
                     shutdown_rx.clone(),
                 ));

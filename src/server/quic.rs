@@ -6,7 +6,8 @@
 //! cache, padding of encrypted answers (RFC 8467), and transfers (XoT over
 //! QUIC, RFC 9250 section 4.2 allows them; the transfer policy sees them
 //! as encrypted). Limits: QUIC connections are capped like TCP ones (their
-//! own count, `[tcp] max_connections`), each connection may have at most
+//! own count, `[tcp] max_connections` and `max_connections_per_client`),
+//! each connection may have at most
 //! [`MAX_STREAMS`] streams open at once (QUIC flow control enforces it),
 //! and the idle timeout closes a quiet connection and a stream whose query
 //! does not arrive in time.
@@ -24,7 +25,7 @@ use tokio::task::JoinSet;
 use tracing::debug;
 
 use super::FrontEnd;
-use super::tcp::stream_responses;
+use super::tcp::{ClientConnections, stream_responses};
 use super::tls::LoadedCertificate;
 
 /// Streams one client may have open at once on a connection.
@@ -54,11 +55,14 @@ pub(super) fn server_config(
     Ok(config)
 }
 
-/// Accepts QUIC connections until `shutdown` turns true.
+/// Accepts QUIC connections until `shutdown` turns true. `per_client`
+/// caps the connections one address may hold (more are refused at once).
 pub(super) async fn serve(
     endpoint: quinn::Endpoint,
     front: Arc<FrontEnd>,
     slots: Arc<Semaphore>,
+    clients: Arc<ClientConnections>,
+    per_client: usize,
     idle: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -78,9 +82,14 @@ pub(super) async fn serve(
             },
             _ = shutdown.changed() => break,
         };
+        let Some(client_slot) = clients.take(incoming.remote_address().ip(), per_client) else {
+            incoming.refuse();
+            continue;
+        };
         let front = Arc::clone(&front);
         let shutdown = shutdown.clone();
         connections.spawn(async move {
+            let _client_slot = client_slot;
             let peer = incoming.remote_address();
             match tokio::time::timeout(idle, incoming).await {
                 Ok(Ok(connection)) => serve_connection(connection, front, idle, shutdown).await,

@@ -43,13 +43,14 @@ pub(super) struct ClientConnections {
 }
 
 /// One counted connection; the count drops with it.
-struct ClientSlot {
+pub(super) struct ClientSlot {
     clients: Arc<ClientConnections>,
     ip: IpAddr,
 }
 
 impl ClientConnections {
-    fn take(self: &Arc<Self>, ip: IpAddr, limit: usize) -> Option<ClientSlot> {
+    /// A slot for one more connection from `ip`, unless it holds `limit`.
+    pub(super) fn take(self: &Arc<Self>, ip: IpAddr, limit: usize) -> Option<ClientSlot> {
         let mut open = self.open.lock().ok()?;
         let n = open.entry(ip).or_default();
         if *n >= limit {
