@@ -52,6 +52,44 @@ fn lab(name: &str) -> Lab {
     }
 }
 
+/// Starts the lab's fedns (the TLS primary) and waits for it.
+fn start_primary(lab: &Lab, name: &str) -> common::ServerProcess {
+    common::serve_fedns(
+        name,
+        lab.dir.path(),
+        lab.port,
+        &["--config".as_ref(), lab.config.as_os_str()],
+        "example.org.",
+    )
+}
+
+/// Starts a fedns secondary `name` of the lab's TLS listener, with the
+/// zone `settings` (TLS mode, CA...) added: the process and its port.
+fn start_secondary(lab: &Lab, name: &str, settings: &str) -> (common::ServerProcess, u16) {
+    let port = free_port();
+    let config = lab.dir.path().join(format!("{name}.toml"));
+    fs::write(
+        &config,
+        format!(
+            "listen = [\"127.0.0.1:{port}\"]\ndata_dir = \"data-{name}\"\n\
+             [[zone]]\nname = \"example.org\"\nprimaries = [\"127.0.0.1:{}\"]\n{settings}",
+            lab.tls_port
+        ),
+    )
+    .unwrap();
+    let mut c = Command::new(common::fedns_bin());
+    c.arg("serve").arg("--config").arg(&config);
+    (
+        common::spawn_on_port(name, lab.dir.path(), port, c).unwrap(),
+        port,
+    )
+}
+
+/// The zone settings of a strict XoT secondary expecting `name`.
+fn strict(name: &str) -> String {
+    format!("transfer_tls = \"strict\"\ntls_ca = \"ca.pem\"\ntls_name = \"{name}\"\n")
+}
+
 fn kdig(args: &[&str], dir: &Path) -> String {
     let mut c = Command::new("kdig");
     c.current_dir(dir).args(args);
@@ -69,13 +107,7 @@ fn kdig_queries_and_transfers_over_tls_with_the_certificate_verified() {
         return;
     }
     let lab = lab("tls-kdig");
-    let _server = common::serve_fedns(
-        "fedns",
-        lab.dir.path(),
-        lab.port,
-        &["--config".as_ref(), lab.config.as_os_str()],
-        "example.org.",
-    );
+    let _server = start_primary(&lab, "fedns");
     let tls_port = lab.tls_port.to_string();
     let strict = [
         "@127.0.0.1",
@@ -182,13 +214,7 @@ fn bind_transfers_the_zone_over_tls_from_fedns() {
         format!("{config}[[tsig_key]]\nname = \"xfr-key\"\nsecret = \"{SECRET}\"\n"),
     )
     .unwrap();
-    let fedns = common::serve_fedns(
-        "fedns",
-        lab.dir.path(),
-        lab.port,
-        &["--config".as_ref(), lab.config.as_os_str()],
-        "example.org.",
-    );
+    let fedns = start_primary(&lab, "fedns");
     let bind_port = free_port();
     let d = lab.dir.path().join("bind");
     fs::create_dir_all(&d).unwrap();
@@ -231,43 +257,16 @@ fn bind_transfers_the_zone_over_tls_from_fedns() {
 #[test]
 fn fedns_secondaries_transfer_over_tls_strictly_or_opportunistically() {
     let lab = lab("tls-secondary");
-    let _primary = common::serve_fedns(
-        "fedns-primary",
-        lab.dir.path(),
-        lab.port,
-        &["--config".as_ref(), lab.config.as_os_str()],
-        "example.org.",
-    );
-    let secondary = |name: &str, settings: &str| {
-        let port = free_port();
-        let config = lab.dir.path().join(format!("{name}.toml"));
-        fs::write(
-            &config,
-            format!(
-                "listen = [\"127.0.0.1:{port}\"]\ndata_dir = \"data-{name}\"\n\
-                 [[zone]]\nname = \"example.org\"\nprimaries = [\"127.0.0.1:{}\"]\n{settings}",
-                lab.tls_port
-            ),
-        )
-        .unwrap();
-        let mut c = Command::new(common::fedns_bin());
-        c.arg("serve").arg("--config").arg(&config);
-        (
-            common::spawn_on_port(name, lab.dir.path(), port, c).unwrap(),
-            port,
-        )
-    };
-    let (strict, strict_port) = secondary(
-        "strict",
-        "transfer_tls = \"strict\"\ntls_ca = \"ca.pem\"\ntls_name = \"ns1.example.org\"\n",
-    );
+    let _primary = start_primary(&lab, "fedns-primary");
+    let (strict_secondary, strict_port) =
+        start_secondary(&lab, "strict", &strict("ns1.example.org"));
     let (opportunistic, opportunistic_port) =
-        secondary("opportunistic", "transfer_tls = \"opportunistic\"\n");
-    let (wrong, wrong_port) = secondary(
-        "wrong-name",
-        "transfer_tls = \"strict\"\ntls_ca = \"ca.pem\"\ntls_name = \"ns9.example.org\"\n",
-    );
-    for (server, port) in [(&strict, strict_port), (&opportunistic, opportunistic_port)] {
+        start_secondary(&lab, "opportunistic", "transfer_tls = \"opportunistic\"\n");
+    let (wrong, wrong_port) = start_secondary(&lab, "wrong-name", &strict("ns9.example.org"));
+    for (server, port) in [
+        (&strict_secondary, strict_port),
+        (&opportunistic, opportunistic_port),
+    ] {
         common::wait_until(Duration::from_secs(30), || {
             common::serial_at(port, "example.org.").map(|s| s == 7)
         })
@@ -299,13 +298,7 @@ fn sighup_rereads_the_certificate_and_status_shows_its_expiry() {
     spec.not_before_days = -30;
     spec.not_after_days = -2;
     write_pair(lab.dir.path(), &ca.leaf(&spec));
-    let server = common::serve_fedns(
-        "fedns",
-        lab.dir.path(),
-        lab.port,
-        &["--config".as_ref(), lab.config.as_os_str()],
-        "example.org.",
-    );
+    let server = start_primary(&lab, "fedns");
     assert!(
         server
             .log_tail(20)
@@ -432,13 +425,7 @@ fn a_fedns_secondary_transfers_from_bind_over_tls_and_dig_speaks_dot() {
     .unwrap_or_else(|e| panic!("{e}\n{}\n{}", secondary.log_tail(20), bind.log_tail(20)));
 
     // dig +tls against fedns's own DoT listener.
-    let _server = common::serve_fedns(
-        "fedns",
-        lab.dir.path(),
-        lab.port,
-        &["--config".as_ref(), lab.config.as_os_str()],
-        "example.org.",
-    );
+    let _server = start_primary(&lab, "fedns");
     let mut c = Command::new(dig);
     c.current_dir(lab.dir.path()).args([
         "@127.0.0.1",
@@ -470,13 +457,7 @@ fn idle_and_plain_clients_on_the_tls_port_do_not_stop_udp_or_tcp() {
         format!("{text}[tcp]\nmax_connections = 4\nidle_timeout = \"30s\"\n"),
     )
     .unwrap();
-    let _server = common::serve_fedns(
-        "fedns",
-        lab.dir.path(),
-        lab.port,
-        &["--config".as_ref(), lab.config.as_os_str()],
-        "example.org.",
-    );
+    let _server = start_primary(&lab, "fedns");
     // Eight silent clients on the TLS port: four hold its slots, four wait.
     let idle: Vec<std::net::TcpStream> = (0..8)
         .map(|_| std::net::TcpStream::connect(common::loopback(lab.tls_port)).unwrap())
@@ -600,13 +581,7 @@ async fn doq_queries_protocol_errors_and_idle_streams() {
         format!("{text}[tcp]\nidle_timeout = \"2s\"\nmax_connections_per_client = 2\n"),
     )
     .unwrap();
-    let server = common::serve_fedns(
-        "fedns",
-        lab.dir.path(),
-        lab.port,
-        &["--config".as_ref(), lab.config.as_os_str()],
-        "example.org.",
-    );
+    let server = start_primary(&lab, "fedns");
     assert!(
         server.log_tail(10).contains("(DNS over QUIC)"),
         "{}",
@@ -691,38 +666,17 @@ fn transfers_can_require_a_client_certificate() {
         )
         .replace("allow = [\"tls:127.0.0.0/8\"]", "allow = [\"tls+cert\"]");
     fs::write(&lab.config, config).unwrap();
-    let _primary = common::serve_fedns(
-        "fedns-primary",
-        lab.dir.path(),
-        lab.port,
-        &["--config".as_ref(), lab.config.as_os_str()],
-        "example.org.",
-    );
-    let secondary = |name: &str, extra: &str| {
-        let port = free_port();
-        let config = lab.dir.path().join(format!("{name}.toml"));
-        fs::write(
-            &config,
-            format!(
-                "listen = [\"127.0.0.1:{port}\"]\ndata_dir = \"data-{name}\"\n\
-                 [[zone]]\nname = \"example.org\"\nprimaries = [\"127.0.0.1:{}\"]\n\
-                 transfer_tls = \"strict\"\ntls_ca = \"ca.pem\"\ntls_name = \"ns1.example.org\"\n{extra}",
-                lab.tls_port
-            ),
-        )
-        .unwrap();
-        let mut c = Command::new(common::fedns_bin());
-        c.arg("serve").arg("--config").arg(&config);
-        (
-            common::spawn_on_port(name, lab.dir.path(), port, c).unwrap(),
-            port,
-        )
-    };
-    let (with_cert, with_port) = secondary(
+    let _primary = start_primary(&lab, "fedns-primary");
+    let (with_cert, with_port) = start_secondary(
+        &lab,
         "with-cert",
-        "tls_client_certificate = \"client.pem\"\ntls_client_key = \"client-key.pem\"\n",
+        &format!(
+            "{}tls_client_certificate = \"client.pem\"\ntls_client_key = \"client-key.pem\"\n",
+            strict("ns1.example.org")
+        ),
     );
-    let (without, _without_port) = secondary("without-cert", "");
+    let (without, _without_port) =
+        start_secondary(&lab, "without-cert", &strict("ns1.example.org"));
     common::wait_until(Duration::from_secs(30), || {
         common::serial_at(with_port, "example.org.").map(|s| s == 7)
     })
@@ -758,13 +712,7 @@ fn stalled_handshakes_end_and_an_untrusted_primary_leaves_the_copy_in_place() {
     let lab = lab("tls-stall");
     let text = fs::read_to_string(&lab.config).unwrap();
     fs::write(&lab.config, format!("{text}[tcp]\nidle_timeout = \"1s\"\n")).unwrap();
-    let _primary = common::serve_fedns(
-        "fedns-primary",
-        lab.dir.path(),
-        lab.port,
-        &["--config".as_ref(), lab.config.as_os_str()],
-        "example.org.",
-    );
+    let _primary = start_primary(&lab, "fedns-primary");
     let mut stalled = std::net::TcpStream::connect(common::loopback(lab.tls_port)).unwrap();
     stalled
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -829,13 +777,7 @@ fn nsd_transfers_the_zone_over_tls_from_fedns() {
         return;
     };
     let lab = lab("tls-nsd");
-    let _primary = common::serve_fedns(
-        "fedns",
-        lab.dir.path(),
-        lab.port,
-        &["--config".as_ref(), lab.config.as_os_str()],
-        "example.org.",
-    );
+    let _primary = start_primary(&lab, "fedns");
     let port = free_port();
     let d = lab.dir.path().join("nsd");
     fs::create_dir_all(&d).unwrap();
