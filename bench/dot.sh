@@ -32,10 +32,8 @@ for t in named dnsperf openssl dig python3; do
         exit 1
     }
 done
-if [[ -z ${FEDNS_BIN:-} ]]; then
-    [[ ${NO_BUILD:-0} == 1 ]] || (cd "$ROOT" && cargo build --release --bin fedns) >&2
-    FEDNS_BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/fedns
-fi
+source "$ROOT/bench/lib.sh"
+fedns_binary
 mkdir -p "$OUT"
 PIN_SERVER=() PIN_CLIENT=()
 if command -v taskset > /dev/null && (($(nproc) >= 2)); then
@@ -83,16 +81,6 @@ controls { };
 zone "lab.test" { type primary; file "$OUT/lab.test.zone"; };
 EOF
 
-PID=
-stop_server() {
-    [[ -n $PID ]] || return 0
-    kill -TERM "$PID" 2> /dev/null || true
-    for ((w = 0; w < 100; w++)); do kill -0 "$PID" 2> /dev/null || break; sleep 0.1; done
-    kill -KILL "$PID" 2> /dev/null || true
-    wait "$PID" 2> /dev/null || true
-    PID=
-}
-trap stop_server EXIT
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 run_one() { # server run
@@ -126,17 +114,4 @@ for ((r = 1; r <= RUNS; r++)); do
     for s in $SERVERS; do run_one "$s" "$r"; done
 done
 
-python3 - "$OUT/results.tsv" << 'EOF'
-import statistics, sys
-rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])][1:]
-servers = []
-for r in rows:
-    if r[0] not in servers:
-        servers.append(r[0])
-med = {s: statistics.median(float(r[4]) for r in rows if r[0] == s) for s in servers}
-print()
-print("| | " + " | ".join(servers) + " | " + " | ".join(f"fedns / {p}" for p in servers if p != "fedns") + " |")
-print("|---|" + "---:|" * (2 * len(servers) - 1))
-print("| DoT queries per CPU-second (median) | " + " | ".join(f"{med[s]:.0f}" for s in servers) + " | "
-      + " | ".join(f"{med['fedns'] / med[p]:.2f}" for p in servers if p != "fedns") + " |")
-EOF
+medians_table "$OUT/results.tsv" 4 "DoT queries per CPU-second (median)"

@@ -38,10 +38,8 @@ for t in knotd knotc nsd nsd-control dig python3; do
         exit 1
     }
 done
-if [[ -z ${FEDNS_BIN:-} ]]; then
-    [[ ${NO_BUILD:-0} == 1 ]] || (cd "$ROOT" && cargo build --release --bin fedns) >&2
-    FEDNS_BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/fedns
-fi
+source "$ROOT/bench/lib.sh"
+fedns_binary
 mkdir -p "$OUT"
 Z=$OUT/zones
 mkdir -p "$Z"
@@ -98,7 +96,6 @@ nsd_conf() {
 }
 
 # ------------------------------------------------------------- measures --
-now() { date +%s.%N; }
 serial_of() { dig +time=1 +tries=1 +short -p "$PORT" @127.0.0.1 "$1" SOA 2> /dev/null | awk '{print $3}'; }
 wait_serial() { # zone serial -> seconds waited, or fails after LIMIT
     local start deadline
@@ -118,16 +115,6 @@ rss_kb() { # pids... -> summed VmRSS in kB
     done
     echo "$total"
 }
-PID=
-stop_server() {
-    [[ -n $PID ]] || return 0
-    kill -TERM "$PID" 2> /dev/null || true
-    for ((w = 0; w < 100; w++)); do kill -0 "$PID" 2> /dev/null || break; sleep 0.1; done
-    kill -KILL "$PID" 2> /dev/null || true
-    wait "$PID" 2> /dev/null || true
-    PID=
-}
-trap stop_server EXIT
 
 run_one() { # server run
     local server=$1 run=$2 d=$OUT/$1-$2 start t_start rss one all pids

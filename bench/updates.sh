@@ -38,10 +38,8 @@ for t in knotd knsupdate dig python3; do
         exit 1
     }
 done
-if [[ -z ${FEDNS_BIN:-} ]]; then
-    [[ ${NO_BUILD:-0} == 1 ]] || (cd "$ROOT" && cargo build --release --bin fedns) >&2
-    FEDNS_BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/fedns
-fi
+source "$ROOT/bench/lib.sh"
+fedns_binary
 mkdir -p "$OUT"
 
 write_zone() { # file
@@ -115,7 +113,6 @@ zone:
 EOF
 }
 
-now() { date +%s.%N; }
 serial() { dig +time=1 +tries=1 +short -p "$PORT" @127.0.0.1 lab.test SOA 2> /dev/null | awk '{print $3}'; }
 wait_serial() {
     local deadline=$((SECONDS + LIMIT))
@@ -124,16 +121,6 @@ wait_serial() {
         sleep 0.05
     done
 }
-PID=
-stop_server() {
-    [[ -n $PID ]] || return 0
-    kill -TERM "$PID" 2> /dev/null || true
-    for ((w = 0; w < 100; w++)); do kill -0 "$PID" 2> /dev/null || break; sleep 0.1; done
-    kill -KILL "$PID" 2> /dev/null || true
-    wait "$PID" 2> /dev/null || true
-    PID=
-}
-trap stop_server EXIT
 
 run_one() { # server run
     local server=$1 run=$2 d=$OUT/$1-$2 start secs left
@@ -163,17 +150,4 @@ for ((r = 1; r <= RUNS; r++)); do
     for s in $SERVERS; do run_one "$s" "$r"; done
 done
 
-python3 - "$OUT/results.tsv" << 'EOF'
-import statistics, sys
-rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])][1:]
-servers = []
-for r in rows:
-    if r[0] not in servers:
-        servers.append(r[0])
-med = {s: statistics.median(float(r[3]) for r in rows if r[0] == s) for s in servers}
-print()
-print("| | " + " | ".join(servers) + " | " + " | ".join(f"fedns / {p}" for p in servers if p != "fedns") + " |")
-print("|---|" + "---:|" * (2 * len(servers) - 1))
-print("| updates/s (median) | " + " | ".join(f"{med[s]:.0f}" for s in servers) + " | "
-      + " | ".join(f"{med['fedns'] / med[p]:.2f}" for p in servers if p != "fedns") + " |")
-EOF
+medians_table "$OUT/results.tsv" 3 "updates/s (median)"

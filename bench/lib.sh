@@ -1,0 +1,51 @@
+# bench/lib.sh - what the side-by-side benchmark scripts share; sourced by
+# bench/many-zones.sh, bench/updates.sh and bench/dot.sh.
+#
+#   fedns_binary    sets FEDNS_BIN: as given, else the release build (built
+#                   first unless NO_BUILD=1)
+#   now             the time in seconds, with nanoseconds
+#   PID, stop_server
+#                   the server a run started: stopped by PID (TERM, up to
+#                   10 s, then KILL), and on exit whatever happens
+#   medians_table TSV COLUMN LABEL
+#                   one Markdown table row: the median of COLUMN (0-based)
+#                   per server (first column) and fedns's ratio to each peer
+
+fedns_binary() {
+    if [[ -z ${FEDNS_BIN:-} ]]; then
+        [[ ${NO_BUILD:-0} == 1 ]] || (cd "$ROOT" && cargo build --release --bin fedns) >&2
+        FEDNS_BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/fedns
+    fi
+}
+
+now() { date +%s.%N; }
+
+PID=
+stop_server() {
+    [[ -n $PID ]] || return 0
+    kill -TERM "$PID" 2> /dev/null || true
+    for ((w = 0; w < 100; w++)); do kill -0 "$PID" 2> /dev/null || break; sleep 0.1; done
+    kill -KILL "$PID" 2> /dev/null || true
+    wait "$PID" 2> /dev/null || true
+    PID=
+}
+trap stop_server EXIT
+
+medians_table() {
+    python3 - "$@" << 'PYEOF'
+import statistics, sys
+path, column, label = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+rows = [l.rstrip("\n").split("\t") for l in open(path)][1:]
+servers = []
+for r in rows:
+    if r[0] not in servers:
+        servers.append(r[0])
+med = {s: statistics.median(float(r[column]) for r in rows if r[0] == s) for s in servers}
+peers = [p for p in servers if p != "fedns"]
+print()
+print("| | " + " | ".join(servers) + " | " + " | ".join(f"fedns / {p}" for p in peers) + " |")
+print("|---|" + "---:|" * (len(servers) + len(peers)))
+print(f"| {label} | " + " | ".join(f"{med[s]:.0f}" for s in servers) + " | "
+      + " | ".join(f"{med['fedns'] / med[p]:.2f}" if med[p] else "-" for p in peers) + " |")
+PYEOF
+}
