@@ -12,7 +12,8 @@
 //!   per version;
 //! - [`engine`]: the answer function, pure, from a question and the zones to
 //!   the sections of a response;
-//! - [`server`]: the front end (UDP, TCP, EDNS, truncation, the answer cache);
+//! - [`server`]: the front end (UDP, TCP, DNS over TLS and QUIC, EDNS,
+//!   truncation, the answer cache);
 //! - [`xfr`]: transfers in and out, NOTIFY, per-zone transfer policy,
 //!   secondary zones (beside the front end, above the store: the two never
 //!   import each other);

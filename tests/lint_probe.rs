@@ -887,3 +887,44 @@ fn a_server_without_tls_1_2_is_live019() {
     assert_eq!(live(&findings), vec![Rule::Live019], "{findings:#?}");
     assert!(message_of(&findings, Rule::Live019).contains("TLS 1.2 and 1.3"));
 }
+
+/// A `.well-known` fetched live (not declared in the zone) that names a
+/// host without a port, whose SRV records then apply: `check` judges the
+/// zone with that delegation, as peers do, so the SRV records at the
+/// delegated host are not "queried by no homeserver" (a false SRV003 the
+/// Synapse suite found), and the homeserver there passes.
+#[test]
+fn a_fetched_well_known_without_port_makes_srv_at_the_delegated_host_count() {
+    let mut lab = Lab::new("probe-wk-srv");
+    let homeserver = https(
+        only(lab.leaf(&[TARGET])),
+        Arc::new(|req: &Request| homeserver(S, req)),
+    );
+    let wk = well_known_server(
+        &lab,
+        format!(r#"{{"m.server": "{TARGET}"}}"#),
+        "max-age=3600",
+    );
+    let zone = lab.zone(
+        "lab.test.",
+        &zone_toml(
+            "lab.test.",
+            &[("synapse", &["127.0.0.1"]), ("@", &["127.0.0.1"]), ("node1", &["127.0.0.1"])],
+            &format!(
+                "[[record]]\nname = \"_matrix-fed._tcp.synapse\"\nSRV = [\"10 0 {} node1.lab.test.\"]\n",
+                homeserver.addr.port()
+            ),
+        ),
+    );
+    let dns = lab.start_dns("lab.test.");
+    let options = CheckOptions {
+        server_names: vec![S.to_string()],
+        ..fetch_options(&lab, &zone, dns, wk.addr.port())
+    };
+    let findings = check(&options).unwrap().findings;
+    assert!(
+        !findings.iter().any(|f| f.rule == Rule::Srv003),
+        "{findings:#?}"
+    );
+    assert_eq!(live(&findings), vec![Rule::Wk001], "{findings:#?}");
+}

@@ -234,8 +234,6 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport, CheckError> {
             .set_well_known(s, body)
             .map_err(|e| CheckError::Argument(format!("--well-known {s}=...: {e}")))?;
     }
-    let mut findings = srv_findings(&zone_refs, &declared);
-
     let needs_trust = opts.probe
         || !opts.certs.is_empty()
         || declared.servers.iter().any(|s| s.certificate.is_some());
@@ -247,6 +245,37 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport, CheckError> {
         None
     };
     let now = opts.now.unwrap_or_else(unix_now);
+    // The probe's options, and, with --fetch-well-known, the delegations
+    // the servers publish now: peers follow them, so every judgement below
+    // (SRV at the delegated host, the certificate name) must too.
+    let probe = match (&trust, opts.probe || opts.fetch_well_known) {
+        (Some(trust), true) => Some(ProbeOptions {
+            resolver: match opts.dns {
+                Some(addr) => Resolver::at(addr, opts.timeout),
+                None => Resolver::system(opts.timeout)?,
+            },
+            trust: trust.clone(),
+            timeout: opts.timeout,
+            fetch_well_known: opts.fetch_well_known,
+            well_known_port: opts.well_known_port,
+            now,
+        }),
+        _ => None,
+    };
+    if let Some(probe) = probe.as_ref().filter(|p| p.fetch_well_known) {
+        for server in servers_to_probe(&declared, &zone_refs) {
+            if server.delegated().is_some() {
+                continue;
+            }
+            if let Some(delegated) = super::probe::fetched_delegation(&server, &zone_refs, probe) {
+                let body = serde_json::json!({ "m.server": delegated.to_string() }).to_string();
+                declared
+                    .set_well_known(&server.text, &body)
+                    .map_err(|e| CheckError::Argument(format!("{}: {e}", server.text)))?;
+            }
+        }
+    }
+    let mut findings = srv_findings(&zone_refs, &declared);
     if let Some(trust) = &trust {
         for (name_text, path) in &opts.certs {
             let host = parse_host(name_text)?;
@@ -272,21 +301,9 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport, CheckError> {
                 findings.extend(check_chain(&source, &req, trust, now));
             }
         }
-        if opts.probe || opts.fetch_well_known {
-            let resolver = match opts.dns {
-                Some(addr) => Resolver::at(addr, opts.timeout),
-                None => Resolver::system(opts.timeout)?,
-            };
-            let probe = ProbeOptions {
-                resolver,
-                trust: trust.clone(),
-                timeout: opts.timeout,
-                fetch_well_known: opts.fetch_well_known,
-                well_known_port: opts.well_known_port,
-                now,
-            };
+        if let Some(probe) = &probe {
             for server in servers_to_probe(&declared, &zone_refs) {
-                findings.extend(probe_server(&server, &zone_refs, &probe));
+                findings.extend(probe_server(&server, &zone_refs, probe));
             }
         }
     }

@@ -172,12 +172,27 @@ fn route_for(server: &DeclaredServer, host: &Name, delegated: Option<&ServerAddr
     }
 }
 
+/// Whether the zones answer federation SRV records for `base`, written at
+/// its owners or synthesised from a wildcard (as homeservers get them).
 fn has_srv_in_zones(zones: &[&Zone], base: &Name) -> bool {
-    let owners = srv_owners(base);
-    zones
+    super::srv::federation_pairs(zones)
         .iter()
-        .flat_map(|z| &z.records)
-        .any(|r| r.record_type() == RecordType::SRV && owners.contains(&r.name()))
+        .any(|p| p.base.eq_ignore_root(base) && !(p.fed.is_empty() && p.legacy.is_empty()))
+}
+
+/// The `m.server` that `https://S/.well-known/matrix/server` names now,
+/// fetched as the probe fetches it (findings are the probe's to report):
+/// what `check` must know before it judges the zones, since peers follow it.
+pub fn fetched_delegation(
+    server: &DeclaredServer,
+    zones: &[&Zone],
+    opts: &ProbeOptions,
+) -> Option<ServerAddress> {
+    let (Host::Dns(host), None) = (&server.address.host, server.address.port) else {
+        return None;
+    };
+    let expected = !has_srv_in_zones(zones, host);
+    fetch_well_known(server, host, expected, opts, &mut Vec::new())
 }
 
 fn srv_owners(base: &Name) -> Vec<Name> {

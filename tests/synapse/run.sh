@@ -8,7 +8,10 @@
 # notary endpoint /_matrix/key/v2/query) to fetch each target's signing key,
 # and O's debug log plus a SNI-logging pass-through proxy in front of each
 # target show where O really connected, with which SNI, and whether TLS
-# verification passed.
+# verification passed. Then `fedns check --probe --fetch-well-known`, run in
+# the same namespace, must find a CRT/LIVE error exactly when O got no key
+# (the LIVE verdict column). The plumbing is in lib.sh (shared with
+# examples/lab-federation/synapse-lab.sh).
 #
 # Usage (as root):  tests/synapse/run.sh
 # Environment:
@@ -28,94 +31,17 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 FEDNS_BIN=${FEDNS_BIN:-target/debug/fedns}
 case $FEDNS_BIN in /*) ;; *) FEDNS_BIN=$ROOT/$FEDNS_BIN ;; esac
-SYNAPSE_VERSION=1.163.2
-VENV=${SYNAPSE_VENV:-/tmp/fedns-synapse-venv}
-PYTHON=${PYTHON:-python3}
-NS=fedns-syn-$$
-WORK=$(mktemp -d /tmp/fedns-synapse.XXXXXX)
-PIDS=()
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+lab_init fedns-syn fedns-synapse
 ALL_STYLES="direct srv srv-badcert wk-port wk-srv legacy-srv wildcard-srv wk-port-badcert wk-srv-badcert"
 STYLES=${STYLES:-$ALL_STYLES}
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "run.sh: $*"; exit 2; }
-
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    local pid
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    # Bounded wait for them to go, then KILL what is left.
-    local end=$((SECONDS + 10))
-    for pid in "${PIDS[@]}"; do
-        while kill -0 "$pid" 2>/dev/null && ((SECONDS < end)); do sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
-    done
-    ip netns del "$NS" 2>/dev/null || true
-    rm -rf "/etc/netns/$NS"
-    if [[ ${KEEP_WORK:-0} == 1 || $rc -ne 0 && ${KEEP_WORK_ON_FAIL:-1} == 1 ]]; then
-        say "work directory kept: $WORK"
-    else
-        rm -rf "$WORK"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 2' INT TERM
-
-# wait_for DESCRIPTION SECONDS COMMAND...: poll COMMAND until it succeeds or
-# the deadline passes (then fail the run).
-wait_for() {
-    local desc=$1 timeout=$2
-    shift 2
-    local end=$((SECONDS + timeout))
-    until "$@" >/dev/null 2>&1; do
-        ((SECONDS < end)) || die "timed out after ${timeout}s waiting for $desc"
-        sleep 0.2
-    done
-}
-
-nsx() { ip netns exec "$NS" "$@"; }
-
-# start NAME COMMAND...: run COMMAND in the namespace in the background, its
-# output in $WORK/NAME.out, and remember its PID (ip netns exec execs the
-# command, so the PID is the command's own).
-start() {
-    local name=$1
-    shift
-    ip netns exec "$NS" "$@" >"$WORK/$name.out" 2>&1 &
-    PIDS+=($!)
-}
-
 # ---------------------------------------------------------------- preflight
-[[ $(id -u) == 0 ]] || die "needs root (network namespaces, port 53 and 443)"
-for tool in ip openssl curl jq; do
-    command -v "$tool" >/dev/null || die "needs $tool"
-done
-[[ -x $FEDNS_BIN ]] || die "no fedns binary at $FEDNS_BIN (set FEDNS_BIN)"
+lab_preflight
 
 # ---------------------------------------------------------------- Synapse venv
-venv_has_synapse() {
-    [[ -x $VENV/bin/python ]] &&
-        [[ $("$VENV/bin/python" -c 'import synapse; print(synapse.__version__)' 2>/dev/null) == "$SYNAPSE_VERSION" ]]
-}
-if ! venv_has_synapse; then
-    t_install=$SECONDS
-    if [[ ! -x $VENV/bin/python ]]; then
-        if ! "$PYTHON" -m venv "$VENV" 2>"$WORK/venv.err"; then
-            say "python3 -m venv failed; installing python3-venv"
-            rm -rf "$VENV"
-            apt-get install -y -q python3-venv >/dev/null || die "apt-get install python3-venv failed"
-            "$PYTHON" -m venv "$VENV" || die "cannot create $VENV"
-        fi
-    fi
-    say "installing matrix-synapse==$SYNAPSE_VERSION into $VENV"
-    "$VENV/bin/pip" install -q --upgrade pip >/dev/null
-    "$VENV/bin/pip" install -q "matrix-synapse==$SYNAPSE_VERSION" || die "pip install matrix-synapse failed"
-    venv_has_synapse || die "synapse $SYNAPSE_VERSION not importable from $VENV"
-    say "installed Synapse $SYNAPSE_VERSION in $((SECONDS - t_install))s"
-fi
-PY=$VENV/bin/python
+lab_venv
 T_SETUP=$SECONDS
 
 # ---------------------------------------------------------------- the lab
@@ -196,115 +122,12 @@ zone wild.lab.test \
     "synapse IN A 127.0.0.17"
 
 # ---- private CA and certificates
-PKI=$WORK/pki
-mkdir -p "$PKI"
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-    -keyout "$PKI/ca.key" -out "$PKI/ca.pem" -days 30 -subj "/CN=fedns synapse interop CA $$" \
-    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
-    2>/dev/null
-cert() { # cert NAME: $PKI/NAME.pem (leaf only) and $PKI/NAME.key, valid for DNS:NAME only
-    local name=$1
-    [[ ! -e $PKI/$name.pem ]] || return 0
-    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-        -keyout "$PKI/$name.key" -out "$PKI/$name.csr" -subj "/CN=$name" 2>/dev/null
-    printf 'subjectAltName=DNS:%s\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n' \
-        "$name" >"$PKI/$name.ext"
-    openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/ca.pem" -CAkey "$PKI/ca.key" -set_serial "0x$(openssl rand -hex 8)" \
-        -days 30 -extfile "$PKI/$name.ext" -out "$PKI/$name.pem" 2>/dev/null
-}
+pki_init "fedns synapse interop CA $$"
 cert "$OBS"
 for style in $STYLES; do cert "${CERTNAME_OF[$style]}"; done
 for style in $STYLES; do [[ -z ${WK_OF[$style]} ]] || cert "${S_OF[$style]}"; done
 
 # ---- homeservers
-KEYGEN_ARGS=()
-declare -A HS_DIR
-hs_setup() { # hs_setup SERVER_NAME FED_ADDR FED_PORT CERTNAME [CLIENT_ADDR:PORT]
-    local s=$1 addr=$2 port=$3 certname=$4 client=${5:-}
-    local d=$WORK/hs/$s
-    mkdir -p "$d/media"
-    HS_DIR[$s]=$d
-    cat >"$d/log.yaml" <<EOF
-version: 1
-formatters:
-  precise:
-    format: '%(asctime)s - %(name)s - %(lineno)d - %(levelname)s - %(request)s - %(message)s'
-filters:
-  context:
-    (): synapse.logging.context.LoggingContextFilter
-    request: ""
-handlers:
-  file:
-    class: logging.FileHandler
-    formatter: precise
-    filename: $d/homeserver.log
-    filters: [context]
-loggers:
-  synapse.http:
-    level: DEBUG
-  synapse.crypto.keyring:
-    level: DEBUG
-  synapse.storage.SQL:
-    level: INFO
-root:
-  level: INFO
-  handlers: [file]
-disable_existing_loggers: false
-EOF
-    {
-        cat <<EOF
-server_name: "$s"
-pid_file: $d/homeserver.pid
-report_stats: false
-enable_registration: false
-listeners:
-  - port: $port
-    bind_addresses: ['$addr']
-    type: http
-    tls: true
-    x_forwarded: false
-    resources:
-      - names: [federation, keys]
-        compress: false
-EOF
-        if [[ -n $client ]]; then
-            cat <<EOF
-  - port: ${client##*:}
-    bind_addresses: ['${client%:*}']
-    type: http
-    tls: false
-    x_forwarded: false
-    resources:
-      - names: [client, keys]
-        compress: false
-EOF
-        fi
-        cat <<EOF
-tls_certificate_path: $PKI/$certname.pem
-tls_private_key_path: $PKI/$certname.key
-federation_verify_certificates: true
-federation_custom_ca_list:
-  - $PKI/ca.pem
-ip_range_whitelist:
-  - 127.0.0.0/8
-trusted_key_servers: []
-suppress_key_server_warning: true
-database:
-  name: sqlite3
-  args:
-    database: $d/homeserver.db
-log_config: $d/log.yaml
-media_store_path: $d/media
-signing_key_path: $d/signing.key
-macaroon_secret_key: "$(openssl rand -hex 16)"
-form_secret: "$(openssl rand -hex 16)"
-presence:
-  enabled: false
-enable_metrics: false
-EOF
-    } >"$d/homeserver.yaml"
-    KEYGEN_ARGS+=("$d/signing.key")
-}
 hs_setup "$OBS" "$OBS_ADDR" 8448 "$OBS" "$OBS_ADDR:8008"
 # Each target homeserver listens 10000 ports above the advertised port; the
 # SNI proxy holds the advertised address:port and relays to it.
@@ -314,69 +137,32 @@ for style in $STYLES; do
     hs_setup "$s" "$addr" $((port + 10000)) "${CERTNAME_OF[$style]}"
     PROXY_MAPS+=("$addr:$port=$addr:$((port + 10000))")
 done
-# Signing keys, with Synapse's own library (signedjson).
-"$PY" - "${KEYGEN_ARGS[@]}" <<'EOF'
-import sys
-from signedjson.key import generate_signing_key, write_signing_keys
-for i, path in enumerate(sys.argv[1:]):
-    with open(path, "w") as f:
-        write_signing_keys(f, [generate_signing_key("a_%04d" % i)])
-EOF
-key_id_of() { awk '{print $1 ":" $2; exit}' "${HS_DIR[$1]}/signing.key"; }
+hs_keygen
 
 # ---- .well-known servers config
+WK_ARGS=()
+for style in $STYLES; do
+    s=${S_OF[$style]}
+    [[ -z ${WK_OF[$style]} ]] || WK_ARGS+=("${WK_ADDR[$s]}:443" "$s" "${WK_OF[$style]}")
+done
 WK_JSON=$WORK/wellknown.json
-{
-    printf '['
-    sep=
-    for style in $STYLES; do
-        s=${S_OF[$style]}
-        [[ -n ${WK_OF[$style]} ]] || continue
-        jq -n --arg listen "${WK_ADDR[$s]}:443" --arg cert "$PKI/$s.pem" --arg key "$PKI/$s.key" \
-            --arg body "${WK_OF[$style]}" '{listen:$listen, cert:$cert, key:$key, body:$body}' |
-            { printf '%s' "$sep"; cat; }
-        sep=,
-    done
-    printf ']\n'
-} >"$WK_JSON"
+wellknown_json "$WK_JSON" "${WK_ARGS[@]}"
 
 # ---------------------------------------------------------------- namespace
-ip netns add "$NS"
-mkdir -p "/etc/netns/$NS"
-printf 'nameserver 127.0.0.1\noptions timeout:2 attempts:2\n' >"/etc/netns/$NS/resolv.conf"
-# A hosts file of our own, so the host's /etc/hosts cannot answer lab names.
-printf '127.0.0.1 localhost\n::1 localhost\n' >"/etc/netns/$NS/hosts"
-nsx ip link set lo up
-
-start fedns "$FEDNS_BIN" serve --zones "$ZONES" --listen 127.0.0.1:53
-wait_for "fedns on 127.0.0.1:53" 20 nsx "$FEDNS_BIN" explain "$OBS" --dns 127.0.0.1:53 --timeout 1s
-
-start sniproxy "$PY" "$HERE/labnet.py" sniproxy "$WORK/sniproxy.log" "${PROXY_MAPS[@]}"
-if [[ $(jq length "$WK_JSON") -gt 0 ]]; then
-    start wellknown "$PY" "$HERE/labnet.py" wellknown "$WORK/wellknown.log" "$WK_JSON"
-    wait_for ".well-known servers" 20 grep -qx ready "$WORK/wellknown.log"
-fi
-wait_for "SNI proxy" 20 grep -qx ready "$WORK/sniproxy.log"
-
-for s in "${!HS_DIR[@]}"; do
-    start "synapse-$s" "$PY" -m synapse.app.homeserver -c "${HS_DIR[$s]}/homeserver.yaml"
-done
-hs_ready() { # hs_ready ADDR PORT
-    nsx curl -sk --max-time 2 -o /dev/null -w '%{http_code}' "https://$1:$2/_matrix/key/v2/server" | grep -qx 200
-}
+netns_up "$ZONES"
+wait_dns "$OBS"
+helpers_up PROXY_MAPS "$WK_JSON"
+hs_start_all
 wait_for "observer Synapse" 120 nsx curl -s --max-time 2 -o /dev/null "http://$OBS_ADDR:8008/health"
-for style in $STYLES; do
-    wait_for "Synapse ${S_OF[$style]}" 120 hs_ready "${ADDR_OF[$style]}" $((PORT_OF[$style] + 10000))
-done
+hs_wait_all
 say "lab up in $((SECONDS - T_SETUP))s (namespace $NS, work $WORK)"
 
 # ---------------------------------------------------------------- the styles
-OLOG=${HS_DIR[$OBS]}/homeserver.log
 FAILS=0
 ROWS=()
-FMT='%-15s %-8s %-51s %-33s %-40s %-28s %-19s %s'
+FMT='%-15s %-8s %-51s %-33s %-40s %-28s %-19s %-28s %s'
 printf -v HEADER "$FMT" STYLE "STEP e/s" "EXPLAIN host:port / SNI" "SYNAPSE connected to" \
-    "TARGET saw (addr / SNI)" "SYNAPSE outcome" "CHECK verdict" RESULT
+    "TARGET saw (addr / SNI)" "SYNAPSE outcome" "CHECK verdict" "LIVE verdict (--probe)" RESULT
 
 for style in $STYLES; do
     s=${S_OF[$style]} wk=${WK_OF[$style]}
@@ -405,60 +191,34 @@ for style in $STYLES; do
     check_verdict=${check_verdict:-no CRT error}
 
     # -- what Synapse does: ask O for S's key, with a far-future minimum.
-    olines=$(wc -l <"$OLOG")
-    plines=$(wc -l <"$WORK/sniproxy.log")
-    key_id=$(key_id_of "$s")
-    jq -n --arg s "$s" --arg k "$key_id" '{server_keys: {($s): {($k): {minimum_valid_until_ts: 9999999999999}}}}' >"$sdir/query.json"
-    t_q=$SECONDS
-    nsx curl -s --max-time 90 -X POST -H 'Content-Type: application/json' --data @"$sdir/query.json" \
-        "http://$OBS_ADDR:8008/_matrix/key/v2/query" >"$sdir/response.json" || true
-    q_secs=$((SECONDS - t_q))
-    tail -n +"$((olines + 1))" "$OLOG" >"$sdir/observer.log"
-    tail -n +"$((plines + 1))" "$WORK/sniproxy.log" >"$sdir/sniproxy.log"
-
-    # Synapse's connection: the first "Connecting to HOST:PORT" of this query
-    # (synapse/http/federation/matrix_federation_agent.py, DEBUG).
-    o_conn=$(grep -oP ' - Connecting to \K[^ ]+:[0-9]+$' "$sdir/observer.log" | head -n1 || true)
-    o_conn=${o_conn:--}
-    o_conns=$(grep -oP ' - Connecting to \K[^ ]+:[0-9]+$' "$sdir/observer.log" | sort -u | paste -sd, || true)
-    # What reached the target: the proxy's listen address and the SNI sent.
-    p_listen=$(grep -oP '^sni listen=\K[^ ]+' "$sdir/sniproxy.log" | sort -u | paste -sd, || true)
-    p_sni=$(grep -oP '^sni listen=[^ ]+ sni=\K[^ ]+' "$sdir/sniproxy.log" | sort -u | paste -sd, || true)
-    # The outcome: O returns S's key, or it does not and its log says why.
-    got_key=$(jq -r --arg s "$s" --arg k "$key_id" \
-        '[.server_keys[]? | select(.server_name == $s and (.verify_keys | has($k)))] | length' \
-        "$sdir/response.json" 2>/dev/null || echo 0)
-    if [[ $got_key -ge 1 ]]; then
-        outcome=ok
-        outcome_text="keys fetched"
-    elif grep -q 'DNSMismatch' "$sdir/observer.log"; then
-        outcome=tls-fail
-        outcome_text="TLS fail (DNSMismatch)"
-    elif grep -qiE 'certificate verify failed|VerificationError|SSL routines' "$sdir/observer.log"; then
-        outcome=tls-fail
-        outcome_text="TLS fail (other)"
-    else
-        outcome=fail
-        outcome_text="FAILED (not TLS)"
-    fi
-
-    # Synapse's path through the spec's steps, from its log: a .well-known
-    # with m.server (step 3.x) or not, then which lookup decided.
-    o_wk=$(grep -oP "Response from \.well-known: \{'m\.server': '\K[^']+" "$sdir/observer.log" | head -n1 || true)
-    if [[ -n $o_wk ]]; then base=3. name=${o_wk}; else base="" name=$s; fi
-    name=${name%:*}
-    if grep -qF "from deprecated SRV lookup for $name" "$sdir/observer.log"; then
-        o_step=$([[ -n $base ]] && echo 3.4 || echo 5)
-    elif grep -qF "from SRV lookup for $name" "$sdir/observer.log"; then
-        o_step=$([[ -n $base ]] && echo 3.3 || echo 4)
-    elif grep -qF "No SRV records for $name" "$sdir/observer.log"; then
-        o_step=$([[ -n $base ]] && echo 3.5 || echo 6)
-    elif ! grep -qF "Looking up SRV record for" "$sdir/observer.log"; then
-        o_step=$([[ -n $base ]] && echo 3.2 || echo 2) # an explicit port: no SRV lookup
-    else
-        o_step="?"
-    fi
+    key_query "$OBS" "$OBS_ADDR:8008" "$s" "$sdir"
+    o_conn=$Q_CONN o_conns=$Q_CONNS p_listen=$Q_LISTEN p_sni=$Q_SNI
+    outcome=$Q_OUTCOME outcome_text=$Q_OUTCOME_TEXT o_step=$Q_STEP q_secs=$Q_SECS
     e_step=$(jq -r '.result.step // "-"' "$sdir/explain.json" 2>/dev/null || echo "?")
+
+    # -- fedns's live verdict: `check --probe` inside the namespace, through
+    # the same DNS server, trust store and addresses Synapse used, after
+    # Synapse's query (so the proxy log of the query holds only Synapse).
+    # --fetch-well-known for every style: Synapse asks https://S/.well-known
+    # first whatever the style, and so does the probe.
+    plines=$(wc -l <"$WORK/sniproxy.log")
+    t_p=$SECONDS
+    nsx timeout 90 "$FEDNS_BIN" check "$ZONES/$s.zone" --server-name "$s" --probe --fetch-well-known \
+        --dns 127.0.0.1:53 --ca "$PKI/ca.pem" --no-system-roots --timeout 5 --format json \
+        >"$sdir/live.json" 2>"$sdir/live.err" || true
+    p_secs=$((SECONDS - t_p))
+    tail -n +"$((plines + 1))" "$WORK/sniproxy.log" >"$sdir/live.sniproxy.log"
+    live_errors=$(jq -r '[.findings[] | select((.rule | startswith("CRT") or startswith("LIVE")) and .severity == "error") | .rule] | unique | join(",")' \
+        "$sdir/live.json" 2>/dev/null || echo "?")
+    [[ $live_errors != "?" ]] || why+=("fedns check --probe gave no JSON")
+    live_verdict=${live_errors:+error ($live_errors)}
+    live_verdict="${live_verdict:-no CRT/LIVE error} (${p_secs}s)"
+    # Where the probe went: its first handshake must reach the address
+    # Synapse reached with the SNI Synapse sent (later ones may differ: the
+    # LIVE005 retry with SNI = the target's own name).
+    live_first=$(grep -m1 -oP '^sni listen=\K[^ ]+ sni=[^ ]+' "$sdir/live.sniproxy.log" || true)
+    [[ $live_first == "$p_listen sni=$p_sni" ]] ||
+        why+=("the probe's first connection was ${live_first:-nothing}, Synapse's $p_listen sni=$p_sni")
 
     # -- compare
     [[ $e_step == "$o_step" ]] || why+=("explain decided at step $e_step, Synapse's log shows step $o_step")
@@ -472,17 +232,26 @@ for style in $STYLES; do
     syn_tls_fail=no
     [[ $outcome != tls-fail ]] || syn_tls_fail=yes
     [[ $crt_says_fail == "$syn_tls_fail" ]] || why+=("check: $check_verdict, Synapse: $outcome_text")
+    # The live verdict against the whole outcome: keys fetched <=> no error.
+    live_says_fail=no
+    [[ -z $live_errors ]] || live_says_fail=yes
+    syn_fail=no
+    [[ $outcome == ok ]] || syn_fail=yes
+    [[ $live_says_fail == "$syn_fail" ]] || why+=("check --probe: $live_verdict, Synapse: $outcome_text")
     [[ $outcome == "${EXPECT[$style]}" ]] || why+=("lab: expected Synapse outcome ${EXPECT[$style]}, got $outcome")
     if [[ -n $wk ]]; then
         # Synapse must have read the same .well-known that explain was given.
         m_server=$(jq -r '."m.server"' <<<"$wk")
         grep -qF "Response from .well-known: {'m.server': '$m_server'}" "$sdir/observer.log" ||
             why+=("no 'Response from .well-known' with m.server $m_server in O's log")
+        # ... and the probe fetched it too (WK001 names the delegation).
+        jq -e --arg d "$m_server" '[.findings[] | select(.rule == "WK001" and (.message | contains($d)))] | length > 0' \
+            "$sdir/live.json" >/dev/null 2>&1 || why+=("the probe did not fetch the .well-known (no WK001 for $m_server)")
     fi
 
     if ((${#why[@]} == 0)); then result=PASS; else result=FAIL FAILS=$((FAILS + 1)); fi
     printf -v row "$FMT" "$style" "$e_step/$o_step" "$e_host:$e_port / $e_sni" "$o_conn" \
-        "${p_listen:--} / ${p_sni:--}" "$outcome_text (${q_secs}s)" "$check_verdict" "$result"
+        "${p_listen:--} / ${p_sni:--}" "$outcome_text (${q_secs}s)" "$check_verdict" "$live_verdict" "$result"
     ROWS+=("$row")
     printf '%s\n' "$row" >&2
     for w in "${why[@]}"; do
