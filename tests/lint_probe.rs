@@ -635,7 +635,7 @@ fn oversized_or_invalid_well_known_is_wk002_and_wk003() {
         live(&findings).contains(&Rule::Wk003) && !live(&findings).contains(&Rule::Wk002),
         "{findings:#?}"
     );
-    assert!(message_of(&findings, Rule::Wk003).contains("not JSON"));
+    assert!(message_of(&findings, Rule::Wk003).contains("not valid JSON"));
 
     // A redirect loop.
     let looping = https(

@@ -12,7 +12,7 @@
 //! the lint needs so that the two can evolve separately.
 
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use hickory_proto::rr::Name;
@@ -20,50 +20,13 @@ use hickory_proto::rr::Name;
 use crate::zone::{Place, Zone};
 
 /// The largest `.well-known` body homeservers read (Synapse, Dendrite: 50 KiB).
-pub const WELL_KNOWN_MAX_BYTES: usize = 50 * 1024;
+pub const WELL_KNOWN_MAX_BYTES: usize = crate::matrix::well_known::MAX_BODY_BYTES;
 
-/// Why a server name or `m.server` value is not valid.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum ServerNameError {
-    /// Empty text.
-    #[error("the server name is empty")]
-    Empty,
-    /// The port is not 1 to 5 digits within 0..=65535.
-    #[error("bad port {0:?} (1 to 5 digits, at most 65535)")]
-    BadPort(String),
-    /// A bracketed IPv6 literal that does not parse.
-    #[error("bad IPv6 literal {0:?}")]
-    BadIpv6(String),
-    /// Characters outside the spec's dns-char set (letters, digits, `-`, `.`).
-    #[error("{0:?} is not a host name (letters, digits, '-' and '.' only)")]
-    BadHost(String),
-    /// The host does not make a DNS name.
-    #[error("{0:?} is not a valid DNS name: {1}")]
-    BadName(String, String),
-}
-
-/// Why a `.well-known/matrix/server` document is not valid.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum WellKnownError {
-    /// Over [`WELL_KNOWN_MAX_BYTES`].
-    #[error("the body is {0} bytes; homeservers read at most 50 KiB")]
-    TooLarge(usize),
-    /// Not JSON.
-    #[error("not JSON: {0}")]
-    NotJson(String),
-    /// JSON, but not an object.
-    #[error("the JSON is not an object")]
-    NotObject,
-    /// No `m.server` key.
-    #[error("no \"m.server\" key")]
-    NoMServer,
-    /// `m.server` is not a string.
-    #[error("\"m.server\" is not a string")]
-    MServerNotString,
-    /// `m.server` is not a server name.
-    #[error("\"m.server\" is invalid: {0}")]
-    BadMServer(ServerNameError),
-}
+/// Server names and `.well-known` bodies are parsed by the one grammar of
+/// the [`crate::matrix`] module (what `fedns explain` uses); these are its
+/// errors.
+pub use crate::matrix::server_name::ServerNameError;
+pub use crate::matrix::well_known::WellKnownError;
 
 /// The host part of a server name.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -111,78 +74,39 @@ pub fn display_name(name: &Name) -> String {
     }
 }
 
-/// Parses a server name by the spec grammar:
-/// `hostname [":" port]`, hostname = IPv4 / "[" IPv6 "]" / dns-name.
+/// Parses a server name by the spec grammar (`hostname [":" port]`,
+/// hostname = IPv4 / "[" IPv6 "]" / dns-name), with
+/// [`crate::matrix::ServerName::parse`]; surrounding white space is ignored.
 pub fn parse_server_address(text: &str) -> Result<ServerAddress, ServerNameError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(ServerNameError::Empty);
-    }
-    if let Some(rest) = text.strip_prefix('[') {
-        let (literal, after) = rest
-            .split_once(']')
-            .ok_or_else(|| ServerNameError::BadIpv6(text.to_owned()))?;
-        let ip: Ipv6Addr = literal
-            .parse()
-            .map_err(|_| ServerNameError::BadIpv6(literal.to_owned()))?;
-        let port = match after {
-            "" => None,
-            _ => Some(parse_port(
-                after
-                    .strip_prefix(':')
-                    .ok_or_else(|| ServerNameError::BadIpv6(text.to_owned()))?,
-            )?),
+    ServerAddress::of(&crate::matrix::ServerName::parse(text.trim())?)
+}
+
+impl ServerAddress {
+    /// The lint's view of a parsed server name: the host as an absolute DNS
+    /// name (or an IP literal) and the port.
+    pub fn of(name: &crate::matrix::ServerName) -> Result<ServerAddress, ServerNameError> {
+        let host = match name.host() {
+            crate::matrix::Host::Ip(ip) => Host::Ip(*ip),
+            crate::matrix::Host::Dns(text) => Host::Dns(
+                name.dns_name()
+                    .ok_or_else(|| ServerNameError::NotADnsName(text.clone()))?,
+            ),
         };
-        return Ok(ServerAddress {
-            host: Host::Ip(IpAddr::V6(ip)),
-            port,
-        });
+        Ok(ServerAddress {
+            host,
+            port: name.port(),
+        })
     }
-    let (host, port) = match text.rsplit_once(':') {
-        Some((host, port)) => (host, Some(parse_port(port)?)),
-        None => (text, None),
-    };
-    if let Ok(ip) = host.parse::<Ipv4Addr>() {
-        return Ok(ServerAddress {
-            host: Host::Ip(IpAddr::V4(ip)),
-            port,
-        });
-    }
-    if host.is_empty()
-        || !host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
-    {
-        return Err(ServerNameError::BadHost(host.to_owned()));
-    }
-    let mut name = Name::from_ascii(host)
-        .map_err(|e| ServerNameError::BadName(host.to_owned(), e.to_string()))?;
-    name.set_fqdn(true);
-    Ok(ServerAddress {
-        host: Host::Dns(name),
-        port,
-    })
 }
 
-fn parse_port(text: &str) -> Result<u16, ServerNameError> {
-    if text.is_empty() || text.len() > 5 || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ServerNameError::BadPort(text.to_owned()));
-    }
-    text.parse()
-        .map_err(|_| ServerNameError::BadPort(text.to_owned()))
-}
-
-/// Parses a `.well-known/matrix/server` body into its `m.server` value.
+/// Parses a `.well-known/matrix/server` body into its `m.server` value,
+/// with [`crate::matrix::well_known::parse_body`].
 pub fn parse_well_known_body(body: &[u8]) -> Result<ServerAddress, WellKnownError> {
-    if body.len() > WELL_KNOWN_MAX_BYTES {
-        return Err(WellKnownError::TooLarge(body.len()));
-    }
-    let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| WellKnownError::NotJson(e.to_string()))?;
-    let object = value.as_object().ok_or(WellKnownError::NotObject)?;
-    let m_server = object.get("m.server").ok_or(WellKnownError::NoMServer)?;
-    let text = m_server.as_str().ok_or(WellKnownError::MServerNotString)?;
-    parse_server_address(text).map_err(WellKnownError::BadMServer)
+    let name = crate::matrix::well_known::parse_body(body)?;
+    ServerAddress::of(&name).map_err(|error| WellKnownError::BadServer {
+        value: name.as_str().to_owned(),
+        error,
+    })
 }
 
 /// The name a certificate must be valid for (N in the catalogue).
@@ -302,7 +226,10 @@ impl Declared {
                 let text = display_name(&m.server_name);
                 let well_known = m.well_known.as_ref().map(|raw| DeclaredWellKnown {
                     raw: raw.clone(),
-                    parsed: parse_server_address(raw).map_err(WellKnownError::BadMServer),
+                    parsed: parse_server_address(raw).map_err(|error| WellKnownError::BadServer {
+                        value: raw.to_owned(),
+                        error,
+                    }),
                     place: Some(m.place.clone()),
                 });
                 let certificate = m
@@ -463,11 +390,11 @@ mod tests {
         ));
         assert!(matches!(
             parse_server_address("example.org:70000"),
-            Err(ServerNameError::BadPort(_))
+            Err(ServerNameError::PortOutOfRange(70000))
         ));
         assert!(matches!(
             parse_server_address("exa_mple.org"),
-            Err(ServerNameError::BadHost(_))
+            Err(ServerNameError::BadChar { c: '_', .. })
         ));
         assert!(parse_server_address("https://example.org").is_err());
         assert!(matches!(
@@ -480,24 +407,26 @@ mod tests {
     fn parses_well_known_bodies() {
         let d = parse_well_known_body(br#"{"m.server": "matrix.example.org:443"}"#).unwrap();
         assert_eq!(d.to_string(), "matrix.example.org:443");
-        assert_eq!(
+        assert!(matches!(
             parse_well_known_body(b"<html>"),
-            Err(WellKnownError::NotJson(
-                "expected value at line 1 column 1".into()
-            ))
-        );
+            Err(WellKnownError::BadJson {
+                line: 1,
+                column: 1,
+                ..
+            })
+        ));
         assert_eq!(
             parse_well_known_body(b"[1]"),
-            Err(WellKnownError::NotObject)
+            Err(WellKnownError::NotAnObject("an array"))
         );
-        assert_eq!(parse_well_known_body(b"{}"), Err(WellKnownError::NoMServer));
+        assert_eq!(parse_well_known_body(b"{}"), Err(WellKnownError::NoServer));
         assert_eq!(
             parse_well_known_body(br#"{"m.server": 1}"#),
-            Err(WellKnownError::MServerNotString)
+            Err(WellKnownError::ServerNotString("a number"))
         );
         assert!(matches!(
             parse_well_known_body(br#"{"m.server": "a b"}"#),
-            Err(WellKnownError::BadMServer(_))
+            Err(WellKnownError::BadServer { .. })
         ));
         let big = vec![b' '; WELL_KNOWN_MAX_BYTES + 1];
         assert_eq!(

@@ -76,6 +76,9 @@ pub enum ServerNameError {
     /// A port of 0 or over 65535.
     #[error("port {0} is out of range (1..65535)")]
     PortOutOfRange(u32),
+    /// Text the grammar accepts that still makes no DNS name.
+    #[error("{0:?} does not make a DNS name")]
+    NotADnsName(String),
 }
 
 /// The host part of a server name.
@@ -245,6 +248,10 @@ fn parse_host(text: &str) -> Result<Host, ServerNameError> {
         if label.len() > MAX_LABEL_LEN {
             return Err(ServerNameError::LabelTooLong(label.to_owned()));
         }
+    }
+    // The checks above are the DNS rules; hickory is the judge of a name.
+    if Name::from_ascii(text).is_err() {
+        return Err(ServerNameError::NotADnsName(text.to_owned()));
     }
     Ok(Host::Dns(text.to_owned()))
 }
