@@ -26,19 +26,10 @@ PORT=${PORT:-5340}
 TLS_PORT=${TLS_PORT:-5341}
 LIMIT=${LIMIT:-60}
 
-for t in named dnsperf openssl dig python3; do
-    command -v "$t" > /dev/null || {
-        echo "dot: missing $t; install: apt-get install -y bind9 dnsperf openssl bind9-dnsutils" >&2
-        exit 1
-    }
-done
 source "$ROOT/bench/lib.sh"
+require dot "apt-get install -y bind9 dnsperf openssl bind9-dnsutils" named dnsperf openssl dig python3
 fedns_binary
 mkdir -p "$OUT"
-PIN_SERVER=() PIN_CLIENT=()
-if command -v taskset > /dev/null && (($(nproc) >= 2)); then
-    PIN_SERVER=(taskset -c 0) PIN_CLIENT=(taskset -c 1)
-fi
 
 # ------------------------------------------------------ zone, queries, certificate --
 {

@@ -7,6 +7,11 @@
 #   PID, stop_server
 #                   the server a run started: stopped by PID (TERM, up to
 #                   10 s, then KILL), and on exit whatever happens
+#   require NAME HINT TOOL...
+#                   exits with the apt-get line HINT when a tool is missing
+#   PIN_SERVER, PIN_CLIENT
+#                   taskset prefixes: the server on CPU 0, the client on
+#                   CPU 1 (empty on a single core or without taskset)
 #   medians_table TSV COLUMN LABEL
 #                   one Markdown table row: the median of COLUMN (0-based)
 #                   per server (first column) and fedns's ratio to each peer
@@ -19,6 +24,19 @@ fedns_binary() {
 }
 
 now() { date +%s.%N; }
+
+require() {
+    local name=$1 hint=$2 t
+    shift 2
+    for t in "$@"; do
+        command -v "$t" > /dev/null || { echo "$name: missing $t; install: $hint" >&2; exit 1; }
+    done
+}
+
+PIN_SERVER=() PIN_CLIENT=()
+if command -v taskset > /dev/null && (($(nproc) >= 2)); then
+    PIN_SERVER=(taskset -c 0) PIN_CLIENT=(taskset -c 1)
+fi
 
 PID=
 stop_server() {

@@ -32,13 +32,8 @@ OUT=${OUT:-/tmp/fedns-bench/many-zones/$(date -u +%Y%m%dT%H%M%SZ)}
 PORT=${PORT:-5320}
 LIMIT=${LIMIT:-300}   # seconds any one wait may take
 
-for t in knotd knotc nsd nsd-control dig python3; do
-    command -v "$t" > /dev/null || {
-        echo "many-zones: missing $t; install: apt-get install -y knot knot-dnsutils nsd bind9-dnsutils" >&2
-        exit 1
-    }
-done
 source "$ROOT/bench/lib.sh"
+require many-zones "apt-get install -y knot knot-dnsutils nsd bind9-dnsutils" knotd knotc nsd nsd-control dig python3
 fedns_binary
 mkdir -p "$OUT"
 Z=$OUT/zones

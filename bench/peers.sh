@@ -36,19 +36,10 @@ OUT=${OUT:-/tmp/fedns-bench/peers/$(date -u +%Y%m%dT%H%M%SZ)}
 PORT=${PORT:-5350}
 LIMIT=${LIMIT:-120}
 
-for t in dnsperf knotd nsd dig python3; do
-    command -v "$t" > /dev/null || {
-        echo "peers: missing $t; install: apt-get install -y dnsperf knot nsd bind9-dnsutils" >&2
-        exit 1
-    }
-done
 source "$ROOT/bench/lib.sh"
+require peers "apt-get install -y dnsperf knot nsd bind9-dnsutils" dnsperf knotd nsd dig python3
 fedns_binary
 mkdir -p "$OUT"
-PIN_SERVER=() PIN_CLIENT=()
-if command -v taskset > /dev/null && (($(nproc) >= 2)); then
-    PIN_SERVER=(taskset -c 0) PIN_CLIENT=(taskset -c 1)
-fi
 
 # ------------------------------------------------------------ zone and queries --
 python3 - "$OUT" "$HOSTS" << 'EOF'

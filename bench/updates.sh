@@ -32,13 +32,8 @@ PORT=${PORT:-5330}
 LIMIT=${LIMIT:-300}
 SECRET=h2sOGgwTDCAdkOiEo5Uqzd4z4LdDD4iHmk5R4A1fR7s=
 
-for t in knotd knsupdate dig python3; do
-    command -v "$t" > /dev/null || {
-        echo "updates: missing $t; install: apt-get install -y knot knot-dnsutils bind9-dnsutils" >&2
-        exit 1
-    }
-done
 source "$ROOT/bench/lib.sh"
+require updates "apt-get install -y knot knot-dnsutils bind9-dnsutils" knotd knsupdate dig python3
 fedns_binary
 mkdir -p "$OUT"
 
