@@ -1024,6 +1024,74 @@ mod tests {
     }
 
     #[test]
+    fn parses_tls_settings_and_names_every_mistake() {
+        let keys = format!("[[tsig_key]]\nname = \"xfr\"\nsecret = \"{SECRET}\"\n");
+        let good = format!(
+            "{keys}[tls]\nlisten = [\"127.0.0.1:853\"]\nquic_listen = [\"127.0.0.1:853\"]\ncertificate = \"c.pem\"\nkey = \"k.pem\"\nclient_ca = \"ca.pem\"\n\
+             [[zone]]\nname = \"example.org\"\nfile = \"z.zone\"\nallow = [\"tls:127.0.0.0/8\", \"tls+key:xfr\", \"tls+cert\", \"tls+cert:10.0.0.0/8\"]\n\
+             [[zone]]\nname = \"example.net\"\nprimaries = [\"127.0.0.1:853\"]\ntransfer_tls = \"strict\"\ntls_ca = \"ca.pem\"\ntls_name = \"ns1.example.net\"\n\
+             tls_client_certificate = \"me.pem\"\ntls_client_key = \"me-key.pem\"\n"
+        );
+        let c = Config::parse(&good, Path::new("/etc/fedns/f.toml")).unwrap();
+        let tls = c.tls.as_ref().unwrap();
+        assert_eq!(tls.certificate, PathBuf::from("/etc/fedns/c.pem"));
+        assert_eq!(tls.client_ca, Some(PathBuf::from("/etc/fedns/ca.pem")));
+        assert_eq!(tls.quic_listen.len(), 1);
+        assert_eq!(c.zone_settings[0].allow.as_ref().map(Vec::len), Some(4));
+        assert_eq!(
+            c.secondaries[0].tls,
+            Some(PrimaryTls::Strict {
+                ca: PathBuf::from("/etc/fedns/ca.pem"),
+                name: "ns1.example.net".into()
+            })
+        );
+        assert!(c.secondaries[0].tls_client.is_some());
+        let secondary = "[[zone]]\nname = \"example.net\"\nprimaries = [\"127.0.0.1:853\"]\n";
+        for (text, want) in [
+            (
+                "[tls]\ncertificate = \"c.pem\"\nkey = \"k.pem\"\n".to_string(),
+                "f.toml:1:1: [tls] needs listen",
+            ),
+            (
+                "[tls]\nlisten = [\"localhost\"]\ncertificate = \"c.pem\"\nkey = \"k.pem\"\n"
+                    .to_string(),
+                "f.toml:2:11: bad tls.listen",
+            ),
+            (
+                "[tls]\nlisten = [\"127.0.0.1:853\"]\nkey = \"k.pem\"\n".to_string(),
+                "missing field `certificate`",
+            ),
+            (
+                format!("{secondary}transfer_tls = \"sometimes\"\n"),
+                "f.toml:4:16: bad transfer_tls \"sometimes\"",
+            ),
+            (
+                format!("{secondary}transfer_tls = \"strict\"\ntls_ca = \"ca.pem\"\n"),
+                "transfer_tls = \"strict\" needs tls_ca",
+            ),
+            (
+                format!(
+                    "{secondary}transfer_tls = \"opportunistic\"\ntls_client_certificate = \"me.pem\"\n"
+                ),
+                "tls_client_certificate and tls_client_key go together",
+            ),
+            (
+                format!("{keys}[transfer]\nallow = [\"tls+cert:nowhere\"]\n"),
+                "f.toml:5:10: bad allow entry \"tls+cert:nowhere\"",
+            ),
+            (
+                format!("{keys}[transfer]\nallow = [\"tls+key:nokey\"]\n"),
+                "no [[tsig_key]] named \"nokey\"",
+            ),
+        ] {
+            let err = Config::parse(&text, Path::new("f.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(want), "{text}\nwant {want}\ngot {err}");
+        }
+    }
+
+    #[test]
     fn parses_rate_limiting() {
         let text = "[rate_limit]\nresponses_per_second = 10\nwindow = \"5s\"\nslip = 3\nexempt = [\"10.0.0.0/8\"]\n";
         let c = Config::parse(text, Path::new("f.toml")).unwrap();

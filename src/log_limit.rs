@@ -110,6 +110,25 @@ pub fn suppressed_note(suppressed: u64) -> String {
     }
 }
 
+impl LogLimiter {
+    /// A request from `peer` was refused: counted in `metrics` by `kind`,
+    /// and `message` logged (with the peer) unless this network caused the
+    /// same kind of refusal within the last minute. The one way the
+    /// transfer, NOTIFY and UPDATE code report a refusal.
+    pub fn refused(
+        &self,
+        metrics: &crate::metrics::Metrics,
+        peer: std::net::SocketAddr,
+        kind: &'static str,
+        message: impl FnOnce() -> String,
+    ) {
+        metrics.count_refused(kind);
+        if let Some(suppressed) = self.allow(peer.ip(), kind, Instant::now()) {
+            tracing::warn!(%peer, "{}{}", message(), suppressed_note(suppressed));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

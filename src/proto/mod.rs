@@ -1,7 +1,8 @@
 //! Protocol basics every layer shares: wire-name keys and their limits
 //! ([`name`]), serial number arithmetic ([`serial`]), TSIG ([`tsig`]), the
 //! one wall clock ([`clock`]), the one source of message IDs
-//! ([`query_id`]) and extended errors on hand-built responses ([`ede`]).
+//! ([`query_id`]), extended errors on hand-built responses ([`ede`]) and
+//! certificates and keys from PEM files ([`pem`]).
 //!
 //! Nothing here knows about zones, sockets or the server: these are the
 //! facts of RFC 1035, 1982, 4343 and 8945 that the zone store, the engine,
@@ -10,6 +11,7 @@
 pub mod clock;
 pub mod ede;
 pub mod name;
+pub mod pem;
 pub mod query_id;
 pub mod serial;
 pub mod tsig;

@@ -23,8 +23,6 @@ use std::sync::Arc;
 
 use hickory_proto::op::Message;
 use hickory_proto::rr::rdata::opt::{EdnsCode, EdnsOption};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 pub use crate::proto::ALPN_DOT;
 
@@ -70,6 +68,15 @@ pub fn pad_response(response: Vec<u8>, block: usize) -> Vec<u8> {
     match message.to_vec() {
         Ok(padded) if padded.len() <= usize::from(u16::MAX) => padded,
         _ => response,
+    }
+}
+
+impl From<crate::proto::pem::PemError> for TlsSetupError {
+    fn from(e: crate::proto::pem::PemError) -> TlsSetupError {
+        TlsSetupError::File {
+            path: e.path,
+            message: e.message,
+        }
     }
 }
 
@@ -197,11 +204,7 @@ pub fn load_certificate(
         path: path.to_path_buf(),
         message,
     };
-    let chain_pem = std::fs::read(chain_path)
-        .map_err(|e| file_error(chain_path, format!("cannot read: {e}")))?;
-    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&chain_pem)
-        .collect::<Result<_, _>>()
-        .map_err(|e| file_error(chain_path, format!("not a PEM certificate chain: {e}")))?;
+    let chain = crate::proto::pem::read_chain(chain_path)?;
     let Some(leaf) = chain.first() else {
         return Err(file_error(chain_path, "holds no CERTIFICATE block".into()));
     };
@@ -213,10 +216,7 @@ pub fn load_certificate(
                 format!("the first certificate does not parse: {e}"),
             )
         })?;
-    let key_pem =
-        std::fs::read(key_path).map_err(|e| file_error(key_path, format!("cannot read: {e}")))?;
-    let key = PrivateKeyDer::from_pem_slice(&key_pem)
-        .map_err(|e| file_error(key_path, format!("holds no usable PEM private key: {e}")))?;
+    let key = crate::proto::pem::read_key(key_path)?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let pair_error = |message: String| TlsSetupError::Pair {
         chain: chain_path.to_path_buf(),
@@ -244,17 +244,7 @@ pub fn load_certificate(
     let builder = match client_ca {
         None => builder.with_no_client_auth(),
         Some(ca) => {
-            let pem = std::fs::read(ca).map_err(|e| file_error(ca, format!("cannot read: {e}")))?;
-            let mut roots = rustls::RootCertStore::empty();
-            for cert in CertificateDer::pem_slice_iter(&pem) {
-                let cert = cert.map_err(|e| file_error(ca, format!("not PEM: {e}")))?;
-                roots
-                    .add(cert)
-                    .map_err(|e| file_error(ca, format!("not a usable CA certificate: {e}")))?;
-            }
-            if roots.is_empty() {
-                return Err(file_error(ca, "holds no CERTIFICATE block".into()));
-            }
+            let roots = crate::proto::pem::read_roots(ca)?;
             let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
                 Arc::new(roots),
                 Arc::clone(&provider),

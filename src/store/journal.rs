@@ -39,7 +39,6 @@
 //! records: u32 count, then each record as on the wire (owner, type, class IN, TTL, RDATA)
 //! ```
 
-use std::collections::HashSet;
 use std::fs::OpenOptions;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -297,9 +296,9 @@ fn is_soa(record: &Record) -> bool {
     record.record_type() == RecordType::SOA
 }
 
-/// Records keyed by their canonical form: a set, in insertion order.
+/// Records keyed by their canonical form: a set. `index` maps each key to
+/// the record's slot; a removed record leaves an empty slot.
 struct RecordSet {
-    keys: HashSet<Vec<u8>>,
     records: Vec<Option<Record>>,
     index: std::collections::HashMap<Vec<u8>, usize>,
 }
@@ -307,7 +306,6 @@ struct RecordSet {
 impl RecordSet {
     fn new(records: impl IntoIterator<Item = Record>) -> RecordSet {
         let mut set = RecordSet {
-            keys: HashSet::new(),
             records: Vec::new(),
             index: Default::default(),
         };
@@ -318,18 +316,16 @@ impl RecordSet {
     }
 
     fn insert(&mut self, record: Record) {
-        let key = record_key(&record);
-        if self.keys.insert(key.clone()) {
-            self.index.insert(key, self.records.len());
+        if let std::collections::hash_map::Entry::Vacant(slot) =
+            self.index.entry(record_key(&record))
+        {
+            slot.insert(self.records.len());
             self.records.push(Some(record));
         }
     }
 
     fn remove(&mut self, record: &Record) {
-        let key = record_key(record);
-        if self.keys.remove(&key)
-            && let Some(i) = self.index.remove(&key)
-        {
+        if let Some(i) = self.index.remove(&record_key(record)) {
             self.records[i] = None;
         }
     }
@@ -355,13 +351,16 @@ impl RecordSet {
     }
 
     fn same_records(&self, other: &RecordSet) -> bool {
-        self.keys == other.keys
+        self.index.len() == other.index.len()
+            && self.index.keys().all(|k| other.index.contains_key(k))
     }
 
+    /// The records of `self` that `other` does not hold (keys not recomputed).
     fn minus<'a>(&'a self, other: &'a RecordSet) -> impl Iterator<Item = Record> + 'a {
-        self.iter()
-            .filter(|r| !other.keys.contains(&record_key(r)))
-            .cloned()
+        self.index
+            .iter()
+            .filter(|(key, _)| !other.index.contains_key(*key))
+            .filter_map(|(_, &i)| self.records[i].clone())
     }
 
     fn into_records(self) -> Vec<Record> {
@@ -490,6 +489,7 @@ fn read_records(decoder: &mut BinDecoder<'_>) -> Result<Vec<Record>, String> {
 mod tests {
     use super::*;
     use hickory_proto::rr::rdata::{A, SOA, TXT};
+    use std::collections::HashSet;
 
     fn soa(serial: u32) -> Record {
         let n = Name::from_ascii("example.org.").unwrap();

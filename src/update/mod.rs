@@ -436,15 +436,7 @@ impl Updater {
     }
 
     fn refused(&self, peer: SocketAddr, kind: &'static str, message: impl FnOnce() -> String) {
-        self.metrics.count_refused(kind);
-        if let Some(suppressed) = self.log_limit.allow(peer.ip(), kind, Instant::now()) {
-            tracing::warn!(
-                %peer,
-                "{}{}",
-                message(),
-                crate::log_limit::suppressed_note(suppressed)
-            );
-        }
+        self.log_limit.refused(&self.metrics, peer, kind, message);
     }
 }
 

@@ -55,17 +55,6 @@ impl XfrContext {
         kind: &'static str,
         message: impl FnOnce() -> String,
     ) {
-        self.metrics.count_refused(kind);
-        if let Some(suppressed) = self
-            .log_limit
-            .allow(peer.ip(), kind, std::time::Instant::now())
-        {
-            tracing::warn!(
-                %peer,
-                "{}{}",
-                message(),
-                crate::log_limit::suppressed_note(suppressed)
-            );
-        }
+        self.log_limit.refused(&self.metrics, peer, kind, message);
     }
 }

@@ -18,7 +18,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use tokio::net::TcpStream;
@@ -50,17 +49,7 @@ impl XotClient {
         name: &str,
         client: Option<(&Path, &Path)>,
     ) -> Result<XotClient, String> {
-        let pem = std::fs::read(ca).map_err(|e| format!("{}: cannot read: {e}", ca.display()))?;
-        let mut roots = rustls::RootCertStore::empty();
-        for cert in CertificateDer::pem_slice_iter(&pem) {
-            let cert = cert.map_err(|e| format!("{}: not PEM: {e}", ca.display()))?;
-            roots
-                .add(cert)
-                .map_err(|e| format!("{}: not a usable CA certificate: {e}", ca.display()))?;
-        }
-        if roots.is_empty() {
-            return Err(format!("{}: holds no CERTIFICATE block", ca.display()));
-        }
+        let roots = crate::proto::pem::read_roots(ca).map_err(|e| e.to_string())?;
         let server_name = ServerName::try_from(name.to_string())
             .map_err(|e| format!("tls_name {name:?} is not a DNS name: {e}"))?;
         let builder = rustls::ClientConfig::builder_with_provider(provider())
@@ -117,25 +106,8 @@ fn with_client_certificate(
     let Some((chain_path, key_path)) = client else {
         return Ok(builder.with_no_client_auth());
     };
-    let chain_pem = std::fs::read(chain_path)
-        .map_err(|e| format!("{}: cannot read: {e}", chain_path.display()))?;
-    let chain = CertificateDer::pem_slice_iter(&chain_pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("{}: not PEM: {e}", chain_path.display()))?;
-    if chain.is_empty() {
-        return Err(format!(
-            "{}: holds no CERTIFICATE block",
-            chain_path.display()
-        ));
-    }
-    let key_pem =
-        std::fs::read(key_path).map_err(|e| format!("{}: cannot read: {e}", key_path.display()))?;
-    let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(&key_pem).map_err(|e| {
-        format!(
-            "{}: holds no usable PEM private key: {e}",
-            key_path.display()
-        )
-    })?;
+    let chain = crate::proto::pem::read_chain(chain_path).map_err(|e| e.to_string())?;
+    let key = crate::proto::pem::read_key(key_path).map_err(|e| e.to_string())?;
     builder
         .with_client_auth_cert(chain, key)
         .map_err(|e| format!("{} with {}: {e}", chain_path.display(), key_path.display()))
