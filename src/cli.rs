@@ -291,9 +291,14 @@ pub struct ExplainArgs {
     /// The most one DNS exchange or HTTPS request may take: 3s, 500ms.
     #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = crate::matrix::explain::parse_timeout)]
     pub timeout: Duration,
-    /// Output: human (steps and result) or json (schema in the README).
+    /// Output: human (steps and result), json (schema in the README), or
+    /// html (one self-contained page: the spec's flow with the path lit up).
     #[arg(long, value_enum, default_value_t)]
     pub format: crate::matrix::explain::Format,
+    /// With --format html: the PEM chain served where peers connect, judged
+    /// against the name they demand (default: the zones' `certificate =`).
+    #[arg(long, value_name = "FILE")]
+    pub cert: Option<PathBuf>,
 }
 
 /// Runs a parsed command line.
@@ -517,13 +522,32 @@ fn explain(args: ExplainArgs) -> anyhow::Result<()> {
         dns,
         well_known,
         timeout: args.timeout,
-        format: args.format,
     };
     let explained = crate::matrix::explain::explain(&options)?;
     for warning in &explained.warnings {
         eprintln!("fedns: warning: {warning}");
     }
-    print!("{}", explained.output);
+    let output = match args.format {
+        crate::matrix::explain::Format::Html => {
+            let chain = args.cert.or(explained.declared_certificate);
+            let target = explained.resolution.result.as_ref();
+            let verdict = match (target, chain) {
+                (Some(target), Some(chain)) => {
+                    match crate::report::certificate_verdict(target, &chain) {
+                        Ok(verdict) => Some(verdict),
+                        Err(e) => {
+                            eprintln!("fedns: warning: the certificate is not judged: {e}");
+                            None
+                        }
+                    }
+                }
+                _ => None,
+            };
+            crate::report::explain_page::explain_page(&explained.resolution, verdict.as_ref())
+        }
+        format => explained.render(format),
+    };
+    print!("{output}");
     Ok(())
 }
 

@@ -38,6 +38,7 @@ pub mod log_limit;
 pub mod matrix;
 pub mod metrics;
 pub mod proto;
+pub mod report;
 pub mod server;
 pub mod snapshot;
 pub mod store;

@@ -58,6 +58,9 @@ pub enum Format {
     Human,
     /// One JSON object (schema in the README and in this module's documentation).
     Json,
+    /// One self-contained HTML page: the spec's flow as a picture, the path
+    /// taken lit up (rendered by [`crate::report`]).
+    Html,
 }
 
 /// Where DNS answers come from.
@@ -96,8 +99,6 @@ pub struct ExplainOptions {
     pub well_known: WellKnownInput,
     /// The most one DNS exchange or HTTPS request may take.
     pub timeout: Duration,
-    /// How to print.
-    pub format: Format,
 }
 
 /// Why `fedns explain` could not explain.
@@ -141,16 +142,27 @@ pub enum ExplainError {
     Fetch(#[from] FetchSetupError),
 }
 
-/// What `fedns explain` produced: the rendered text, warnings for stderr,
-/// and the resolution itself.
+/// What `fedns explain` produced: the resolution, warnings for stderr, and
+/// the certificate chain the zones say is served where peers connect.
 #[derive(Debug)]
 pub struct Explained {
-    /// The text to print on stdout.
-    pub output: String,
     /// Things the user should know about their input (for stderr).
     pub warnings: Vec<String>,
-    /// The resolution rendered.
+    /// The resolution.
     pub resolution: Resolution,
+    /// The `certificate =` of the zones' `[[matrix]]` section for the
+    /// delegated host D, else for S (offline only).
+    pub declared_certificate: Option<PathBuf>,
+}
+
+impl Explained {
+    /// The resolution as text or JSON (HTML is [`crate::report`]'s).
+    pub fn render(&self, format: Format) -> String {
+        match format {
+            Format::Human => render_human(&self.resolution),
+            Format::Json | Format::Html => to_json_text(&self.resolution),
+        }
+    }
 }
 
 /// The longest `--timeout` accepted (every wait stays bounded).
@@ -203,13 +215,16 @@ pub fn explain(options: &ExplainOptions) -> Result<Explained, ExplainError> {
         }
         WellKnownInput::Default => None,
     };
+    let mut declared_certificate = None;
     let resolution = match &options.dns {
         DnsSource::Zones(dir) => {
             let zones = load_zone_set(dir)?;
             let resolver =
                 ZoneResolver::new(&zones, format!("offline, zone files in {}", dir.display()));
             let source = fetch_source.unwrap_or_else(|| well_known::declared(&zones, &s));
-            resolve(&s, &resolver, &source)?
+            let resolution = resolve(&s, &resolver, &source)?;
+            declared_certificate = certificate_declared(&zones, &resolution);
+            resolution
         }
         DnsSource::Server(addr) => {
             let resolver = DnsResolver::new(*addr, options.timeout, 2);
@@ -223,15 +238,38 @@ pub fn explain(options: &ExplainOptions) -> Result<Explained, ExplainError> {
             resolve(&s, &resolver, &source)?
         }
     };
-    let output = match options.format {
-        Format::Human => render_human(&resolution),
-        Format::Json => to_json_text(&resolution),
-    };
     Ok(Explained {
-        output,
         warnings,
         resolution,
+        declared_certificate,
     })
+}
+
+/// The certificate chain the zones declare for where `r` connects: the
+/// `certificate =` of the `[[matrix]]` section of the delegated host D,
+/// else of S; relative paths are relative to the zone file.
+pub fn certificate_declared(zones: &ZoneSet, r: &Resolution) -> Option<PathBuf> {
+    let names = r
+        .delegated
+        .iter()
+        .chain(std::iter::once(&r.server_name))
+        .filter_map(ServerName::dns_name);
+    for name in names {
+        for zone in zones.zones() {
+            let found = zone
+                .matrix()
+                .iter()
+                .find(|d| d.server_name == name && d.certificate.is_some());
+            if let Some(path) = found.and_then(|d| d.certificate.as_ref()) {
+                let base = zone.source().and_then(|p| p.parent());
+                return Some(match base {
+                    Some(dir) if path.is_relative() => dir.join(path),
+                    _ => path.clone(),
+                });
+            }
+        }
+    }
+    None
 }
 
 /// Loads every zone file in `dir` into a zone set; any failing file is an error.
@@ -425,7 +463,7 @@ struct JsonEndpoint<'a> {
 }
 
 /// Every record seen at a step, as zone-file lines, without repeats.
-fn records_of(step: &Step) -> Vec<String> {
+pub fn records_of(step: &Step) -> Vec<String> {
     let mut lines: Vec<String> = Vec::new();
     let wk_lookups = step.well_known.iter().flat_map(|wk| wk.lookups.iter());
     for line in wk_lookups
@@ -572,7 +610,7 @@ pub fn render_human(r: &Resolution) -> String {
 }
 
 /// The step's heading with the names of this resolution filled in.
-fn title(id: StepId, r: &Resolution) -> String {
+pub fn title(id: StepId, r: &Resolution) -> String {
     let s = r.server_name.host_text();
     let d = r
         .delegated
@@ -594,7 +632,8 @@ fn title(id: StepId, r: &Resolution) -> String {
     }
 }
 
-fn endpoint_line(host: &str, port: u16) -> String {
+/// `host:port`, with brackets around an IPv6 address.
+pub fn endpoint_line(host: &str, port: u16) -> String {
     if host.contains(':') {
         format!("[{host}]:{port}")
     } else {

@@ -216,6 +216,29 @@ impl Resolution {
         let id = self.result.as_ref().map(|t| t.step)?;
         self.step(id)
     }
+
+    /// The steps a homeserver evaluates, in order, ending at the one that
+    /// decided: 1, 2, 3, then 3.1 to 3.5 after a valid `.well-known` or 4
+    /// to 6 after a failed one. Without a result (an SRV target `.`), the
+    /// path ends at the step whose condition held.
+    pub fn path(&self) -> Vec<StepId> {
+        let decided = self.result.as_ref().map(|t| t.step);
+        let delegated = self.step(StepId::WellKnown).is_some_and(|s| s.taken);
+        let rest: &[StepId] = if delegated {
+            &StepId::ALL[3..8]
+        } else {
+            &StepId::ALL[8..]
+        };
+        let mut path = Vec::new();
+        for &id in StepId::ALL[..3].iter().chain(rest) {
+            path.push(id);
+            let held = self.step(id).is_some_and(|s| s.taken);
+            if Some(id) == decided || (held && id != StepId::WellKnown) {
+                break;
+            }
+        }
+        path
+    }
 }
 
 /// Resolves `server_name` as the spec says a homeserver does: DNS through
