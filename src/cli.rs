@@ -184,6 +184,11 @@ pub struct ServeArgs {
     /// (findings are logged on every load and reload either way).
     #[arg(long)]
     pub strict: bool,
+    /// Serve the read-only dashboard here (overrides `web_listen`), e.g.
+    /// 127.0.0.1:8053: the zones, how peers find each server name, the
+    /// lint, and an explain form.
+    #[arg(long = "web-listen", value_name = "ADDR:PORT")]
+    pub web_listen: Option<SocketAddr>,
 }
 
 /// `fedns check`.
@@ -224,7 +229,7 @@ pub struct CheckArgs {
     /// Fetch .well-known from this port instead of 443 (labs, tests).
     #[arg(long, value_name = "PORT", default_value_t = 443, hide = true)]
     pub well_known_port: u16,
-    /// Output: human or json (schema in the README).
+    /// Output: human, json (schema in the README) or html (one page).
     #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
     pub format: CheckFormat,
     /// `--deny warnings`: exit 1 on warnings too.
@@ -245,6 +250,9 @@ pub enum CheckFormat {
     Human,
     /// A JSON object with a `findings` array.
     Json,
+    /// One self-contained HTML page: findings by server name, how peers
+    /// find each server name, the layouts that work for SRV025.
+    Html,
 }
 
 /// What `--deny` can turn into failures.
@@ -323,10 +331,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// The settings of `fedns serve` after merging flags over the config file.
 fn serve_settings(args: &ServeArgs) -> anyhow::Result<ServeSettings> {
-    let config = match &args.config {
+    let mut config = match &args.config {
         Some(path) => Config::load(path)?,
         None => Config::default(),
     };
+    if let Some(addr) = args.web_listen {
+        config.web_listen = Some(addr);
+    }
     let configured_files: Vec<PathBuf> = config
         .zones
         .iter()
@@ -485,13 +496,26 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
             well_known_port: args.well_known_port,
             deny_warnings: args.deny == Some(Deny::Warnings),
             now: None,
+            resolve_servers: args.format == CheckFormat::Html,
         };
-        let format = if args.format == CheckFormat::Json {
-            Format::Json
-        } else {
-            Format::Human
-        };
-        run(&options, format, &mut out, &mut err)
+        match args.format {
+            CheckFormat::Json => run(&options, Format::Json, &mut out, &mut err),
+            CheckFormat::Human => run(&options, Format::Human, &mut out, &mut err),
+            CheckFormat::Html => {
+                let render = |report: &crate::lint::check::CheckReport, status: i32| {
+                    crate::report::check_page::check_page(
+                        &crate::report::check_page::CheckView::of(report, status),
+                    )
+                };
+                crate::lint::check::run_rendered(
+                    &options,
+                    Format::Human,
+                    &render,
+                    &mut out,
+                    &mut err,
+                )
+            }
+        }
     };
     if status != 0 {
         // `fedns check` has its own exit statuses (1: findings, 2: input).

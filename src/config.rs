@@ -128,6 +128,9 @@ pub struct Config {
     pub notify_key: Option<String>,
     /// Where to serve Prometheus metrics (`GET /metrics`); off when absent.
     pub metrics_listen: Option<SocketAddr>,
+    /// Where to serve the read-only lab dashboard ([`crate::web::dashboard`]);
+    /// off when absent.
+    pub web_listen: Option<SocketAddr>,
     /// DNS over TLS: `[tls]`.
     pub tls: Option<TlsSettings>,
     /// Run as this user after binding (`fedns serve --user`).
@@ -277,6 +280,7 @@ struct RawConfig {
     rate_limit: Option<RawRateLimit>,
     user: Option<String>,
     metrics_listen: Option<toml::Spanned<String>>,
+    web_listen: Option<toml::Spanned<String>>,
     nsid: Option<toml::Spanned<toml::Value>>,
     identity: Option<String>,
     version: Option<toml::Spanned<toml::Value>>,
@@ -898,6 +902,11 @@ impl Config {
                 .metrics_listen
                 .as_ref()
                 .map(|a| socket_addr(a, "metrics_listen"))
+                .transpose()?,
+            web_listen: raw
+                .web_listen
+                .as_ref()
+                .map(|a| socket_addr(a, "web_listen"))
                 .transpose()?,
             listen,
             zones_dir: raw.zones_dir.map(|d| base.join(d)),

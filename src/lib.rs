@@ -43,6 +43,7 @@ pub mod server;
 pub mod snapshot;
 pub mod store;
 pub mod update;
+pub mod web;
 pub mod xfr;
 pub mod zone;
 

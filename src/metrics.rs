@@ -16,10 +16,10 @@ use std::time::Duration;
 
 use crate::proto::clock::unix_now;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tracing::{debug, info};
+use tracing::info;
+
+use crate::web::http::{Handler, Request, Response};
 
 use crate::engine::Transport;
 
@@ -296,52 +296,14 @@ fn question_type(request: &[u8]) -> Option<u16> {
 pub async fn serve(
     addr: SocketAddr,
     metrics: Arc<Metrics>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<SocketAddr> {
-    let listener = TcpListener::bind(addr).await?;
-    let local = listener.local_addr()?;
-    info!("metrics on http://{local}/metrics");
-    tokio::spawn(async move {
-        loop {
-            let (mut stream, peer) = tokio::select! {
-                accepted = listener.accept() => match accepted {
-                    Ok(a) => a,
-                    Err(e) => {
-                        debug!(error = %e, "metrics accept error");
-                        continue;
-                    }
-                },
-                _ = shutdown.changed() => return,
-            };
-            let metrics = Arc::clone(&metrics);
-            tokio::spawn(async move {
-                // One request per connection, read with a bound in size and time.
-                let mut request = [0u8; 1024];
-                let read =
-                    tokio::time::timeout(Duration::from_secs(5), stream.read(&mut request)).await;
-                let Ok(Ok(n)) = read else { return };
-                let head = String::from_utf8_lossy(&request[..n]);
-                let (status, body) =
-                    if head.starts_with("GET /metrics ") || head.starts_with("GET / ") {
-                        ("200 OK", metrics.render())
-                    } else {
-                        ("404 Not Found", "try GET /metrics\n".to_string())
-                    };
-                let response = format!(
-                    "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                if let Err(e) = tokio::time::timeout(
-                    Duration::from_secs(5),
-                    stream.write_all(response.as_bytes()),
-                )
-                .await
-                {
-                    debug!(%peer, error = %e, "metrics write timed out");
-                }
-            });
-        }
+    let handler: Handler = Arc::new(move |request: &Request| match request.path.as_str() {
+        "/metrics" | "/" => Response::new(200, "text/plain; version=0.0.4", metrics.render()),
+        _ => Response::text(404, "try GET /metrics\n"),
     });
+    let local = crate::web::http::serve(addr, "metrics", handler, shutdown).await?;
+    info!("metrics on http://{local}/metrics");
     Ok(local)
 }
 

@@ -12,8 +12,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{
-    ServerProcess, TempDir, free_port, loopback, make_query, query_tcp, query_udp, spawn_on_port,
-    wait_until,
+    ServerProcess, TempDir, free_port, http_get, loopback, make_query, query_tcp, query_udp,
+    spawn_on_port, wait_until,
 };
 use hickory_proto::op::Message;
 use hickory_proto::rr::{Name, RecordType};
@@ -61,27 +61,6 @@ fn start(dir: &TempDir, extra: &str) -> (ServerProcess, u16) {
         thread::sleep(Duration::from_millis(100));
     }
     (server, port)
-}
-
-/// GET over plain HTTP, retried for a few seconds: the metrics listener
-/// binds just after the DNS sockets the readiness check uses.
-fn http_get(port: u16, path: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let attempt = (|| -> std::io::Result<String> {
-            let mut s = TcpStream::connect(loopback(port))?;
-            s.set_read_timeout(Some(TIMEOUT))?;
-            write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n")?;
-            let mut body = String::new();
-            s.read_to_string(&mut body)?;
-            Ok(body)
-        })();
-        match attempt {
-            Ok(body) if !body.is_empty() => return body,
-            _ if Instant::now() < deadline => thread::sleep(Duration::from_millis(100)),
-            other => panic!("GET {path} on port {port}: {other:?}"),
-        }
-    }
 }
 
 #[test]

@@ -565,6 +565,14 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("cannot serve metrics on {addr}"))?;
     }
+    if let Some(addr) = config.web_listen {
+        let dashboard = crate::web::dashboard::Dashboard::new(Arc::clone(&store));
+        let local =
+            crate::web::http::serve(addr, "dashboard", dashboard.handler(), stopped.clone())
+                .await
+                .with_context(|| format!("cannot serve the dashboard on {addr}"))?;
+        info!("dashboard on http://{local}/");
+    }
     let (forced_notify, forced_notify_rx) = mpsc::unbounded_channel();
     let daemon = Arc::new(Daemon {
         forced_notify,

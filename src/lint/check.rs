@@ -25,6 +25,12 @@ use super::render::{
 };
 use super::srv::{ServiceOwner, classify_owner, srv_findings};
 use super::{Finding, Rule, Severity, Summary, sort_findings};
+use crate::matrix::dns::ZoneResolver;
+use crate::matrix::explain::certificate_declared;
+use crate::matrix::resolve::{Resolution, resolve};
+use crate::matrix::server_name::ServerName;
+use crate::matrix::well_known::{self, WellKnownSource};
+use crate::snapshot::{ZoneSet, ZoneSnapshot};
 use crate::zone::Zone;
 use crate::zone::load::{ZoneFormat, load_zone_files};
 
@@ -94,6 +100,8 @@ pub struct CheckOptions {
     pub deny_warnings: bool,
     /// The current time, seconds since the epoch (tests fix it).
     pub now: Option<i64>,
+    /// Also resolve every server name offline over the zones (for pictures).
+    pub resolve_servers: bool,
 }
 
 impl Default for CheckOptions {
@@ -112,6 +120,7 @@ impl Default for CheckOptions {
             well_known_port: 443,
             deny_warnings: false,
             now: None,
+            resolve_servers: false,
         }
     }
 }
@@ -125,6 +134,19 @@ pub struct CheckReport {
     pub zones: Vec<String>,
     /// Remarks for stderr (trust store problems and such).
     pub notes: Vec<String>,
+    /// With [`CheckOptions::resolve_servers`]: every server name the check
+    /// knows, resolved offline over the zones as `fedns serve` answers them.
+    pub servers: Vec<ServerResolution>,
+}
+
+/// A server name resolved over the zones checked.
+#[derive(Debug)]
+pub struct ServerResolution {
+    /// The resolution, as `fedns explain` makes it.
+    pub resolution: Resolution,
+    /// The chain served where peers connect, when the zones (`certificate
+    /// =`) or `--cert HOST=FILE` for the host connected to say which.
+    pub certificate: Option<PathBuf>,
 }
 
 /// The exit status for `findings`.
@@ -139,11 +161,37 @@ pub fn exit_status(findings: &[Finding], deny_warnings: bool) -> i32 {
 
 /// Runs `fedns check` and writes its output; returns the exit status.
 pub fn run(opts: &CheckOptions, format: Format, out: &mut dyn Write, err: &mut dyn Write) -> i32 {
+    let render = |report: &CheckReport, status: i32| match format {
+        Format::Json => render_json(&report.findings, status),
+        Format::Human => {
+            let mut text = String::new();
+            for z in &report.zones {
+                text.push_str(&format!("checked {z}\n"));
+            }
+            if !report.zones.is_empty() {
+                text.push('\n');
+            }
+            text.push_str(&render_human(&report.findings, status));
+            text
+        }
+    };
+    run_rendered(opts, format, &render, out, err)
+}
+
+/// Runs `fedns check` and writes what `render` makes of the report; zone
+/// errors are written as `errors_as` says. Returns the exit status.
+pub fn run_rendered(
+    opts: &CheckOptions,
+    errors_as: Format,
+    render: &dyn Fn(&CheckReport, i32) -> String,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
     let report = match check(opts) {
         Ok(report) => report,
         Err(CheckError::Zones(text)) => {
             // The zone errors are what the user asked to see: stdout, like findings.
-            let _ = match format {
+            let _ = match errors_as {
                 Format::Human => writeln!(out, "{text}"),
                 Format::Json => out.write_all(render_input_errors(&text).as_bytes()),
             };
@@ -162,20 +210,7 @@ pub fn run(opts: &CheckOptions, format: Format, out: &mut dyn Write, err: &mut d
         let _ = writeln!(err, "fedns check: note: {note}");
     }
     let status = exit_status(&report.findings, opts.deny_warnings);
-    let text = match format {
-        Format::Json => render_json(&report.findings, status),
-        Format::Human => {
-            let mut text = String::new();
-            for z in &report.zones {
-                text.push_str(&format!("checked {z}\n"));
-            }
-            if !report.zones.is_empty() {
-                text.push('\n');
-            }
-            text.push_str(&render_human(&report.findings, status));
-            text
-        }
-    };
+    let text = render(&report, status);
     let _ = out.write_all(text.as_bytes());
     let _ = out.flush();
     status
@@ -309,12 +344,81 @@ pub fn check(opts: &CheckOptions) -> Result<CheckReport, CheckError> {
     }
     sort_findings(&mut findings);
     report.findings = findings;
+    if opts.resolve_servers {
+        let mut snapshots = Vec::new();
+        for zone in &zones {
+            match ZoneSnapshot::build(zone.clone()) {
+                Ok(snapshot) => snapshots.push(std::sync::Arc::new(snapshot)),
+                Err(e) => report
+                    .notes
+                    .push(format!("{}: not resolved: {e}", display_name(&zone.origin))),
+            }
+        }
+        let zone_set = ZoneSet::new(snapshots);
+        let servers = servers_to_probe(&declared, &zone_refs);
+        report.servers = resolve_servers(
+            &zone_set,
+            "offline, the zones checked",
+            &servers,
+            &opts.certs,
+            &mut report.notes,
+        );
+    }
     Ok(report)
+}
+
+/// Resolves `servers` offline over `zones`, as `fedns serve` would answer
+/// them and `fedns explain` follows them; what cannot be resolved becomes a
+/// note.
+pub fn resolve_servers(
+    zone_set: &ZoneSet,
+    dns_label: &str,
+    servers: &[DeclaredServer],
+    certs: &[(String, PathBuf)],
+    notes: &mut Vec<String>,
+) -> Vec<ServerResolution> {
+    let resolver = ZoneResolver::new(zone_set, dns_label);
+    let mut out = Vec::new();
+    for server in servers {
+        let s = match ServerName::parse(&server.text) {
+            Ok(s) => s,
+            Err(e) => {
+                notes.push(format!("{}: not resolved: {e}", server.text));
+                continue;
+            }
+        };
+        // A body from the command line or a fetch is served as given; a
+        // zone's `well_known` is the zone's declaration.
+        let source = match &server.well_known {
+            Some(w) if w.place.is_none() => WellKnownSource::Body(w.raw.clone()),
+            _ => well_known::declared(zone_set, &s),
+        };
+        let resolution = match resolve(&s, &resolver, &source) {
+            Ok(r) => r,
+            Err(e) => {
+                notes.push(format!("{}: not resolved: {e}", server.text));
+                continue;
+            }
+        };
+        let host = resolution.result.as_ref().map(|t| t.host().to_owned());
+        let given = certs.iter().find(|(name, _)| {
+            host.as_deref()
+                .is_some_and(|h| name.trim().trim_end_matches('.').eq_ignore_ascii_case(h))
+        });
+        let certificate = given
+            .map(|(_, path)| path.clone())
+            .or_else(|| certificate_declared(zone_set, &resolution));
+        out.push(ServerResolution {
+            resolution,
+            certificate,
+        });
+    }
+    out
 }
 
 /// The declared server names, or, when none is declared, every name with
 /// federation SRV records (each taken as a server name).
-fn servers_to_probe(declared: &Declared, zones: &[&Zone]) -> Vec<DeclaredServer> {
+pub fn servers_to_probe(declared: &Declared, zones: &[&Zone]) -> Vec<DeclaredServer> {
     if !declared.servers.is_empty() {
         return declared.servers.clone();
     }

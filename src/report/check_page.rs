@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use maud::{Markup, html};
 
 use super::flow::{MapLine, map_svg, shorten};
-use super::{CertVerdict, page, server_of};
+use super::{CertVerdict, certificate_verdict, page, server_of};
+use crate::lint::check::CheckReport;
 use crate::lint::{Finding, Rule, Summary};
 use crate::matrix::resolve::Resolution;
 use crate::zone::Place;
@@ -29,13 +30,47 @@ pub struct CheckView<'a> {
     /// The findings, sorted.
     pub findings: &'a [Finding],
     /// The server names the zones know, resolved.
-    pub servers: &'a [ServerPicture],
+    pub servers: Vec<ServerPicture>,
     /// One line per zone checked.
     pub zones: &'a [String],
     /// The exit status `fedns check` gives.
     pub exit_status: i32,
     /// The text of a zone line, for the places findings point at.
     pub source_line: &'a dyn Fn(&Place) -> Option<String>,
+}
+
+impl<'a> CheckView<'a> {
+    /// The view of what `fedns check` found, certificates judged from the
+    /// files the check names, zone lines read from disk.
+    pub fn of(report: &'a CheckReport, exit_status: i32) -> CheckView<'a> {
+        CheckView {
+            findings: &report.findings,
+            servers: report
+                .servers
+                .iter()
+                .map(|s| ServerPicture {
+                    resolution: s.resolution.clone(),
+                    cert: match (&s.resolution.result, &s.certificate) {
+                        (Some(target), Some(chain)) => certificate_verdict(target, chain).ok(),
+                        _ => None,
+                    },
+                })
+                .collect(),
+            zones: &report.zones,
+            exit_status,
+            source_line: &zone_line_from_disk,
+        }
+    }
+}
+
+/// The text of the line `place` points at, read from its file.
+pub fn zone_line_from_disk(place: &Place) -> Option<String> {
+    if place.line == 0 {
+        return None;
+    }
+    let text = std::fs::read_to_string(&*place.file).ok()?;
+    let index = usize::try_from(place.line).ok()?.checked_sub(1)?;
+    text.lines().nth(index).map(str::to_owned)
 }
 
 /// The whole page.
@@ -80,7 +115,7 @@ pub fn check_body(view: &CheckView<'_>) -> Markup {
                 @for f in findings {
                     (finding(f, view.source_line))
                     @if f.rule == Rule::Srv025 {
-                        (srv025_layouts(server, view.servers))
+                        (srv025_layouts(server, &view.servers))
                     }
                 }
             }
@@ -117,7 +152,12 @@ fn finding(f: &Finding, source_line: &dyn Fn(&Place) -> Option<String>) -> Marku
 fn srv025_layouts(server: &str, servers: &[ServerPicture]) -> Markup {
     let target = servers
         .iter()
-        .filter(|s| s.resolution.server_name.as_str().eq_ignore_ascii_case(server))
+        .filter(|s| {
+            s.resolution
+                .server_name
+                .as_str()
+                .eq_ignore_ascii_case(server)
+        })
         .find_map(|s| s.resolution.result.as_ref())
         .map(|t| (t.host().to_owned(), t.port()));
     let (host, port) = target.unwrap_or_else(|| ("the SRV target".to_owned(), 8448));
@@ -157,5 +197,55 @@ fn layout_svg(from: &str, arrow: &str, to: &str, cert: &str) -> Markup {
                 text class="map-cert" x="15" y="117" { (cert) }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lint::Severity;
+
+    #[test]
+    fn every_finding_appears_once_under_its_server_name() {
+        let findings = vec![
+            Finding::new(
+                Rule::Srv025,
+                "_matrix-fed._tcp.a.test.",
+                "first <b>message</b>",
+            ),
+            Finding::new(Rule::Srv025, "_matrix-fed._tcp.b.test.", "second message"),
+            Finding::new(Rule::Srv020, "hs.a.test.", "third message").severity(Severity::Info),
+            Finding::new(Rule::Crt002, "a.test", "fourth message"),
+        ];
+        let view = CheckView {
+            findings: &findings,
+            servers: Vec::new(),
+            zones: &[],
+            exit_status: 1,
+            source_line: &|_| None,
+        };
+        let html = check_body(&view).into_string();
+        assert_eq!(
+            html.matches("<article class=\"finding").count(),
+            findings.len()
+        );
+        for message in [
+            "first &lt;b&gt;message&lt;/b&gt;",
+            "second message",
+            "third message",
+            "fourth message",
+        ] {
+            assert_eq!(html.matches(message).count(), 1, "{message}");
+        }
+        // a.test has two findings (its SRV owner and its name), b.test one.
+        let a = html.find("id=\"server-a.test\"").expect("a.test's group");
+        let b = html.find("id=\"server-b.test\"").expect("b.test's group");
+        assert!(a < b);
+        assert_eq!(
+            html.matches("data-layouts-for=").count(),
+            2,
+            "one SRV025 drawing each"
+        );
+        assert!(html.contains("data-errors=\"1\" data-warnings=\"2\" data-infos=\"1\""));
     }
 }

@@ -187,7 +187,14 @@ fn edge(from: StepId, to: StepId, label: &str, lit: bool) -> Markup {
     let (tx, ty) = position(to);
     let (x1, y1, x2, y2, lx, ly) = if fx == tx {
         let x = fx + 30;
-        (x, fy + BOX_H, x, ty, x + 8, fy + BOX_H + (ty - fy - BOX_H) / 2 + 4)
+        (
+            x,
+            fy + BOX_H,
+            x,
+            ty,
+            x + 8,
+            fy + BOX_H + (ty - fy - BOX_H) / 2 + 4,
+        )
     } else {
         let y = fy + BOX_H / 2;
         (fx + BOX_W, y, tx, y, fx + BOX_W + 8, y - 6)
@@ -226,7 +233,11 @@ fn result_box(r: &Resolution, decided: Option<StepId>, verdict: Option<bool>) ->
         if x == COL_A {
             format!("M {x} {mid} H {} V {into} H {}", COL_A - 20, COL_A - 2)
         } else {
-            format!("M {} {mid} H {GUTTER_R} V {into} H {}", x + BOX_W, COL_B + BOX_W + 2)
+            format!(
+                "M {} {mid} H {GUTTER_R} V {into} H {}",
+                x + BOX_W,
+                COL_B + BOX_W + 2
+            )
         }
     });
     let class = match (&r.result, verdict) {
@@ -343,5 +354,89 @@ pub fn map_svg(lines: &[MapLine<'_>]) -> Markup {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::matrix::dns::ZoneResolver;
+    use crate::matrix::explain::load_zone_set;
+    use crate::matrix::resolve::resolve;
+    use crate::matrix::server_name::ServerName;
+    use crate::matrix::well_known;
+
+    type Pairs = Vec<(String, String)>;
+
+    /// Every `(step, mark)` drawn, and every lit edge `(from, to)`.
+    fn drawn(svg: &str) -> (Pairs, Pairs) {
+        let attr = |piece: &str, name: &str| {
+            piece
+                .split(&format!("{name}=\""))
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .map(str::to_owned)
+        };
+        let steps = svg
+            .split("<g class=\"step ")
+            .skip(1)
+            .filter_map(|p| Some((attr(p, "data-step")?, attr(p, "data-mark")?)))
+            .collect();
+        let lit = svg
+            .split("<g class=\"edge on\"")
+            .skip(1)
+            .filter_map(|p| Some((attr(p, "data-from")?, attr(p, "data-to")?)))
+            .collect();
+        (steps, lit)
+    }
+
+    #[test]
+    fn the_path_of_each_lab_delegation_style_is_the_one_lit() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/lab-federation/zones");
+        let zones = load_zone_set(&dir).expect("the lab's zones load");
+        let resolver = ZoneResolver::new(&zones, "lab");
+        let cases: [(&str, &[&str]); 5] = [
+            ("alpha.lab.test", &["1", "2", "3", "4", "5", "6"]),
+            ("beta.lab.test", &["1", "2", "3", "3.1", "3.2"]),
+            ("gamma.lab.test", &["1", "2", "3", "3.1", "3.2", "3.3"]),
+            ("delta.lab.test", &["1", "2", "3", "4"]),
+            ("epsilon.lab.test", &["1", "2", "3", "4"]),
+        ];
+        for (name, path) in cases {
+            let s = ServerName::parse(name).expect("a server name");
+            let r = resolve(&s, &resolver, &well_known::declared(&zones, &s)).expect("resolves");
+            let (steps, lit) = drawn(&flow_svg(&r, None).into_string());
+            assert_eq!(steps.len(), 11, "{name}: every step drawn once");
+            for (step, mark) in &steps {
+                let expected = match path.iter().position(|p| p == step) {
+                    None => "off",
+                    Some(i) if i + 1 == path.len() => "decided",
+                    Some(_) if step == "3" && path.contains(&"3.1") => "held",
+                    Some(_) => "passed",
+                };
+                assert_eq!(mark, expected, "{name}: step {step}");
+            }
+            let expected: Vec<(String, String)> = path
+                .windows(2)
+                .map(|w| (w[0].to_owned(), w[1].to_owned()))
+                .collect();
+            let mut lit_sorted = lit.clone();
+            lit_sorted.sort();
+            let mut expected_sorted = expected.clone();
+            expected_sorted.sort();
+            assert_eq!(lit_sorted, expected_sorted, "{name}: the lit edges");
+        }
+    }
+
+    #[test]
+    fn a_dead_end_and_long_names_stay_in_their_boxes() {
+        assert_eq!(shorten("abcdef", 4), "abc…");
+        assert_eq!(shorten("abc", 4), "abc");
+        assert_eq!(
+            StepMark::Dead.class_and_word(StepId::FedSrv),
+            ("dead", "yes, but no target")
+        );
     }
 }

@@ -115,7 +115,11 @@ pub fn server_of(name: &str) -> String {
 
 /// The result box: where peers connect, the names they send, and the
 /// certificate verdict when one is known.
-pub fn result_box(target: Option<&Target>, failure: Option<&str>, cert: Option<&CertVerdict>) -> Markup {
+pub fn result_box(
+    target: Option<&Target>,
+    failure: Option<&str>,
+    cert: Option<&CertVerdict>,
+) -> Markup {
     let class = match (target, cert) {
         (None, _) => "verdict bad",
         (Some(t), _) if t.addresses().is_empty() => "verdict bad",
@@ -173,7 +177,10 @@ mod tests {
 
     #[test]
     fn a_page_escapes_what_it_is_given_and_forbids_scripts() {
-        let text = page("<script>x</script>", html! { p { ("<script>alert(1)</script>") } });
+        let text = page(
+            "<script>x</script>",
+            html! { p { ("<script>alert(1)</script>") } },
+        );
         assert!(!text.contains("<script>"), "{text}");
         assert!(text.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(text.contains("default-src 'none'"));

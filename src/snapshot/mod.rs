@@ -27,7 +27,7 @@ use crate::proto::name::label_offsets;
 pub use crate::proto::name::{NameKey, name_key};
 use crate::zone::owner_index::OwnerIndex;
 use crate::zone::record::decode_name;
-use crate::zone::{MatrixDelegation, SourcedRecord, Zone};
+use crate::zone::{MatrixDelegation, Place, SourcedRecord, Zone};
 use history::ZoneHistory;
 pub use node_index::NodeIndex;
 pub use rrset::RRset;
@@ -373,6 +373,37 @@ impl ZoneSnapshot {
     /// Every record, in no particular order.
     pub fn records(&self) -> impl Iterator<Item = Record> + '_ {
         self.nodes().flat_map(Node::records)
+    }
+
+    /// `records` as a zone with this snapshot's origin, file and Matrix
+    /// settings, each record placed where `place` says, else at the zone's
+    /// file (a snapshot keeps no line numbers). What the lint and the update
+    /// path read a served zone as.
+    pub fn zone_of(
+        &self,
+        records: Vec<Record>,
+        place: impl Fn(&Record) -> Option<Place>,
+    ) -> Result<Zone, String> {
+        let file: Arc<str> = Arc::from(
+            self.source()
+                .map_or_else(|| self.origin().to_string(), |p| p.display().to_string()),
+        );
+        let file_place = Place::file(&file);
+        let records = records
+            .iter()
+            .map(|r| SourcedRecord::new(r, place(r).unwrap_or_else(|| file_place.clone())))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Zone {
+            origin: self.origin().clone(),
+            records,
+            matrix: self.matrix().to_vec(),
+            source: self.source().cloned(),
+        })
+    }
+
+    /// The zone served, as a zone again (every record placed at the file).
+    pub fn to_zone(&self) -> Result<Zone, String> {
+        self.zone_of(self.records().collect(), |_| None)
     }
 
     /// The apex SOA record, owner as the zone wrote it.

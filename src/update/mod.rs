@@ -60,7 +60,7 @@ use crate::proto::tsig::{KeyRing, RequestAuth, ResponseSigner, unix_now, verify_
 use crate::snapshot::ZoneSnapshot;
 use crate::store::journal::{self, JournalDiff};
 use crate::store::{ChangeKind, Edit, ZoneStore};
-use crate::zone::{Place, SourcedRecord, Zone};
+use crate::zone::{Place, Zone};
 use policy::UpdatePolicy;
 use rules::{Draft, Rejection};
 
@@ -359,8 +359,7 @@ impl Updater {
             Err(reason) => return rejected(ResponseCode::Refused, reason),
         };
         // (Records that came out of a snapshot always encode again.)
-        let before =
-            || zone_of_placed(&current, current.records().collect(), |_| None).unwrap_or_default();
+        let before = || current.to_zone().unwrap_or_default();
         if !(self.gate)(&snapshot.1, &before) {
             return rejected(
                 ResponseCode::Refused,
@@ -491,7 +490,7 @@ fn build(
         .iter()
         .map(crate::snapshot::history::record_key)
         .collect();
-    let zone = zone_of_placed(current, records, |r| {
+    let zone = current.zone_of(records, |r| {
         added
             .contains(&crate::snapshot::history::record_key(r))
             .then(|| update_place.clone())
@@ -500,31 +499,6 @@ fn build(
         .map_err(|e| format!("the updated zone would be invalid: {e}"))?;
     let snapshot = ZoneSnapshot::build(zone.clone())?;
     Ok((snapshot, zone))
-}
-
-/// `records` as a zone with `current`'s origin, file and Matrix settings,
-/// each record placed where `place` says, else at the zone's file.
-fn zone_of_placed(
-    current: &ZoneSnapshot,
-    records: Vec<Record>,
-    place: impl Fn(&Record) -> Option<Place>,
-) -> Result<Zone, String> {
-    let file: Arc<str> = Arc::from(
-        current
-            .source()
-            .map_or_else(|| current.origin().to_string(), |p| p.display().to_string()),
-    );
-    let file_place = Place::file(&file);
-    let records = records
-        .iter()
-        .map(|r| SourcedRecord::new(r, place(r).unwrap_or_else(|| file_place.clone())))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Zone {
-        origin: current.origin().clone(),
-        records,
-        matrix: current.matrix().to_vec(),
-        source: current.source().cloned(),
-    })
 }
 
 /// A response to the UPDATE `request`: its ID and zone section, `rcode`,

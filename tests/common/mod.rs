@@ -701,3 +701,100 @@ pub fn fedns_ctl_json(config: &Path, args: &[&str]) -> serde_json::Value {
     );
     serde_json::from_slice(&out.stdout).expect("fedns ctl prints JSON")
 }
+
+// ------------------------------------------------------------------- HTTP --
+
+/// Sends `request` (raw bytes) to loopback `port` and reads the whole
+/// response, each read bounded by `timeout`.
+pub fn http_exchange(port: u16, request: &[u8], timeout: Duration) -> std::io::Result<String> {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(loopback(port))?;
+    s.set_read_timeout(Some(timeout))?;
+    s.set_write_timeout(Some(timeout))?;
+    s.write_all(request)?;
+    let mut body = Vec::new();
+    s.read_to_end(&mut body)?;
+    Ok(String::from_utf8_lossy(&body).into_owned())
+}
+
+/// `GET path` on loopback `port`, waiting (with [`wait_until`]) for the
+/// listener: metrics and dashboard bind just after the DNS sockets that
+/// the readiness check uses.
+pub fn http_get(port: u16, path: &str) -> String {
+    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    let mut response = String::new();
+    wait_until(Duration::from_secs(10), || {
+        response = http_exchange(port, request.as_bytes(), Duration::from_secs(10))
+            .map_err(|e| format!("GET {path} on port {port}: {e}"))?;
+        Ok(!response.is_empty())
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    response
+}
+
+// --------------------------------------------------------------- Chromium --
+
+/// What headless Chromium made of a page.
+pub struct BrowserView {
+    /// The DOM after loading (`--dump-dom`).
+    pub dom: String,
+    /// Console messages (errors, CSP violations), one per line.
+    pub console: Vec<String>,
+    /// The screenshot written.
+    pub screenshot: PathBuf,
+}
+
+/// Headless Chromium, or `None` when it is not installed (with
+/// `FEDNS_INTEROP=1`, a missing Chromium fails the test).
+pub fn chromium() -> Option<PathBuf> {
+    find_program("chromium-browser").or_else(|| peer("chromium"))
+}
+
+/// Loads `url` in headless Chromium twice, bounded in time: once for the
+/// DOM and the console, once for a `width`x`height` screenshot saved as
+/// `dir/NAME.png`. Chromium gets its own empty profile in `dir` and no
+/// background networking (this machine has no network beyond loopback).
+pub fn browse(browser: &Path, url: &str, dir: &Path, name: &str, size: (u32, u32)) -> BrowserView {
+    let profile = dir.join(format!("chromium-profile-{name}"));
+    let base = |cmd: &mut Command| {
+        cmd.args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()));
+    };
+    let mut dump = Command::new(browser);
+    base(&mut dump);
+    dump.args(["--enable-logging=stderr", "--v=0", "--dump-dom", url]);
+    let out = output_within(dump, Duration::from_secs(90));
+    assert!(out.status.success(), "chromium --dump-dom {url} failed");
+    let dom = String::from_utf8_lossy(&out.stdout).into_owned();
+    let console = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| l.contains(":CONSOLE"))
+        .map(str::to_owned)
+        .collect();
+    let screenshot = dir.join(format!("{name}.png"));
+    let mut shot = Command::new(browser);
+    base(&mut shot);
+    shot.arg(format!("--window-size={},{}", size.0, size.1))
+        .arg(format!("--screenshot={}", screenshot.display()))
+        .arg(url);
+    let out = output_within(shot, Duration::from_secs(90));
+    assert!(
+        out.status.success() && screenshot.is_file(),
+        "chromium --screenshot {url} failed"
+    );
+    BrowserView {
+        dom,
+        console,
+        screenshot,
+    }
+}
