@@ -1,7 +1,7 @@
 //! The pictures (issue: teach with pictures): `fedns explain --format html`,
 //! `fedns check --format html` and the dashboard of `fedns serve`, loaded
 //! in headless Chromium (its DOM checked for the steps and the result, no
-//! console message, a screenshot kept in the test's directory), names with
+//! console message, a screenshot kept in `target/tmp/pages/`), names with
 //! HTML in them escaped, and the dashboard's limits over real sockets.
 //!
 //! With `FEDNS_PICTURES=DIR` the screenshots the README shows are copied
@@ -32,6 +32,13 @@ const SECRET: &str = "Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5Lg==";
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Where the screenshots stay after the run: `target/tmp/pages/`.
+fn screenshots() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("pages");
+    fs::create_dir_all(&dir).expect("create the screenshot directory");
+    dir
 }
 
 /// Copies the screenshot to `$FEDNS_PICTURES/NAME.png` when asked to.
@@ -108,7 +115,7 @@ fn explain_and_check_pages_show_the_path_the_result_and_the_pitfall_in_a_browser
     let view = browse(
         &browser,
         &url(&explain),
-        dir.path(),
+        &screenshots(),
         "explain",
         (1000, 1120),
     );
@@ -151,7 +158,13 @@ fn explain_and_check_pages_show_the_path_the_result_and_the_pitfall_in_a_browser
         "check",
         &["check", &zones_arg, "--ca", &ca_arg, "--format", "html"],
     );
-    let view = browse(&browser, &url(&check), dir.path(), "check", (1000, 1700));
+    let view = browse(
+        &browser,
+        &url(&check),
+        &screenshots(),
+        "check",
+        (1000, 1700),
+    );
     assert!(view.console.is_empty(), "{:?}", view.console);
     // The map: epsilon red, the others green.
     assert!(
@@ -174,7 +187,13 @@ fn explain_and_check_pages_show_the_path_the_result_and_the_pitfall_in_a_browser
     keep_picture(&view, "check");
 
     // The lab's picture: the top of the same page, the map.
-    let map = browse(&browser, &url(&check), dir.path(), "lab-map", (1000, 560));
+    let map = browse(
+        &browser,
+        &url(&check),
+        &screenshots(),
+        "lab-map",
+        (1000, 560),
+    );
     assert!(map.console.is_empty(), "{:?}", map.console);
     keep_picture(&map, "lab-map");
 
@@ -262,7 +281,7 @@ fn html_in_a_well_known_body_or_a_zone_is_escaped() {
         ),
         (&check, "check-escape", "&lt;img src=x onerror=alert(3)&gt;"),
     ] {
-        let view = browse(&browser, &url(page), dir.path(), name, (800, 600));
+        let view = browse(&browser, &url(page), &screenshots(), name, (800, 600));
         assert!(view.console.is_empty(), "{name}: {:?}", view.console);
         assert!(!view.dom.contains("<script"), "{name}: a script element");
         assert!(!view.dom.contains("<img"), "{name}: an img element");
@@ -374,13 +393,12 @@ fn the_dashboard_shows_the_zones_the_names_and_their_pages() {
     assert!(garbage.starts_with("HTTP/1.1 400"), "{garbage}");
 
     if let Some(browser) = chromium() {
-        let out = TempDir::new("pages-dashboard-browser");
         for (path, name) in [
             ("/", "dashboard"),
             ("/explain?name=example.org", "dashboard-explain"),
         ] {
             let url = format!("http://127.0.0.1:{}{path}", d.web_port);
-            let view = browse(&browser, &url, out.path(), name, (1000, 900));
+            let view = browse(&browser, &url, &screenshots(), name, (1000, 900));
             assert!(view.console.is_empty(), "{name}: {:?}", view.console);
             assert!(view.dom.contains("example.org"), "{name}");
         }

@@ -752,10 +752,11 @@ pub fn chromium() -> Option<PathBuf> {
 
 /// Loads `url` in headless Chromium twice, bounded in time: once for the
 /// DOM and the console, once for a `width`x`height` screenshot saved as
-/// `dir/NAME.png`. Chromium gets its own empty profile in `dir` and no
+/// `dir/NAME.png`. Chromium gets a new empty profile (removed after) and no
 /// background networking (this machine has no network beyond loopback).
 pub fn browse(browser: &Path, url: &str, dir: &Path, name: &str, size: (u32, u32)) -> BrowserView {
-    let profile = dir.join(format!("chromium-profile-{name}"));
+    let profile_dir = TempDir::new("chromium-profile");
+    let profile = profile_dir.path().to_path_buf();
     let base = |cmd: &mut Command| {
         cmd.args([
             "--headless",
