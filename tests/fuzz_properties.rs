@@ -400,8 +400,11 @@ impl LiveServer {
         let xfr = Arc::new(fedns::xfr::XfrContext::default());
         let store = Arc::new(store);
         let metrics = Arc::new(fedns::metrics::Metrics::default());
-        let gate: Arc<fedns::update::UpdateGate> =
-            Arc::new(|_: &fedns::zone::Zone, _: &dyn Fn() -> fedns::zone::Zone| true);
+        let gate: Arc<fedns::update::UpdateGate> = Arc::new(
+            |_: &fedns::zone::Zone,
+             _: &fedns::snapshot::ZoneSet,
+             _: &Arc<fedns::snapshot::ZoneSnapshot>| true,
+        );
         let updates = Arc::new(fedns::update::Updater::new(
             Arc::clone(&store),
             Arc::clone(&xfr.keys),

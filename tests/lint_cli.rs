@@ -453,3 +453,73 @@ fn a_wildcard_srv_is_judged_like_the_record_it_synthesises() {
     assert!(!stdout.contains("SRV004"), "{stdout}");
     assert!(stdout.contains("warning[SRV025]"), "{stdout}");
 }
+
+/// The lint asks the answer engine what is served, so names that exist only
+/// through DNS semantics (a DNAME, a wildcard, a name below a zone cut) are
+/// judged as `fedns serve` answers them and `fedns explain` follows them.
+#[test]
+fn targets_are_judged_by_what_is_served_as_explain_follows_them() {
+    let lab = Lab::new("lint-served-semantics");
+    let zone = "$ORIGIN example.org.\n$TTL 3600\n@ SOA ns1 hostmaster 1 3600 600 1209600 300\n@ NS ns1\n\
+                ns1 A 198.51.100.1\n\
+                old DNAME new\nhs.new A 198.51.100.20\nhs.new AAAA 2001:db8::20\n\
+                _matrix-fed._tcp SRV 10 0 8448 hs.old\n\
+                sub NS ns.elsewhere.net.\n*.sub A 198.51.100.30\n\
+                _matrix-fed._tcp.b SRV 10 0 8448 hs.sub\n\
+                _matrix-fed._tcp.c SRV 10 0 8448 hs.wild\n*.wild A 198.51.100.40\n";
+    write(lab.path(), "example.org.zone", zone);
+    let out = lab.check(&[
+        "example.org.zone",
+        "--server-name",
+        "b.example.org",
+        "--server-name",
+        "c.example.org",
+        "--format",
+        "json",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let findings = report["findings"].as_array().expect("findings");
+    let rules_for = |name: &str| -> Vec<String> {
+        findings
+            .iter()
+            .filter(|f| {
+                f["name"]
+                    .as_str()
+                    .is_some_and(|n| n.trim_end_matches('.') == name)
+            })
+            .filter_map(|f| f["rule"].as_str().map(str::to_owned))
+            .collect()
+    };
+    // Through the DNAME: served with addresses (a synthesised CNAME), so no SRV015.
+    assert!(
+        !rules_for("hs.old.example.org").contains(&"SRV015".to_owned()),
+        "{findings:#?}"
+    );
+    // Below the cut at sub: delegated away (the wildcard there is not served).
+    assert!(
+        rules_for("hs.sub.example.org").contains(&"SRV016".to_owned()),
+        "{findings:#?}"
+    );
+    // From a wildcard: the synthesised address counts.
+    assert!(
+        !rules_for("hs.wild.example.org").contains(&"SRV015".to_owned()),
+        "{findings:#?}"
+    );
+
+    // explain follows the same answers to the same addresses.
+    for (server, address) in [
+        ("example.org", "198.51.100.20"),
+        ("c.example.org", "198.51.100.40"),
+    ] {
+        let out = fedns(
+            &["explain", server, "--zones", ".", "--format", "json"],
+            lab.path(),
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("explain JSON");
+        let addresses = v["result"]["addresses"].as_array().expect("addresses");
+        assert!(
+            addresses.iter().any(|a| a.as_str() == Some(address)),
+            "{server}: {v}"
+        );
+    }
+}

@@ -178,7 +178,7 @@ impl Daemon {
         let previous = owned.clone();
         let data_dir = self.data_dir.clone();
         let loaded = tokio::task::spawn_blocking(move || {
-            load(&sources, &current, &previous, &*gate, Some(&data_dir))
+            load(&sources, &current, &previous, &gate, Some(&data_dir))
         })
         .await
         .context("reload task failed")?;
@@ -280,7 +280,7 @@ impl Daemon {
         let gate = Arc::clone(&self.gate);
         let file = path.clone();
         let data_dir = self.data_dir.clone();
-        let loaded = tokio::task::spawn_blocking(move || load_one(&file, &*gate, Some(&data_dir)))
+        let loaded = tokio::task::spawn_blocking(move || load_one(&file, &gate, Some(&data_dir)))
             .await
             .map_err(|e| format!("reload task failed: {e}"))?;
         match loaded {
@@ -462,7 +462,7 @@ pub async fn serve(settings: ServeSettings) -> anyhow::Result<()> {
             &sources,
             &ZoneSet::default(),
             &HashSet::new(),
-            &*gate,
+            &gate,
             Some(&data_dir),
         )
     };

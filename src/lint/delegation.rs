@@ -19,9 +19,6 @@ use hickory_proto::rr::Name;
 
 use crate::zone::{Place, Zone};
 
-/// The largest `.well-known` body homeservers read (Synapse, Dendrite: 50 KiB).
-pub const WELL_KNOWN_MAX_BYTES: usize = crate::matrix::well_known::MAX_BODY_BYTES;
-
 /// Server names and `.well-known` bodies are parsed by the one grammar of
 /// the [`crate::matrix`] module (what `fedns explain` uses); these are its
 /// errors.
@@ -428,10 +425,12 @@ mod tests {
             parse_well_known_body(br#"{"m.server": "a b"}"#),
             Err(WellKnownError::BadServer { .. })
         ));
-        let big = vec![b' '; WELL_KNOWN_MAX_BYTES + 1];
+        let big = vec![b' '; crate::matrix::well_known::MAX_BODY_BYTES + 1];
         assert_eq!(
             parse_well_known_body(&big),
-            Err(WellKnownError::TooLarge(WELL_KNOWN_MAX_BYTES + 1))
+            Err(WellKnownError::TooLarge(
+                crate::matrix::well_known::MAX_BODY_BYTES + 1
+            ))
         );
     }
 

@@ -27,17 +27,33 @@ fn span(seconds: u64) -> String {
     }
 }
 
-/// The signature findings of one zone at time `now` (Unix seconds): one
-/// finding per rule, naming the earliest signature concerned and how many
-/// others share its fate.
-pub fn signature_findings(zone: &Zone, now: u64) -> Vec<Finding> {
-    let expire = zone
-        .soa()
+/// The SOA expire of `zone`, in seconds (0 without an SOA).
+pub fn soa_expire(zone: &Zone) -> u64 {
+    zone.soa()
         .and_then(|r| match &r.data {
             RData::SOA(soa) => Some(u64::from(soa.expire.max(0).unsigned_abs())),
             _ => None,
         })
-        .unwrap_or(0);
+        .unwrap_or(0)
+}
+
+/// Whether `data` is an RRSIG that SIG001 or SIG002 reports at `now` (out
+/// of its validity, or expiring within the SOA expire `expire`).
+pub fn is_signature_problem(data: &RData, now: u64, expire: u64) -> bool {
+    let RData::DNSSEC(DNSSECRData::RRSIG(sig)) = data else {
+        return false;
+    };
+    let input = sig.input();
+    let expiration = absolute_time(input.sig_expiration.get(), now);
+    let inception = absolute_time(input.sig_inception.get(), now);
+    expiration <= now || inception > now || expiration < now + expire
+}
+
+/// The signature findings of one zone at time `now` (Unix seconds): one
+/// finding per rule, naming the earliest signature concerned and how many
+/// others share its fate.
+pub fn signature_findings(zone: &Zone, now: u64) -> Vec<Finding> {
+    let expire = soa_expire(zone);
     let mut expired = Vec::new();
     let mut early = Vec::new();
     for sourced in &zone.records {

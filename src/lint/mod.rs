@@ -27,7 +27,6 @@ pub mod check;
 pub mod delegation;
 pub mod dns;
 pub mod dnssec;
-pub mod http;
 pub mod probe;
 pub mod render;
 pub mod srv;
@@ -36,6 +35,9 @@ use std::fmt;
 
 use serde::Serialize;
 
+use hickory_proto::rr::RecordType;
+
+use crate::snapshot::{ZoneSet, ZoneSnapshot};
 use crate::zone::{Place, Zone};
 
 /// How bad a finding is.
@@ -301,12 +303,29 @@ fn place_key(f: &Finding) -> (bool, &str, u32, u32) {
     }
 }
 
-/// The offline rules on loaded zones: what `fedns serve` runs on every load
-/// and reload. Server names and `.well-known` delegations come from the
-/// zones' `[[matrix]]` sections.
+/// The offline rules on loaded zones: what `fedns check` runs. Server names
+/// and `.well-known` delegations come from the zones' `[[matrix]]`
+/// sections; questions of DNS semantics are answered over snapshots of the
+/// zones built for the purpose (see [`srv::ZoneIndex`]).
 pub fn offline_findings(zones: &[&Zone]) -> Vec<Finding> {
+    offline_findings_in(zones, None)
+}
+
+/// The offline rules over `zones` as written (extracts made by
+/// [`lint_extract`] will do) and `served`, the same zones as `fedns serve`
+/// answers them: what the server runs on every load, reload and update,
+/// with the snapshots it publishes (no copy of a zone is made).
+pub fn offline_findings_served(zones: &[&Zone], served: &ZoneSet) -> Vec<Finding> {
+    offline_findings_in(zones, Some(served))
+}
+
+fn offline_findings_in(zones: &[&Zone], served: Option<&ZoneSet>) -> Vec<Finding> {
     let declared = delegation::Declared::from_zones(zones);
-    let mut findings = srv::srv_findings(zones, &declared);
+    let index = match served {
+        Some(served) => srv::ZoneIndex::serving(zones, served),
+        None => srv::ZoneIndex::new(zones),
+    };
+    let mut findings = srv::srv_findings_in(&index, &declared);
     let now = crate::proto::tsig::unix_now();
     findings.extend(
         zones
@@ -317,15 +336,50 @@ pub fn offline_findings(zones: &[&Zone]) -> Vec<Finding> {
     findings
 }
 
+/// What the offline rules read of a zone as written, kept while the zone
+/// itself is consumed by the snapshot that serves it: the SOA, every SRV,
+/// CNAME and DNAME record, every record at an owner with an underscore
+/// label among its first two (service owners, misspelt ones included) or
+/// at a wildcard, and the RRSIGs that SIG001/SIG002 report. Everything
+/// else (the A and AAAA records of a big zone above all) is answered from
+/// the snapshot. The offline rules give the same findings on the extract,
+/// with the snapshot, as on the whole zone.
+pub fn lint_extract(zone: &Zone) -> Zone {
+    let now = crate::proto::tsig::unix_now();
+    let expire = dnssec::soa_expire(zone);
+    let records = zone
+        .records
+        .iter()
+        .filter(|r| {
+            let owner = r.name();
+            matches!(
+                r.record_type(),
+                RecordType::SOA | RecordType::SRV | RecordType::CNAME | RecordType::DNAME
+            ) || owner.is_wildcard()
+                || owner.iter().take(2).any(|label| label.starts_with(b"_"))
+                || (r.record_type() == RecordType::RRSIG
+                    && dnssec::is_signature_problem(&r.data(), now, expire))
+        })
+        .cloned()
+        .collect();
+    Zone {
+        origin: zone.origin.clone(),
+        records,
+        matrix: zone.matrix.clone(),
+        source: zone.source.clone(),
+    }
+}
+
 /// The load gate `fedns serve` runs on every load and reload: the offline
-/// rules on the zones just loaded, findings logged with their places; with
-/// `strict`, zones with an error are refused (the daemon keeps what it has).
+/// rules on the zones just loaded (their extracts, and the snapshots about
+/// to be published), findings logged with their places; with `strict`,
+/// zones with an error are refused (the daemon keeps what it has).
 pub fn load_gate(
     strict: bool,
     metrics: Option<std::sync::Arc<crate::metrics::Metrics>>,
-) -> impl Fn(&[&Zone]) -> bool + Send + Sync {
-    move |zones: &[&Zone]| {
-        let findings = offline_findings(zones);
+) -> crate::store::files::LoadGate {
+    let judge = move |zones: &[&Zone], served: &ZoneSet| {
+        let findings = offline_findings_served(zones, served);
         let errors = log_findings(&findings);
         if let Some(metrics) = &metrics {
             metrics.set_findings(findings_per_zone(zones, &findings));
@@ -336,23 +390,31 @@ pub fn load_gate(
             );
         }
         !(strict && errors > 0)
+    };
+    crate::store::files::LoadGate {
+        keep: Box::new(lint_extract),
+        judge: Box::new(judge),
     }
 }
 
 /// The lint gate of a dynamic update: the offline rules on the updated
-/// zone, logging only the findings the update brought (the zone's older
-/// findings were logged when it loaded); with `strict`, an update that
-/// brings an error is refused. `before` makes the zone as it was, and is
-/// called only when the updated zone has findings at all.
-pub fn update_gate(strict: bool) -> impl Fn(&Zone, &dyn Fn() -> Zone) -> bool + Send + Sync {
-    move |updated: &Zone, before: &dyn Fn() -> Zone| {
-        let findings = offline_findings(&[updated]);
+/// zone (as written, and as it would be served), logging only the findings
+/// the update brought (the zone's older findings were logged when it
+/// loaded); with `strict`, an update that brings an error is refused. The
+/// version served now is read again only when the updated zone has
+/// findings at all.
+pub fn update_gate(
+    strict: bool,
+) -> impl Fn(&Zone, &ZoneSet, &std::sync::Arc<ZoneSnapshot>) -> bool + Send + Sync {
+    move |updated: &Zone, served: &ZoneSet, current: &std::sync::Arc<ZoneSnapshot>| {
+        let findings = offline_findings_served(&[updated], served);
         if findings.is_empty() {
             return true;
         }
-        let old_zone = before();
+        let old_zone = current.to_zone().unwrap_or_default();
+        let old_served = ZoneSet::new([std::sync::Arc::clone(current)]);
         let known: std::collections::HashSet<(Rule, String, String)> =
-            offline_findings(&[&old_zone])
+            offline_findings_served(&[&old_zone], &old_served)
                 .into_iter()
                 .map(|f| (f.rule, f.name, f.message))
                 .collect();

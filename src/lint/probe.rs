@@ -21,23 +21,22 @@ use std::time::Duration;
 
 use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::rdata::SRV;
-use hickory_proto::rr::{Name, RData, RecordType};
+use hickory_proto::rr::{Name, RecordType};
 
 use super::cert::{CertFacts, TrustStore, cert_facts, san_list, server_name, valid_for};
 use super::delegation::{
-    CertName, DeclaredServer, Host, ServerAddress, WELL_KNOWN_MAX_BYTES, display_name,
-    parse_well_known_body,
+    CertName, DeclaredServer, Host, ServerAddress, display_name, parse_well_known_body,
 };
 use super::dns::{MAX_ADDRESSES, Resolver};
-use super::http::{ConnectError, HttpResponse, HttpsUrl, TlsSession, connect_tls};
 use super::{Finding, Rule};
+use crate::matrix::dns::DnsResolver;
+use crate::matrix::fetch::{self, FetchOptions, Url, WELL_KNOWN_PATH};
+use crate::matrix::https::{ConnectError, HttpResponse, TlsSession, connect_tls};
 use crate::zone::matrix::{DEFAULT_FEDERATION_PORT, MATRIX_FED_SERVICE, MATRIX_LEGACY_SERVICE};
 use crate::zone::{Place, Zone};
 
 /// The most SRV targets of one name the probe connects to.
 pub const MAX_TARGETS: usize = 8;
-/// The most redirects followed for `.well-known`.
-pub const MAX_REDIRECTS: usize = 5;
 /// Cache-Control max-age outside this range gets WK004 (Synapse clamps to it).
 pub const WELL_KNOWN_MAX_AGE: std::ops::RangeInclusive<u64> = 300..=48 * 3600;
 /// `valid_until_ts` closer than this gets LIVE016.
@@ -207,16 +206,20 @@ fn srv_owners(base: &Name) -> Vec<Name> {
         .collect()
 }
 
-/// The zone's SRV records at `owner`, with their places.
+/// The SRV records the zones answer at `owner` (`_matrix-fed._tcp.X` or
+/// `_matrix._tcp.X`), written there or synthesised from a wildcard, each
+/// with the place it is written at: the lint's own federation RRsets.
 fn zone_srv(zones: &[&Zone], owner: &Name) -> Vec<(SRV, Place)> {
-    zones
+    let legacy = owner
         .iter()
-        .flat_map(|z| &z.records)
-        .filter(|r| &r.name() == owner)
-        .filter_map(|r| match &r.data() {
-            RData::SRV(srv) => Some((srv.clone(), r.place.clone())),
-            _ => None,
-        })
+        .next()
+        .is_some_and(|l| l.eq_ignore_ascii_case(MATRIX_LEGACY_SERVICE.as_bytes()));
+    let base = owner.base_name().base_name();
+    super::srv::federation_pairs(zones)
+        .into_iter()
+        .filter(|p| p.base.eq_ignore_root(&base))
+        .flat_map(|p| if legacy { p.legacy } else { p.fed })
+        .map(|r| (r.srv.clone(), r.sourced.place.clone()))
         .collect()
 }
 
@@ -365,7 +368,7 @@ fn probe_endpoint(
             summary: "bad name".into(),
         };
     };
-    let session = match connect_tls(addr, &sni, &opts.trust, opts.timeout) {
+    let session = match connect_tls(addr, &sni, &opts.trust.roots, opts.timeout) {
         Ok(session) => session,
         Err(ConnectError::OldProtocol { message, .. }) => {
             out.push(
@@ -465,7 +468,7 @@ fn probe_endpoint(
         ),
     };
     // The version endpoint, on a fresh connection.
-    if let Ok(session) = connect_tls(addr, &sni, &opts.trust, opts.timeout) {
+    if let Ok(session) = connect_tls(addr, &sni, &opts.trust.roots, opts.timeout) {
         match session.get(
             &route.host_header,
             "/_matrix/federation/v1/version",
@@ -570,7 +573,7 @@ fn own_name_facts(
         return None;
     }
     let session: TlsSession =
-        connect_tls(addr, &server_name(&own)?, &opts.trust, opts.timeout).ok()?;
+        connect_tls(addr, &server_name(&own)?, &opts.trust.roots, opts.timeout).ok()?;
     let facts = cert_facts(session.presented.chain.first()?).ok()?;
     (session.presented.problem.is_none() && valid_for(&facts, &own)).then_some(facts)
 }
@@ -855,104 +858,46 @@ fn describe_fetch(f: &WellKnownFetch) -> String {
     }
 }
 
-/// Fetches `.well-known` from one address of S, following redirects.
+/// Fetches `.well-known` from one address of S, following redirects, as
+/// `fedns explain --fetch` does (one fetcher, [`fetch::fetch_from`]).
 fn fetch_from(host: &Name, ip: IpAddr, opts: &ProbeOptions) -> WellKnownFetch {
-    let invalid = |problem: String| WellKnownFetch::Invalid {
-        problem,
-        over_cap: false,
+    let invalid = |problem: String, over_cap: bool| WellKnownFetch::Invalid { problem, over_cap };
+    let options = FetchOptions {
+        roots: std::sync::Arc::clone(&opts.trust.roots),
+        connect_to: None,
+        timeout: opts.timeout,
     };
-    let mut url = HttpsUrl {
+    let url = Url {
         host: display_name(host),
         port: opts.well_known_port,
-        path: "/.well-known/matrix/server".into(),
+        path: WELL_KNOWN_PATH.to_owned(),
     };
-    let mut visited: Vec<String> = Vec::new();
-    for _ in 0..=MAX_REDIRECTS {
-        if visited.contains(&url.to_string()) {
-            return invalid(format!("redirect loop at {url}"));
-        }
-        visited.push(url.to_string());
-        let addr = if visited.len() == 1 {
-            SocketAddr::new(ip, url.port)
-        } else {
-            let Ok(name) = Name::from_ascii(&url.host) else {
-                return invalid(format!("redirect to a bad host {:?}", url.host));
-            };
-            match opts.resolver.addresses(&name) {
-                Ok(a) => match a.first() {
-                    Some(first) => SocketAddr::new(*first, url.port),
-                    None => {
-                        return invalid(format!("redirect to {url}, whose host has no address"));
-                    }
-                },
-                Err(e) => {
-                    return invalid(format!(
-                        "redirect to {url}, whose host does not resolve ({e})"
-                    ));
-                }
-            }
-        };
-        let name = CertName::Dns(match Name::from_ascii(&url.host) {
-            Ok(n) => n,
-            Err(_) => return invalid(format!("bad host {:?}", url.host)),
-        });
-        let Some(sni) = server_name(&name) else {
-            return invalid(format!("bad host {:?}", url.host));
-        };
-        let session = match connect_tls(addr, &sni, &opts.trust, opts.timeout) {
-            Ok(s) => s,
-            Err(e) => return invalid(format!("cannot connect to {addr}: {e}")),
-        };
-        if let Some(problem) = &session.presented.problem {
-            return invalid(format!(
-                "the certificate of {} at {addr} is not valid: {}",
-                url.host,
-                describe_cert_error(problem)
-            ));
-        }
-        let response = match session.get(&url.host, &url.path, WELL_KNOWN_MAX_BYTES, opts.timeout) {
-            Ok(r) => r,
-            Err(e) => return invalid(format!("no HTTP response from {addr}: {e}")),
-        };
-        if matches!(response.status, 301 | 302 | 303 | 307 | 308) {
-            match response
-                .header("location")
-                .and_then(|l| HttpsUrl::resolve(l, &url))
-            {
-                Some(next) => {
-                    url = next;
-                    continue;
-                }
-                None => {
-                    return invalid(format!(
-                        "redirect ({}) without a usable https Location",
-                        response.status
-                    ));
-                }
-            }
-        }
-        if response.status != 200 {
-            return invalid(format!("status {}", response.status));
-        }
-        let max_age = response
-            .header("cache-control")
-            .and_then(parse_cache_control);
-        if response.over_cap {
-            return WellKnownFetch::Invalid {
-                problem: format!("the body is over {WELL_KNOWN_MAX_BYTES} bytes"),
-                over_cap: true,
-            };
-        }
-        return match parse_well_known_body(&response.body) {
-            Ok(m_server) => WellKnownFetch::Valid {
-                m_server,
-                max_age,
-                over_cap: false,
-            },
-            Err(e) => invalid(e.to_string()),
-        };
+    let Some(dns) = opts.resolver.servers().first() else {
+        return invalid("no DNS server to resolve redirects with".into(), false);
+    };
+    let redirects = DnsResolver::new(*dns, opts.timeout, 2);
+    let first = SocketAddr::new(ip, opts.well_known_port);
+    let fetched = match fetch::fetch_from(&options, url, Some(first), &redirects) {
+        Ok(f) => f,
+        Err(e) => return invalid(format!("a redirect's host does not resolve ({e})"), false),
+    };
+    if let Some(error) = fetched.error {
+        return invalid(error, fetched.over_cap);
     }
-    invalid(format!("more than {MAX_REDIRECTS} redirects"))
+    let Some(body) = fetched.body else {
+        return invalid("no response body".into(), false);
+    };
+    match parse_well_known_body(&body) {
+        Ok(m_server) => WellKnownFetch::Valid {
+            m_server,
+            max_age: fetched
+                .cache_control
+                .as_deref()
+                .and_then(parse_cache_control),
+            over_cap: false,
+        },
+        Err(e) => invalid(e.to_string(), false),
+    }
 }
 
 #[cfg(test)]

@@ -16,7 +16,10 @@ use hickory_proto::rr::{Name, RData, RecordType};
 
 use super::delegation::{Declared, DeclaredServer, Host, WellKnownError, display_name, same_name};
 use super::{Finding, Rule};
-use crate::proto::name::{NameKey, label_offsets, name_key};
+use crate::engine::{self, Transport};
+use crate::matrix::dns::wildcard_source;
+use crate::proto::name::name_key;
+use crate::snapshot::{ZoneSet, ZoneSnapshot};
 use crate::zone::matrix::{MATRIX_FED_SERVICE, MATRIX_LEGACY_SERVICE};
 use crate::zone::owner_index::OwnerIndex;
 use crate::zone::{Place, SourcedRecord, Zone};
@@ -26,34 +29,56 @@ pub const SRV_TTL_RANGE: std::ops::RangeInclusive<u32> = 60..=86_400;
 
 /// Runs every offline SRV rule over `zones`.
 pub fn srv_findings(zones: &[&Zone], declared: &Declared) -> Vec<Finding> {
-    let index = ZoneIndex::new(zones);
+    srv_findings_in(&ZoneIndex::new(zones), declared)
+}
+
+/// Runs every offline SRV rule over the zones of `index`.
+pub fn srv_findings_in(index: &ZoneIndex<'_>, declared: &Declared) -> Vec<Finding> {
     let mut out = Vec::new();
-    let owners = classify_owners(&index, &mut out);
+    let owners = classify_owners(index, &mut out);
     for pair in owners.federation.values() {
-        check_federation_pair(&index, declared, pair, &mut out);
+        check_federation_pair(index, declared, pair, &mut out);
     }
     check_other_services(declared, &owners, &mut out);
     for server in &declared.servers {
-        check_server(&index, server, &mut out);
+        check_server(index, server, &mut out);
     }
     out
 }
 
 // ------------------------------------------------------------ zone index --
 
-/// The loaded zones, indexed by owner name, with every existing name
-/// (empty non-terminals included) known.
+/// The loaded zones: their records as written (for the places findings
+/// point at), and, for every question of DNS semantics (does a wildcard
+/// answer for this name, is it below a zone cut, what addresses does it
+/// have), the zones as `fedns serve` answers them.
 ///
-/// Each zone's records are an [`OwnerIndex`] (a dozen bytes a record, sorted
-/// by lower-cased wire owner); the names that exist only because names
-/// below them do are kept apart. The lint runs on every load, beside the
-/// zones it checks, so it must not cost a copy of them.
+/// Those questions are answered by the answer engine itself, over a
+/// snapshot of the zone, and the wildcard by the function `fedns explain`
+/// uses ([`crate::matrix::dns::wildcard_source`]): the lint has no idea of
+/// its own about existence, empty non-terminals, wildcards, cuts or CNAMEs,
+/// so it cannot disagree with what is served or explained.
+///
+/// Each zone's records are an [`OwnerIndex`] (a dozen bytes a record,
+/// sorted by lower-cased wire owner). `fedns serve` gives the snapshots it
+/// publishes ([`ZoneIndex::serving`]), so nothing is copied; elsewhere
+/// (`fedns check`) the snapshot of a zone is built when a question is
+/// first asked about a name in it, and only for that zone.
 pub struct ZoneIndex<'z> {
     zones: Vec<&'z Zone>,
     /// `owners[i]` indexes `zones[i].records`.
     owners: Vec<OwnerIndex>,
-    /// Keys of the empty non-terminals of every zone (RFC 8020).
-    empty_non_terminals: HashSet<NameKey>,
+    /// The zones as served.
+    served: Served<'z>,
+}
+
+/// Where the zones as served come from.
+enum Served<'z> {
+    /// The snapshots `fedns serve` publishes.
+    Given(&'z ZoneSet),
+    /// `[i]`: `zones[i]` as served, built on first use (`None` if it cannot
+    /// be: a zone without an SOA, which validation rules out).
+    Built(Vec<std::cell::OnceCell<Option<ZoneSet>>>),
 }
 
 impl<'z> ZoneIndex<'z> {
@@ -64,29 +89,19 @@ impl<'z> ZoneIndex<'z> {
             // Fails only past 2^32 records; such a zone is linted as empty.
             .map(|z| OwnerIndex::new(&z.records, &z.origin).unwrap_or_default())
             .collect();
-        let mut empty_non_terminals: HashSet<NameKey> = HashSet::new();
-        for (zone, index) in zones.iter().zip(&owners) {
-            let origin_len = name_key(&zone.origin).len();
-            for run in index.owners() {
-                let key = index.key(&run[0]);
-                if !index.in_zone(run[0].record as usize) {
-                    continue;
-                }
-                for offset in label_offsets(key).skip(1) {
-                    let ancestor = &key[offset..];
-                    if ancestor.len() < origin_len
-                        || !index.find(ancestor).is_empty()
-                        || !empty_non_terminals.insert(ancestor.into())
-                    {
-                        break;
-                    }
-                }
-            }
-        }
         ZoneIndex {
             zones: zones.to_vec(),
             owners,
-            empty_non_terminals,
+            served: Served::Built(zones.iter().map(|_| std::cell::OnceCell::new()).collect()),
+        }
+    }
+
+    /// Indexes `zones` (as written; extracts will do), with `served`, the
+    /// same zones as `fedns serve` answers them.
+    pub fn serving(zones: &[&'z Zone], served: &'z ZoneSet) -> ZoneIndex<'z> {
+        ZoneIndex {
+            served: Served::Given(served),
+            ..ZoneIndex::new(zones)
         }
     }
 
@@ -106,64 +121,66 @@ impl<'z> ZoneIndex<'z> {
             .filter_map(move |(zone, record)| self.zones[zone].records.get(record as usize))
     }
 
-    /// The zone holding `name` (the one with the longest origin above it).
-    pub fn zone_of(&self, name: &Name) -> Option<&'z Zone> {
+    /// The position of the zone holding `name` (the longest origin above it).
+    fn position_of(&self, name: &Name) -> Option<usize> {
         self.zones
             .iter()
-            .filter(|z| z.origin.zone_of(name))
-            .max_by_key(|z| label_count(&z.origin))
-            .copied()
+            .enumerate()
+            .filter(|(_, z)| z.origin.zone_of(name))
+            .max_by_key(|(_, z)| label_count(&z.origin))
+            .map(|(i, _)| i)
     }
 
-    /// The records of type `rtype` at `name`.
+    /// The zone holding `name` (the one with the longest origin above it).
+    pub fn zone_of(&self, name: &Name) -> Option<&'z Zone> {
+        self.position_of(name).map(|i| self.zones[i])
+    }
+
+    /// The zone holding `name` as `fedns serve` serves it.
+    fn served(&self, name: &Name) -> Option<&ZoneSet> {
+        let i = self.position_of(name)?;
+        match &self.served {
+            Served::Given(set) => Some(set),
+            Served::Built(cells) => cells
+                .get(i)?
+                .get_or_init(|| {
+                    let snapshot = ZoneSnapshot::build(self.zones[i].clone()).ok()?;
+                    Some(ZoneSet::new([std::sync::Arc::new(snapshot)]))
+                })
+                .as_ref(),
+        }
+    }
+
+    /// The records of type `rtype` at `name`, as written.
     pub fn records(&self, name: &Name, rtype: RecordType) -> Vec<&'z SourcedRecord> {
         self.at(name).filter(|r| r.record_type() == rtype).collect()
     }
 
-    /// Whether `name` exists (holds data or has names below it) in a zone
-    /// whose origin is at or above it.
-    pub fn exists(&self, name: &Name) -> bool {
-        self.at(name).next().is_some() || self.empty_non_terminals.contains(&name_key(name))
-    }
-
-    /// Whether `name` is at or below a zone cut of its zone (delegated away).
+    /// Whether `name` is at or below a zone cut of its zone (delegated
+    /// away): the engine answers it with a referral.
     pub fn is_delegated(&self, name: &Name) -> bool {
-        let Some(zone) = self.zone_of(name) else {
-            return false;
-        };
-        let mut n = name.clone();
-        while n != zone.origin && zone.origin.zone_of(&n) {
-            if !self.records(&n, RecordType::NS).is_empty() {
-                return true;
-            }
-            n = n.base_name();
-        }
-        false
+        self.served(name).is_some_and(|zones| {
+            engine::answer(zones, name, RecordType::A, Transport::Tcp).referral
+        })
     }
 
-    /// The wildcard that answers for `name` (RFC 4592 4.1: `*.` the closest
-    /// encloser), when `name` does not exist and such a wildcard does.
+    /// The wildcard that answers for `name` when `name` does not exist
+    /// (RFC 4592: `*.` its closest encloser), as `fedns explain` finds it.
     pub fn wildcard_for(&self, name: &Name) -> Option<Name> {
-        let zone = self.zone_of(name)?;
-        if self.exists(name) {
-            return None;
-        }
-        let mut encloser = name.base_name();
-        while !self.exists(&encloser) {
-            if encloser == zone.origin || encloser.is_root() {
-                return None;
-            }
-            encloser = encloser.base_name();
-        }
-        let source = encloser.prepend_label("*").ok()?;
-        self.exists(&source).then_some(source)
+        wildcard_source(self.served(name)?, name)
     }
 
-    /// The addresses of `name` (A and AAAA, at the name or synthesised from a wildcard).
+    /// The addresses the engine answers for `name` (A and AAAA, at the
+    /// name, synthesised from a wildcard, or at the end of a CNAME chain
+    /// inside the zone).
     pub fn addresses(&self, name: &Name) -> Vec<IpAddr> {
-        let owner = self.wildcard_for(name).unwrap_or_else(|| name.clone());
-        self.at(&owner)
-            .filter_map(|r| match &r.data() {
+        let Some(zones) = self.served(name) else {
+            return Vec::new();
+        };
+        [RecordType::A, RecordType::AAAA]
+            .into_iter()
+            .flat_map(|rtype| engine::answer(zones, name, rtype, Transport::Tcp).answers)
+            .filter_map(|r| match r.data {
                 RData::A(a) => Some(IpAddr::V4(a.0)),
                 RData::AAAA(a) => Some(IpAddr::V6(a.0)),
                 _ => None,
@@ -1162,17 +1179,31 @@ mod tests {
         Name::from_ascii(s).unwrap()
     }
 
-    /// A zone for example.org. from (owner, RDATA) pairs, each on its own line.
+    /// A zone for example.org. from (owner, RDATA) pairs, each on its own
+    /// line, and an apex SOA after them (the engine answers only zones that
+    /// have one).
     fn zone(records: Vec<(&str, RData)>) -> Zone {
         let file: Arc<str> = Arc::from("t.toml");
+        let soa = RData::SOA(hickory_proto::rr::rdata::SOA::new(
+            name("ns.example.org."),
+            name("hostmaster.example.org."),
+            1,
+            3600,
+            600,
+            86400,
+            300,
+        ));
+        let count = records.len();
         Zone {
             origin: name("example.org."),
             records: records
                 .into_iter()
+                .chain(std::iter::once(("example.org.", soa)))
                 .enumerate()
                 .map(|(i, (owner, data))| {
+                    let line = if i == count { 999 } else { i as u32 + 1 };
                     let record = Record::from_rdata(name(owner), 3600, data);
-                    SourcedRecord::new(&record, Place::new(&file, i as u32 + 1, 1)).unwrap()
+                    SourcedRecord::new(&record, Place::new(&file, line, 1)).unwrap()
                 })
                 .collect(),
             matrix: Vec::new(),

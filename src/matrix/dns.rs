@@ -258,7 +258,8 @@ impl<'z> ZoneResolver<'z> {
 
 /// The wildcard whose records answer for `owner`, when `owner` does not
 /// exist in its zone: `*.` its closest encloser (RFC 4592 section 3.3.1).
-fn wildcard_source(zones: &ZoneSet, owner: &Name) -> Option<Name> {
+/// `fedns explain` names it; the lint judges the records it synthesises.
+pub fn wildcard_source(zones: &ZoneSet, owner: &Name) -> Option<Name> {
     let key = crate::proto::name::name_key(owner);
     let crate::snapshot::ZoneMatch::Serving(zone) = zones.find_zone(&key)? else {
         return None;

@@ -40,6 +40,7 @@ pub mod dns;
 pub mod explain;
 pub mod fetch;
 mod homeservers;
+pub mod https;
 pub mod keys;
 pub mod resolve;
 pub mod server_name;

@@ -90,8 +90,54 @@ pub struct LoadReport {
 }
 
 /// Decides whether freshly loaded, valid zones may be served (the lint's
-/// `--strict` mode says no when they have delegation errors).
-pub type LoadGate = dyn Fn(&[&Zone]) -> bool + Send + Sync;
+/// `--strict` mode says no when they have delegation errors), judging them
+/// as written and as they would be served, without a copy of either: `keep`
+/// takes what the gate reads of each zone as written before the zone is
+/// consumed by its snapshot; `judge` sees those and the snapshots.
+pub struct LoadGate {
+    /// What the gate keeps of a zone as written (its places included).
+    pub keep: Box<dyn Fn(&Zone) -> Zone + Send + Sync>,
+    /// Whether the zones (what `keep` kept, and the snapshots) may be served.
+    pub judge: Box<Judge>,
+}
+
+/// The judgement of a [`LoadGate`]: the zones as kept, and as served.
+pub type Judge = dyn Fn(&[&Zone], &ZoneSet) -> bool + Send + Sync;
+
+impl LoadGate {
+    /// Builds the snapshots of `zones` and asks the gate: the snapshots
+    /// when it lets them through, `Ok(None)` when it refuses. A zone whose
+    /// snapshot cannot be built (no SOA, which validation rules out) is an
+    /// error for its file.
+    fn pass(&self, zones: Vec<Zone>) -> (Option<Vec<ZoneSnapshot>>, Vec<(PathBuf, ZoneErrors)>) {
+        let kept: Vec<Zone> = zones.iter().map(|z| (self.keep)(z)).collect();
+        let mut built = Vec::with_capacity(zones.len());
+        let mut failed = Vec::new();
+        for zone in zones {
+            let path = zone.source.clone().unwrap_or_default();
+            match ZoneSnapshot::build(zone) {
+                Ok(snapshot) => built.push(Arc::new(snapshot)),
+                Err(e) => {
+                    let file: Arc<str> = Arc::from(path.display().to_string());
+                    failed.push((path, ZoneErrors::one(Place::file(&file), e)));
+                }
+            }
+        }
+        let served = ZoneSet::new(built.iter().cloned());
+        let refs: Vec<&Zone> = kept.iter().filter(|z| served.contains(&z.origin)).collect();
+        let admitted = (self.judge)(&refs, &served);
+        drop(served);
+        if !admitted {
+            return (None, failed);
+        }
+        // The set is gone, so each snapshot has one owner again.
+        let snapshots = built
+            .into_iter()
+            .filter_map(|s| Arc::try_unwrap(s).ok())
+            .collect();
+        (Some(snapshots), failed)
+    }
+}
 
 /// What a load or reload of the zone files produced.
 #[derive(Debug, Default)]
@@ -134,17 +180,17 @@ pub fn load_one(
         Some(dir) => with_journal(zone, dir, JournalWrites::Apply)?,
         None => zone,
     };
-    if !gate(&[&zone]) {
+    let (admitted, mut failed) = gate.pass(vec![zone]);
+    if let Some((_, errors)) = failed.pop() {
+        return Err(errors);
+    }
+    let Some(snapshot) = admitted.and_then(|mut s| s.pop()) else {
         let file: Arc<str> = Arc::from(path.display().to_string());
         return Err(ZoneErrors::one(
             Place::file(&file),
             "--strict: the zone has delegation errors (logged above); still serving the previous version".to_string(),
         ));
-    }
-    let snapshot = ZoneSnapshot::build(zone).map_err(|e| {
-        let file: Arc<str> = Arc::from(path.display().to_string());
-        ZoneErrors::one(Place::file(&file), e)
-    })?;
+    };
     release_freed_memory();
     let described = describe(&snapshot);
     Ok((Edit::Publish(Box::new(snapshot)), described))
@@ -250,27 +296,20 @@ fn load_zones(
         zones = merged;
     }
     let mut out = FileLoad::default();
-    if !gate(&zones.iter().collect::<Vec<_>>()) {
+    // validate_zone rules out a zone without a snapshot; report it rather than trust it.
+    let (admitted, unbuilt) = gate.pass(zones);
+    let Some(snapshots) = admitted else {
         out.report.refused = true;
         out.report.failed = failures;
+        out.report.failed.extend(unbuilt);
         out.zones = owned.clone();
         return out;
-    }
-    for zone in zones {
-        match ZoneSnapshot::build(zone) {
-            Ok(snapshot) => {
-                out.report.loaded.push(describe(&snapshot));
-                out.zones.insert(snapshot.origin_key().into());
-                out.edits.push(Edit::Publish(Box::new(snapshot)));
-            }
-            Err(e) => {
-                // validate_zone rules this out; report it rather than trust it.
-                let file: Arc<str> = Arc::from("<snapshot>");
-                out.report
-                    .failed
-                    .push((PathBuf::new(), ZoneErrors::one(Place::file(&file), e)));
-            }
-        }
+    };
+    out.report.failed.extend(unbuilt);
+    for snapshot in snapshots {
+        out.report.loaded.push(describe(&snapshot));
+        out.zones.insert(snapshot.origin_key().into());
+        out.edits.push(Edit::Publish(Box::new(snapshot)));
     }
     for (path, errors) in failures {
         let previous = current.zones().into_iter().find(|z| {

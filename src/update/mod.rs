@@ -57,7 +57,7 @@ use tracing::{error, info};
 use crate::metrics::Metrics;
 use crate::proto::name::{NameKey, name_key};
 use crate::proto::tsig::{KeyRing, RequestAuth, ResponseSigner, unix_now, verify_request};
-use crate::snapshot::ZoneSnapshot;
+use crate::snapshot::{ZoneSet, ZoneSnapshot};
 use crate::store::journal::{self, JournalDiff};
 use crate::store::{ChangeKind, Edit, ZoneStore};
 use crate::zone::{Place, Zone};
@@ -68,10 +68,11 @@ use rules::{Draft, Rejection};
 /// message can hold thousands; a bound keeps one request's work small.
 pub const MAX_UPDATE_RECORDS: usize = 1000;
 
-/// Sees each updated zone before it is published, with a way to make the
-/// zone as it was (the lint: it logs what the update brought, and refuses
-/// it under `fedns serve --strict` when that is an error).
-pub type UpdateGate = dyn Fn(&Zone, &dyn Fn() -> Zone) -> bool + Send + Sync;
+/// Sees each updated zone before it is published: as written, as it would
+/// be served, and the version served now (the lint: it logs what the
+/// update brought, and refuses it under `fedns serve --strict` when that is
+/// an error).
+pub type UpdateGate = dyn Fn(&Zone, &ZoneSet, &Arc<ZoneSnapshot>) -> bool + Send + Sync;
 
 /// How long a forwarded update may take at the primary.
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(5);
@@ -358,14 +359,19 @@ impl Updater {
             Ok(s) => s,
             Err(reason) => return rejected(ResponseCode::Refused, reason),
         };
-        // (Records that came out of a snapshot always encode again.)
-        let before = || current.to_zone().unwrap_or_default();
-        if !(self.gate)(&snapshot.1, &before) {
+        let (updated, written_zone) = snapshot;
+        let served = ZoneSet::new([Arc::new(updated)]);
+        let admitted = (self.gate)(&written_zone, &served, &current);
+        let updated = served.zone(&origin).cloned().and_then(|s| {
+            drop(served);
+            Arc::try_unwrap(s).ok()
+        });
+        let Some(updated) = updated.filter(|_| admitted) else {
             return rejected(
                 ResponseCode::Refused,
                 "the updated zone has delegation errors and fedns serves with --strict".into(),
             );
-        }
+        };
         let path = journal::journal_path(&self.data_dir, &origin);
         // No journal yet: the zone is its file's version, the journal's base.
         let written = if path.exists() {
@@ -391,10 +397,8 @@ impl Updater {
                 format!("cannot write the journal: {e}"),
             );
         }
-        self.store.apply(
-            vec![Edit::Publish(Box::new(snapshot.0))],
-            ChangeKind::Update,
-        );
+        self.store
+            .apply(vec![Edit::Publish(Box::new(updated))], ChangeKind::Update);
         info!(
             "zone {origin} updated by key {key}: serial {old_serial} -> {new_serial} ({} record(s) added, {} removed)",
             added.len().saturating_sub(1),

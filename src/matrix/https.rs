@@ -1,11 +1,18 @@
-//! HTTPS for the live probe: a TLS handshake that records the chain the
-//! server presents (so that the name and the chain are judged separately, as
-//! LIVE003/LIVE004/LIVE005 need), and a small HTTP/1.1 GET over it.
+//! The one HTTPS client: `fedns explain --fetch`, `fedns check
+//! --fetch-well-known` and the live probe all connect through it.
 //!
-//! The HTTP client sends one request with `Connection: close` and reads the
-//! response by RFC 9112: `Transfer-Encoding: chunked`, else `Content-Length`,
-//! else until the connection closes; bodies are capped (homeservers read at
-//! most 50 KiB of `.well-known`), and every read is bounded by a deadline.
+//! [`connect_tls`] makes a TLS handshake that records the chain the server
+//! presents and the verdict of the usual (webpki) verification, and goes on
+//! either way, so that a caller judges the name and the chain separately (as
+//! the probe's LIVE003/LIVE004/LIVE005 need) or refuses an invalid one (as a
+//! homeserver fetching `.well-known` does). [`TlsSession::get`] sends one
+//! HTTP/1.1 request with `Connection: close` and reads the response by RFC
+//! 9112: `Transfer-Encoding: chunked`, else `Content-Length`, else until the
+//! connection closes; bodies are capped (homeservers read at most 50 KiB of
+//! `.well-known`), and every read is bounded by a deadline.
+//!
+//! Written on rustls directly because the recording verifier is the point:
+//! an HTTP crate would hide the presented chain behind its own verification.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -16,9 +23,10 @@ use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme, StreamOwned};
-
-use super::cert::TrustStore;
+use rustls::{
+    ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore, SignatureScheme,
+    StreamOwned,
+};
 
 /// The longest status line plus headers the client reads.
 pub const MAX_HEADER_BYTES: usize = 64 * 1024;
@@ -154,21 +162,20 @@ impl std::fmt::Debug for TlsSession {
 }
 
 /// Connects to `addr` and handshakes with `name` as SNI (none for an IP
-/// address), verifying against `trust` but completing the handshake anyway.
-/// Every step is bounded by `timeout`.
+/// address), verifying against `roots` but completing the handshake anyway
+/// ([`Presented::problem`] holds the verdict). Every step is bounded by
+/// `timeout`.
 pub fn connect_tls(
     addr: SocketAddr,
     name: &ServerName<'static>,
-    trust: &TrustStore,
+    roots: &Arc<RootCertStore>,
     timeout: Duration,
 ) -> Result<TlsSession, ConnectError> {
     let provider: Arc<CryptoProvider> = Arc::new(rustls::crypto::ring::default_provider());
-    let inner = WebPkiServerVerifier::builder_with_provider(
-        Arc::clone(&trust.roots),
-        Arc::clone(&provider),
-    )
-    .build()
-    .ok();
+    let inner =
+        WebPkiServerVerifier::builder_with_provider(Arc::clone(roots), Arc::clone(&provider))
+            .build()
+            .ok();
     let verifier = Arc::new(RecordingVerifier {
         inner,
         algorithms: provider.signature_verification_algorithms,
@@ -313,7 +320,7 @@ impl TlsSession {
         timeout: Duration,
     ) -> Result<HttpResponse, HttpError> {
         let request = format!(
-            "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: fedns-check/{}\r\nAccept: application/json\r\nConnection: close\r\n\r\n",
+            "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: fedns/{}\r\nAccept: application/json\r\nConnection: close\r\n\r\n",
             env!("CARGO_PKG_VERSION")
         );
         self.stream.write_all(request.as_bytes())?;
@@ -472,61 +479,6 @@ fn read_chunked<R: BufRead>(reader: &mut R, cap: usize) -> Result<(Vec<u8>, bool
     }
 }
 
-/// An `https://host[:port]/path` URL (what `.well-known` redirects may name).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HttpsUrl {
-    /// The host.
-    pub host: String,
-    /// The port (443 by default).
-    pub port: u16,
-    /// The path with its query.
-    pub path: String,
-}
-
-impl HttpsUrl {
-    /// Parses an absolute https URL, or resolves `location` relative to `base`.
-    pub fn resolve(location: &str, base: &HttpsUrl) -> Option<HttpsUrl> {
-        if location.starts_with('/') && !location.starts_with("//") {
-            return Some(HttpsUrl {
-                path: location.to_owned(),
-                ..base.clone()
-            });
-        }
-        let rest = location.strip_prefix("https://")?;
-        let (authority, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], rest[i..].to_owned()),
-            None => (rest, "/".to_owned()),
-        };
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => {
-                (h.to_owned(), p.parse().ok()?)
-            }
-            _ => (authority.to_owned(), 443),
-        };
-        if host.is_empty() {
-            return None;
-        }
-        Some(HttpsUrl {
-            host: host
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .to_owned(),
-            port,
-            path,
-        })
-    }
-}
-
-impl std::fmt::Display for HttpsUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.port == 443 {
-            write!(f, "https://{}{}", self.host, self.path)
-        } else {
-            write!(f, "https://{}:{}{}", self.host, self.port, self.path)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -611,31 +563,5 @@ mod tests {
             "a".repeat(MAX_HEADER_BYTES)
         );
         assert!(read_response(&mut endless_header.as_bytes(), 10).is_err());
-    }
-
-    #[test]
-    fn resolves_redirect_locations() {
-        let base = HttpsUrl {
-            host: "example.org".into(),
-            port: 443,
-            path: "/.well-known/matrix/server".into(),
-        };
-        assert_eq!(
-            HttpsUrl::resolve("/other", &base).unwrap().to_string(),
-            "https://example.org/other"
-        );
-        assert_eq!(
-            HttpsUrl::resolve("https://www.example.org/x", &base)
-                .unwrap()
-                .to_string(),
-            "https://www.example.org/x"
-        );
-        assert_eq!(
-            HttpsUrl::resolve("https://www.example.org:8443", &base)
-                .unwrap()
-                .to_string(),
-            "https://www.example.org:8443/"
-        );
-        assert_eq!(HttpsUrl::resolve("http://example.org/", &base), None);
     }
 }
