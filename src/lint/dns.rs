@@ -15,8 +15,8 @@ use hickory_proto::op::ResponseCode;
 use hickory_proto::rr::rdata::SRV;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 
-/// How many CNAMEs an address lookup follows.
-pub const MAX_CNAME_HOPS: usize = 8;
+use crate::matrix::dns as matrix_dns;
+
 /// The most addresses of one host the probe looks at.
 pub const MAX_ADDRESSES: usize = 8;
 
@@ -125,29 +125,24 @@ impl Resolver {
         Ok((answer.rcode, records))
     }
 
-    /// The A and AAAA addresses of `host`, following CNAMEs; at most
+    /// The A and AAAA addresses of `host`, following CNAMEs as `fedns
+    /// explain` does ([`crate::matrix::dns::lookup`]); at most
     /// [`MAX_ADDRESSES`].
     pub fn addresses(&self, host: &Name) -> Result<Vec<IpAddr>, DnsError> {
         let mut out = Vec::new();
         for rtype in [RecordType::A, RecordType::AAAA] {
-            let mut name = host.clone();
-            let mut seen = vec![name.clone()];
-            for hop in 0..=MAX_CNAME_HOPS {
-                let answer = self.query(&name, rtype)?;
-                let found = addresses_for(&answer.answers, &name);
-                if !found.is_empty() {
-                    out.extend(found);
-                    break;
-                }
-                match cname_target(&answer.answers, &name) {
-                    Some(next) if hop < MAX_CNAME_HOPS && !seen.contains(&next) => {
-                        seen.push(next.clone());
-                        name = next;
-                    }
-                    Some(_) => return Err(DnsError::CnameLoop(name.to_string())),
-                    None => break,
-                }
+            let found = matrix_dns::lookup(self, host, rtype).map_err(|e| match e {
+                matrix_dns::DnsError::Timeout { .. } => DnsError::Timeout {
+                    servers: self.describe(),
+                    timeout: self.timeout,
+                },
+                matrix_dns::DnsError::Unreachable { reason, .. } => DnsError::Io(reason),
+                other => DnsError::Io(other.to_string()),
+            })?;
+            if found.chain_cut {
+                return Err(DnsError::CnameLoop(host.to_string()));
             }
+            out.extend(found.addresses());
         }
         out.dedup();
         out.truncate(MAX_ADDRESSES);
@@ -155,35 +150,44 @@ impl Resolver {
     }
 }
 
-/// The addresses in `answers` for `name`, following the CNAMEs in the same answer.
-pub fn addresses_for(answers: &[Record], name: &Name) -> Vec<IpAddr> {
-    let mut current = name.clone();
-    for _ in 0..=MAX_CNAME_HOPS {
-        let found: Vec<IpAddr> = answers
-            .iter()
-            .filter(|r| r.name == current)
-            .filter_map(|r| match &r.data {
-                RData::A(a) => Some(IpAddr::V4(a.0)),
-                RData::AAAA(a) => Some(IpAddr::V6(a.0)),
-                _ => None,
-            })
-            .collect();
-        if !found.is_empty() {
-            return found;
-        }
-        match cname_target(answers, &current) {
-            Some(next) => current = next,
-            None => return Vec::new(),
-        }
+/// The probe's questions go through the lookup `fedns explain` makes.
+impl matrix_dns::Resolver for Resolver {
+    fn query(
+        &self,
+        name: &Name,
+        rtype: RecordType,
+    ) -> Result<matrix_dns::DnsResponse, matrix_dns::DnsError> {
+        let server = self
+            .servers
+            .first()
+            .copied()
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 53)));
+        let question = format!("{name} {rtype}");
+        let answer = Resolver::query(self, name, rtype).map_err(|e| match e {
+            DnsError::Timeout { timeout, .. } => matrix_dns::DnsError::Timeout {
+                server,
+                question,
+                tries: 1,
+                timeout,
+            },
+            other => matrix_dns::DnsError::Unreachable {
+                server,
+                transport: "UDP",
+                question,
+                reason: other.to_string(),
+            },
+        })?;
+        Ok(matrix_dns::DnsResponse {
+            rcode: answer.rcode,
+            answers: answer.answers,
+            referral: false,
+            synthesised: Vec::new(),
+        })
     }
-    Vec::new()
-}
 
-fn cname_target(answers: &[Record], name: &Name) -> Option<Name> {
-    answers.iter().find_map(|r| match &r.data {
-        RData::CNAME(c) if &r.name == name => Some(c.0.clone()),
-        _ => None,
-    })
+    fn describe(&self) -> String {
+        Resolver::describe(self)
+    }
 }
 
 /// The `nameserver` lines of resolv.conf text, on port 53.
@@ -232,7 +236,6 @@ fn query_one(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hickory_proto::rr::rdata::{A, CNAME};
     use std::net::UdpSocket;
     use std::time::Instant;
 
@@ -247,28 +250,6 @@ mod tests {
                 "[fe80::1]:53".parse().unwrap()
             ]
         );
-    }
-
-    #[test]
-    fn follows_cnames_inside_one_answer() {
-        let n = |s: &str| Name::from_ascii(s).unwrap();
-        let answers = vec![
-            Record::from_rdata(
-                n("matrix.example.org."),
-                60,
-                RData::CNAME(CNAME(n("synapse.example.org."))),
-            ),
-            Record::from_rdata(
-                n("synapse.example.org."),
-                60,
-                RData::A(A("192.0.2.20".parse().unwrap())),
-            ),
-        ];
-        assert_eq!(
-            addresses_for(&answers, &n("matrix.example.org.")),
-            vec!["192.0.2.20".parse::<IpAddr>().unwrap()]
-        );
-        assert!(addresses_for(&answers, &n("other.example.org.")).is_empty());
     }
 
     #[test]

@@ -32,6 +32,7 @@ use super::{Finding, Rule};
 use crate::matrix::dns::DnsResolver;
 use crate::matrix::fetch::{self, FetchOptions, Url, WELL_KNOWN_PATH};
 use crate::matrix::https::{ConnectError, HttpResponse, TlsSession, connect_tls};
+use crate::matrix::resolve::SrvRank;
 use crate::zone::matrix::{DEFAULT_FEDERATION_PORT, MATRIX_FED_SERVICE, MATRIX_LEGACY_SERVICE};
 use crate::zone::{Place, Zone};
 
@@ -280,10 +281,12 @@ fn srv_targets(
         return None;
     }
     records.retain(|(s, _)| !s.target.is_root());
-    records.sort_by(|a, b| {
-        a.0.priority
-            .cmp(&b.0.priority)
-            .then(b.0.weight.cmp(&a.0.weight))
+    records.sort_by_key(|(s, _)| {
+        SrvRank {
+            priority: s.priority,
+            weight: s.weight,
+        }
+        .order_key()
     });
     Some(
         records

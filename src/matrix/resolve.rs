@@ -138,6 +138,16 @@ pub struct SrvRank {
     pub weight: u16,
 }
 
+impl SrvRank {
+    /// The order peers try targets in, as a sort key (a stable sort keeps
+    /// the answer's order among equals): priority ascending, then the
+    /// heaviest weight first, the deterministic reading of RFC 2782's
+    /// weighted choice that `explain` and the probe share.
+    pub fn order_key(self) -> (u16, u16) {
+        (self.priority, u16::MAX - self.weight)
+    }
+}
+
 /// One host and port a homeserver may connect to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Endpoint {
@@ -562,8 +572,7 @@ impl<'r> Machine<'r> {
             });
         }
         let first_in_answer = endpoints.first().map(endpoint_text).unwrap_or_default();
-        // RFC 2782 order: priority ascending, then weight descending; ties keep answer order.
-        endpoints.sort_by_key(|e| e.srv.map(|r| (r.priority, u16::MAX - r.weight)));
+        endpoints.sort_by_key(|e| e.srv.map(SrvRank::order_key));
         let preferred = endpoints.first().map(endpoint_text).unwrap_or_default();
         if endpoints.len() > 1 {
             step.differences.extend(homeservers::several_srv_records(
