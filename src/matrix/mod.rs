@@ -32,9 +32,16 @@
 //! Modules: [`server_name`] (the grammar of `S` and `m.server`), [`dns`]
 //! (the [`Resolver`] trait, offline and live implementations, CNAME
 //! following), [`well_known`] (the `.well-known` body and its sources),
-//! [`fetch`] (HTTPS), [`keys`] (a server's signed key response and
-//! canonical JSON), [`resolve`](mod@resolve) (the step machine),
+//! [`https`] (the one HTTPS client: a TLS handshake that records the chain
+//! presented, HTTP/1.1 over it), [`fetch`] (the `.well-known` fetch, with
+//! redirects), [`keys`] (a server's signed key response and canonical
+//! JSON), [`resolve`](mod@resolve) (the step machine, SRV order),
 //! [`explain`] (human and JSON rendering for `fedns explain`).
+//!
+//! `fedns check` (the lint) judges through these: the same grammar, body
+//! parser, HTTPS client, CNAME following and SRV order, and, offline, the
+//! same answer engine the server answers with. Its rules are judgements;
+//! it has no DNS or HTTP semantics of its own.
 
 pub mod dns;
 pub mod explain;
