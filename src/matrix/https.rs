@@ -16,17 +16,16 @@
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rustls::client::WebPkiServerVerifier;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{
-    ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore, SignatureScheme,
-    StreamOwned,
-};
+use rustls::client::danger::ServerCertVerifier;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
+
+pub use crate::proto::tls::Presented;
+use crate::proto::tls::RecordingVerifier;
 
 /// The longest status line plus headers the client reads.
 pub const MAX_HEADER_BYTES: usize = 64 * 1024;
@@ -79,72 +78,6 @@ pub enum HttpError {
     Malformed(String),
 }
 
-/// What the server presented, and what the verifier said about it.
-#[derive(Clone, Debug, Default)]
-pub struct Presented {
-    /// The chain as sent, leaf first.
-    pub chain: Vec<CertificateDer<'static>>,
-    /// The verifier's verdict for the requested name, as text; `None` when valid.
-    pub problem: Option<rustls::Error>,
-}
-
-/// Records the presented chain and the webpki verdict, and lets the
-/// handshake go on (the probe reports the verdict itself).
-#[derive(Debug)]
-struct RecordingVerifier {
-    inner: Option<Arc<WebPkiServerVerifier>>,
-    algorithms: WebPkiSupportedAlgorithms,
-    seen: Mutex<Presented>,
-}
-
-impl ServerCertVerifier for RecordingVerifier {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
-        server_name: &ServerName<'_>,
-        ocsp_response: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        let problem = match &self.inner {
-            Some(v) => v
-                .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
-                .err(),
-            None => Some(rustls::Error::InvalidCertificate(
-                rustls::CertificateError::UnknownIssuer,
-            )),
-        };
-        let mut chain = vec![end_entity.clone().into_owned()];
-        chain.extend(intermediates.iter().map(|c| c.clone().into_owned()));
-        if let Ok(mut seen) = self.seen.lock() {
-            *seen = Presented { chain, problem };
-        }
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
-    }
-}
-
 /// An established TLS connection and what the server presented.
 pub struct TlsSession {
     stream: StreamOwned<ClientConnection, TcpStream>,
@@ -172,15 +105,7 @@ pub fn connect_tls(
     timeout: Duration,
 ) -> Result<TlsSession, ConnectError> {
     let provider: Arc<CryptoProvider> = Arc::new(rustls::crypto::ring::default_provider());
-    let inner =
-        WebPkiServerVerifier::builder_with_provider(Arc::clone(roots), Arc::clone(&provider))
-            .build()
-            .ok();
-    let verifier = Arc::new(RecordingVerifier {
-        inner,
-        algorithms: provider.signature_verification_algorithms,
-        seen: Mutex::new(Presented::default()),
-    });
+    let verifier = Arc::new(RecordingVerifier::new(Some(roots), &provider));
     let handshake_error = |message: String| ConnectError::Handshake { addr, message };
     let mut config = ClientConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
@@ -232,7 +157,7 @@ pub fn connect_tls(
     if conn.is_handshaking() {
         return Err(handshake_error("the handshake did not complete".into()));
     }
-    let presented = verifier.seen.lock().map(|p| p.clone()).unwrap_or_default();
+    let presented = verifier.presented();
     Ok(TlsSession {
         stream: StreamOwned::new(conn, tcp),
         presented,

@@ -14,6 +14,7 @@ pub mod name;
 pub mod pem;
 pub mod query_id;
 pub mod serial;
+pub mod tls;
 pub mod tsig;
 
 /// The ALPN protocol id of DNS over TLS, for queries and zone transfers
