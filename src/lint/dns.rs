@@ -40,7 +40,7 @@ pub enum DnsError {
     /// No nameserver to ask.
     #[error("no nameserver: none in /etc/resolv.conf; use --dns ADDR:PORT")]
     NoServers,
-    /// A CNAME chain longer than [`MAX_CNAME_HOPS`] or a loop.
+    /// A CNAME chain longer than [`crate::matrix::dns::MAX_CNAME_HOPS`] or a loop.
     #[error("CNAME chain too long or looping at {0}")]
     CnameLoop(String),
 }

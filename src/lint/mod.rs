@@ -15,12 +15,18 @@
 //!   names and `.well-known` delegations ([`delegation`]);
 //! - [`cert`]: CRT001-CRT011, on a PEM chain, with RFC 6125 / RFC 9525 name
 //!   matching and trust from the system roots plus private CAs;
-//! - [`probe`]: LIVE001-LIVE013 and WK001-WK005, a live probe over DNS
-//!   ([`dns`]) and HTTPS ([`http`]);
+//! - [`probe`]: LIVE001-LIVE019 and WK001-WK005, a live probe over DNS
+//!   ([`dns`]) and HTTPS ([`crate::matrix::https`]);
 //! - [`render`]: human and JSON output; [`check`]: the `fedns check` driver.
 //!
+//! The rules judge; they have no DNS or HTTP semantics of their own: server
+//! names, `.well-known` bodies, CNAME following, SRV order and HTTPS are
+//! [`crate::matrix`]'s, and what a zone answers is the answer engine's
+//! ([`srv::ZoneIndex`]).
+//!
 //! `fedns serve` runs the offline rules on every load through
-//! [`offline_findings`] and [`log_findings`].
+//! [`load_gate`] (on the snapshots it publishes, [`offline_findings_served`])
+//! and [`log_findings`]; `fedns check` through [`offline_findings`].
 
 pub mod cert;
 pub mod check;

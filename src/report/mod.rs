@@ -9,7 +9,7 @@
 //! the policy is the second wall). Pages print: the path taken reads from
 //! line style and words, not colour alone.
 //!
-//! Rendering is pure: it takes resolutions ([`crate::matrix::resolve`]) and
+//! Rendering is pure: it takes resolutions ([`crate::matrix::resolve()`]) and
 //! findings ([`crate::lint`]) computed elsewhere and returns text.
 
 pub mod check_page;
