@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench/peers.sh - fedns, NSD and Knot answering the same zone under dnsperf:
-# server CPU time per answered query, UDP and TCP, side by side.
+# server CPU time per answered query, UDP and TCP, side by side, with the
+# floor (bench/floor.c: the same batched syscalls, no lookup) on UDP.
 #
 #   bench/peers.sh                          # 10 000 hosts, 3 interleaved runs
 #   RUNS=1 DURATION=5 bench/peers.sh        # a quick look
@@ -22,7 +23,10 @@
 # its RSS after the UDP run (NSD: main process and children).
 #
 # Everything binds 127.0.0.1; every wait is bounded; every process is started
-# and stopped by its PID. Needs dnsperf, knotd, nsd, dig, taskset, python3.
+# and stopped by its PID. Needs dnsperf, knotd, nsd, dig, taskset, python3, cc.
+#
+# The floor answers UDP only and loads nothing: it has no TCP row and no
+# load or RSS figure.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,15 +35,16 @@ RUNS=${RUNS:-3}
 DURATION=${DURATION:-10}
 CLIENTS=${CLIENTS:-8}
 MODES=${MODES:-udp tcp}
-SERVERS=${SERVERS:-fedns nsd knot}
+SERVERS=${SERVERS:-fedns nsd knot floor}
 OUT=${OUT:-/tmp/fedns-bench/peers/$(date -u +%Y%m%dT%H%M%SZ)}
 PORT=${PORT:-5350}
 LIMIT=${LIMIT:-120}
 
 source "$ROOT/bench/lib.sh"
-require peers "apt-get install -y dnsperf knot nsd bind9-dnsutils" dnsperf knotd nsd dig python3
+require peers "apt-get install -y dnsperf knot nsd bind9-dnsutils gcc" dnsperf knotd nsd dig python3 cc
 fedns_binary
 mkdir -p "$OUT"
+cc -O2 -o "$OUT/floor" "$ROOT/bench/floor.c"
 
 # ------------------------------------------------------------ zone and queries --
 python3 - "$OUT" "$HOSTS" << 'EOF'
@@ -144,6 +149,7 @@ start_server() { # server log; sets PID and LOAD_S (seconds to the first SOA ans
         fedns) "${PIN_SERVER[@]}" "$FEDNS_BIN" serve --config "$OUT/fedns.toml" --log warn > "$2" 2>&1 & ;;
         nsd) "${PIN_SERVER[@]}" nsd -d -c "$OUT/nsd/nsd.conf" > "$2" 2>&1 & ;;
         knot) "${PIN_SERVER[@]}" knotd -c "$OUT/knot/knot.conf" > "$2" 2>&1 & ;;
+        floor) "${PIN_SERVER[@]}" "$OUT/floor" "$PORT" > "$2" 2>&1 & ;;
     esac
     PID=$!
     deadline=$((SECONDS + LIMIT))
@@ -160,6 +166,7 @@ run_one() { # server run
     start_server "$server" "$d/server.log" # in this shell: it sets PID
     [[ -n $PID ]] || return 1
     for mode in $MODES; do
+        [[ $server == floor && $mode != udp ]] && continue
         before=$(cpu_ticks "$PID")
         "${PIN_CLIENT[@]}" timeout $((DURATION + 30)) dnsperf -m "$mode" -s 127.0.0.1 -p "$PORT" \
             -d "$OUT/queries.txt" -c "$([[ $mode == udp ]] && echo 1 || echo "$CLIENTS")" \
@@ -177,7 +184,7 @@ EOF
     done
     # shellcheck disable=SC2046
     rss=$(rss_kb $(descendants "$PID"))
-    printf '%s\t%s\t%s\t%s\n' "$server" "$run" "$LOAD_S" "$rss" >> "$OUT/load.tsv"
+    [[ $server == floor ]] || printf '%s\t%s\t%s\t%s\n' "$server" "$run" "$LOAD_S" "$rss" >> "$OUT/load.tsv"
     stop_server
 }
 
@@ -206,12 +213,12 @@ print("|---|" + "---:|" * (len(servers) + len(peers)))
 for mode in dict.fromkeys(r[2] for r in rows):
     m = {s: med([float(r[6]) for r in rows if r[0] == s and r[2] == mode]) for s in servers}
     lost = {s: sum(int(r[4]) for r in rows if r[0] == s and r[2] == mode) for s in servers}
-    print(f"| {mode.upper()}, us of server CPU per query | " + " | ".join(f"{m[s]:.1f}" for s in servers) + " | "
+    print(f"| {mode.upper()}, us of server CPU per query | " + " | ".join(f"{m[s]:.1f}" if m[s] else "-" for s in servers) + " | "
           + " | ".join(f"{m['fedns'] / m[p]:.2f}" if m[p] else "-" for p in peers) + " |")
     if any(lost.values()):
         print(f"| {mode.upper()}, queries lost (all runs) | " + " | ".join(str(lost[s]) for s in servers) + " |" + " |" * len(peers))
 for label, col, scale, fmt in [("start to first SOA answer", 2, 1, "{:.2f} s"), ("RSS serving", 3, 1024, "{:.0f} MB")]:
     m = {s: med([float(r[col]) / scale for r in load if r[0] == s]) for s in servers}
-    print(f"| {label} | " + " | ".join(fmt.format(m[s]) for s in servers) + " | "
+    print(f"| {label} | " + " | ".join(fmt.format(m[s]) if m[s] else "-" for s in servers) + " | "
           + " | ".join(f"{m['fedns'] / m[p]:.2f}" if m[p] else "-" for p in peers) + " |")
 EOF
