@@ -356,16 +356,7 @@ pub fn lint_extract(zone: &Zone) -> Zone {
     let records = zone
         .records
         .iter()
-        .filter(|r| {
-            let owner = r.name();
-            matches!(
-                r.record_type(),
-                RecordType::SOA | RecordType::SRV | RecordType::CNAME | RecordType::DNAME
-            ) || owner.is_wildcard()
-                || owner.iter().take(2).any(|label| label.starts_with(b"_"))
-                || (r.record_type() == RecordType::RRSIG
-                    && dnssec::is_signature_problem(&r.data(), now, expire))
-        })
+        .filter(|r| read_as_written(&r.name(), r.record_type(), || r.data(), now, expire))
         .cloned()
         .collect();
     Zone {
@@ -374,6 +365,47 @@ pub fn lint_extract(zone: &Zone) -> Zone {
         matrix: zone.matrix.clone(),
         source: zone.source.clone(),
     }
+}
+
+/// Whether the offline rules read a record with this owner and type as
+/// written (see [`lint_extract`]); `data` is asked for RRSIGs only.
+pub fn read_as_written(
+    owner: &hickory_proto::rr::Name,
+    rtype: RecordType,
+    data: impl FnOnce() -> hickory_proto::rr::RData,
+    now: u64,
+    expire: u64,
+) -> bool {
+    matches!(
+        rtype,
+        RecordType::SOA | RecordType::SRV | RecordType::CNAME | RecordType::DNAME
+    ) || owner.is_wildcard()
+        || owner.iter().take(2).any(|label| label.starts_with(b"_"))
+        || (rtype == RecordType::RRSIG && dnssec::is_signature_problem(&data(), now, expire))
+}
+
+/// The offline findings of served zones, from their snapshots alone: what
+/// the rules read as written is taken out of each snapshot (placed at the
+/// zone's file: a snapshot keeps no line numbers), the rest is answered by
+/// the snapshots themselves. No copy of a zone is made.
+pub fn served_findings(zones: &ZoneSet) -> Vec<Finding> {
+    let now = crate::proto::tsig::unix_now();
+    let written: Vec<Zone> = zones
+        .zones()
+        .iter()
+        .filter_map(|snapshot| {
+            let expire = u64::from(snapshot.soa().expire.max(0).unsigned_abs());
+            let records = snapshot
+                .records()
+                .filter(|r| {
+                    read_as_written(&r.name, r.record_type(), || r.data.clone(), now, expire)
+                })
+                .collect();
+            snapshot.zone_of(records, |_| None).ok()
+        })
+        .collect();
+    let refs: Vec<&Zone> = written.iter().collect();
+    offline_findings_served(&refs, zones)
 }
 
 /// The load gate `fedns serve` runs on every load and reload: the offline
@@ -1113,5 +1145,54 @@ mod tests {
         let mut v = vec![a.clone(), b.clone(), a.clone()];
         sort_findings(&mut v);
         assert_eq!(v, vec![b, a]);
+    }
+
+    /// The extract with the snapshots (what `fedns serve` lints), and the
+    /// snapshots alone (the dashboard), find what the whole zones find.
+    #[test]
+    fn extracts_and_snapshots_find_what_whole_zones_find() {
+        let dir = std::env::temp_dir().join(format!("fedns-lint-extract-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temporary directory");
+        let zone = "$ORIGIN example.org.\n$TTL 3600\n@ SOA ns1 hostmaster 1 3600 600 1209600 300\n@ NS ns1\n\
+                    ns1 A 198.51.100.1\nhs A 10.0.0.1\nhs.new A 198.51.100.20\nold DNAME new\n\
+                    _matrix-fed._tcp SRV 10 0 8448 hs.old\n_matrix._tcp SRV 10 0 8448 alias\nalias CNAME hs\n\
+                    matrix._tcp.b SRV 10 0 8448 hs\n*._tcp.c SRV 10 0 0 hs.wild\n*.wild A 198.51.100.40\n\
+                    sub NS ns.elsewhere.net.\n_matrix-fed._tcp.d SRV 10 0 8448 x.sub\n";
+        let path = dir.join("example.org.zone");
+        std::fs::write(&path, zone).expect("write the zone");
+        let lab =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/lab-federation/zones");
+        let mut zones: Vec<Zone> = vec![crate::zone::load_zone_file(&path).expect("loads")];
+        for entry in std::fs::read_dir(&lab).expect("lab zones") {
+            zones.push(crate::zone::load_zone_file(&entry.expect("entry").path()).expect("loads"));
+        }
+        // Snapshots keep no line numbers: messages that cite a place cite the file.
+        let without_lines = |text: &str| {
+            let mut out = String::new();
+            let mut rest = text;
+            while let Some(i) = rest.find(".zone:").or_else(|| rest.find(".toml:")) {
+                out.push_str(&rest[..i + 5]);
+                rest = rest[i + 5..].trim_start_matches(|c: char| c == ':' || c.is_ascii_digit());
+            }
+            out.push_str(rest);
+            out
+        };
+        let key = |f: &Finding| (f.rule, f.name.clone(), without_lines(&f.message));
+        let whole = offline_findings(&zones.iter().collect::<Vec<_>>());
+        assert!(whole.len() > 10, "{whole:#?}");
+        let extracts: Vec<Zone> = zones.iter().map(lint_extract).collect();
+        let served = ZoneSet::new(
+            zones
+                .iter()
+                .map(|z| std::sync::Arc::new(ZoneSnapshot::build(z.clone()).expect("builds"))),
+        );
+        let gated = offline_findings_served(&extracts.iter().collect::<Vec<_>>(), &served);
+        assert_eq!(gated, whole);
+        let mut from_snapshots: Vec<_> = served_findings(&served).iter().map(key).collect();
+        let mut expected: Vec<_> = whole.iter().map(key).collect();
+        from_snapshots.sort();
+        expected.sort();
+        assert_eq!(from_snapshots, expected);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -10,9 +10,10 @@
 //!
 //! Everything is computed from the zone store's current set on request, so
 //! a reload, a transfer or an update shows at the next page. The findings and
-//! resolutions are cached until a zone's serial changes. Records of a served
-//! zone carry no line numbers (the snapshot keeps none): findings point at
-//! the zone's file. Work runs on the blocking pool, one page at a time
+//! resolutions are cached until a zone's serial changes; they are computed
+//! from the snapshots served (no copy of a zone). Records of a served zone
+//! carry no line numbers (the snapshot keeps none): findings point at the
+//! zone's file. Work runs on the blocking pool, one page at a time
 //! ([`super::http`]), never on the tasks that answer DNS.
 
 use std::sync::{Arc, Mutex};
@@ -22,7 +23,7 @@ use maud::{Markup, html};
 use super::http::{Handler, Request, Response};
 use crate::lint::check::{ServerResolution, resolve_servers, servers_to_probe};
 use crate::lint::delegation::Declared;
-use crate::lint::{Finding, Severity, Summary, offline_findings};
+use crate::lint::{Finding, Severity, Summary, served_findings};
 use crate::matrix::server_name::ServerName;
 use crate::report::check_page::{CheckView, ServerPicture, check_body};
 use crate::report::explain_page::explain_body;
@@ -98,15 +99,21 @@ impl Dashboard {
             return Arc::clone(lint);
         }
         let mut notes = Vec::new();
-        let mut as_zones: Vec<Zone> = Vec::new();
-        for snapshot in zones.zones() {
-            match snapshot.to_zone() {
-                Ok(zone) => as_zones.push(zone),
-                Err(e) => notes.push(format!("{}: not checked: {e}", snapshot.origin())),
-            }
-        }
-        let refs: Vec<&Zone> = as_zones.iter().collect();
-        let findings = offline_findings(&refs);
+        let findings = served_findings(zones);
+        // Server names come from the [[matrix]] sections and the federation
+        // SRV owners, which a zone without its other records still shows.
+        let written: Vec<Zone> = zones
+            .zones()
+            .iter()
+            .filter_map(|snapshot| {
+                let srv = snapshot
+                    .records()
+                    .filter(|r| r.record_type() == hickory_proto::rr::RecordType::SRV)
+                    .collect();
+                snapshot.zone_of(srv, |_| None).ok()
+            })
+            .collect();
+        let refs: Vec<&Zone> = written.iter().collect();
         let declared = Declared::from_zones(&refs);
         let servers = servers_to_probe(&declared, &refs);
         let servers = resolve_servers(zones, DNS_LABEL, &servers, &[], &mut notes);
