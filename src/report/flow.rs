@@ -431,6 +431,29 @@ mod tests {
     }
 
     #[test]
+    fn federation_switched_off_ends_the_path_in_red() {
+        let dir = std::env::temp_dir().join(format!("fedns-flow-dead-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temporary directory");
+        std::fs::write(
+            dir.join("off.test.zone"),
+            "$ORIGIN off.test.\n$TTL 300\n@ SOA ns1 h 1 7200 900 1209600 300\n@ NS ns1\n\
+             ns1 A 192.0.2.53\n_matrix-fed._tcp SRV 0 0 0 .\n",
+        )
+        .expect("write the zone");
+        let zones = load_zone_set(&dir).expect("loads");
+        let resolver = ZoneResolver::new(&zones, "test");
+        let s = ServerName::parse("off.test").expect("a server name");
+        let r = resolve(&s, &resolver, &well_known::declared(&zones, &s)).expect("resolves");
+        let svg = flow_svg(&r, None).into_string();
+        let (steps, _) = drawn(&svg);
+        let mark = |id: &str| steps.iter().find(|(s, _)| s == id).map(|(_, m)| m.as_str());
+        assert_eq!(mark("4"), Some("dead"), "{svg}");
+        assert_eq!(mark("5"), Some("off"));
+        assert!(svg.contains("nothing to connect to") && svg.contains("result failed"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn a_dead_end_and_long_names_stay_in_their_boxes() {
         assert_eq!(shorten("abcdef", 4), "abc…");
         assert_eq!(shorten("abc", 4), "abc");
