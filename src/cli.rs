@@ -608,11 +608,22 @@ fn transfer(args: TransferArgs) -> anyhow::Result<()> {
         TransferLimits::default(),
         None,
     ))?;
-    let text = crate::zone::master::write_master(&zone, &transferred.records);
+    let records = transferred
+        .records
+        .iter()
+        .map(crate::zone::SourcedRecord::record);
     match &args.output {
-        Some(path) => std::fs::write(path, text)
-            .with_context(|| format!("cannot write {}", path.display()))?,
-        None => print!("{text}"),
+        Some(path) => crate::store::files::write_atomically_with(path, |out| {
+            crate::zone::master::write_master_to(out, &zone, records)
+        })
+        .with_context(|| format!("cannot write {}", path.display()))?,
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            crate::zone::master::write_master_to(&mut out, &zone, records)
+                .and_then(|()| std::io::Write::flush(&mut out))
+                .context("cannot write the zone to stdout")?;
+        }
     }
     eprintln!(
         "{zone}: {} records in {} messages ({} bytes) from {} in {} ms",

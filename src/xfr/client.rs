@@ -22,6 +22,7 @@ use super::xot::XotClient;
 
 use crate::proto::serial::is_newer;
 use crate::proto::tsig::{ResponseVerifier, TsigFailure, TsigKey, sign_request, unix_now};
+use crate::zone::{Place, SourcedRecord};
 
 /// Limits of one transfer.
 #[derive(Clone, Copy, Debug)]
@@ -481,8 +482,10 @@ async fn read_stream<R: StreamReader>(
 /// messages and bytes it took.
 #[derive(Debug)]
 pub struct Transferred {
-    /// Every record, the SOA first.
-    pub records: Vec<Record>,
+    /// Every record, the SOA first, in wire form as it arrived (each message
+    /// is decoded and its records packed before the next is read, so a
+    /// transfer never holds the zone as decoded records).
+    pub records: Vec<SourcedRecord>,
     /// Messages received.
     pub messages: usize,
     /// Bytes received.
@@ -524,17 +527,21 @@ struct AxfrReader {
     zone: Name,
     id: u16,
     primary: SocketAddr,
-    records: Vec<Record>,
+    records: Vec<SourcedRecord>,
+    /// Where the records come from: `<AXFR from PRIMARY>`.
+    place: Place,
     serial: Option<u32>,
 }
 
 impl AxfrReader {
     fn new(zone: Name, id: u16, primary: SocketAddr) -> AxfrReader {
+        let source: Arc<str> = Arc::from(format!("<AXFR from {primary}>"));
         AxfrReader {
             zone,
             id,
             primary,
             records: Vec::new(),
+            place: Place::file(&source),
             serial: None,
         }
     }
@@ -585,7 +592,9 @@ impl AxfrReader {
                 }
                 (Some(_), None) => {}
             }
-            self.records.push(record);
+            let packed = SourcedRecord::new(&record, self.place.clone())
+                .map_err(|e| protocol(p, format!("a record that cannot be kept: {e}")))?;
+            self.records.push(packed);
         }
         Ok(false)
     }
@@ -763,9 +772,9 @@ enum IxfrState {
 }
 
 impl StreamReader for AxfrReader {
-    type Output = Vec<Record>;
+    type Output = Vec<SourcedRecord>;
 
-    fn push(&mut self, message: &[u8]) -> Result<Option<Vec<Record>>, TransferError> {
+    fn push(&mut self, message: &[u8]) -> Result<Option<Vec<SourcedRecord>>, TransferError> {
         Ok(self
             .push_message(message)?
             .then(|| std::mem::take(&mut self.records)))
@@ -1061,8 +1070,10 @@ pub fn read_transfer_messages(
     Result<Option<IxfrOutcome>, TransferError>,
 ) {
     let primary = SocketAddr::from(([127, 0, 0, 1], 53));
+    let axfr = feed(AxfrReader::new(zone.clone(), id, primary), messages)
+        .map(|done| done.map(|records| records.iter().map(SourcedRecord::record).collect()));
     (
-        feed(AxfrReader::new(zone.clone(), id, primary), messages),
+        axfr,
         feed(IxfrReader::new(zone.clone(), id, primary, ours), messages),
     )
 }

@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
-use hickory_proto::rr::Name;
+use hickory_proto::rr::{Name, Record};
 use tokio::sync::{Notify, watch};
 use tracing::{info, warn};
 
@@ -39,7 +39,7 @@ use crate::proto::tsig::TsigKey;
 use crate::snapshot::ZoneSnapshot;
 use crate::store::{ChangeKind, Edit, ZoneStore};
 use crate::zone::load::load_zone_file;
-use crate::zone::master::write_master;
+use crate::zone::master::write_master_to;
 use crate::zone::validate::validate_zone;
 use crate::zone::{Place, SourcedRecord, Zone};
 
@@ -388,7 +388,7 @@ async fn refresh(
             .zone(&zone.zone)
             .cloned()
             .filter(|_| !force_axfr);
-        let mut incoming: Option<(Vec<hickory_proto::rr::Record>, &str, usize, usize)> = None;
+        let mut incoming: Option<Incoming> = None;
         if let Some(current) = held.as_ref()
             && let Some(current_soa) = current.soa_record()
         {
@@ -408,7 +408,9 @@ async fn refresh(
                 }
                 Ok((IxfrOutcome::Incremental { diffs, soa }, messages, bytes)) => {
                     match apply_diffs(current, diffs, soa) {
-                        Ok(records) => incoming = Some((records, "IXFR", messages, bytes)),
+                        Ok(records) => {
+                            incoming = Some((placed(&records, primary), "IXFR", messages, bytes))
+                        }
                         Err(e) => warn!(
                             "zone {}: IXFR from {primary} does not apply ({e}); falling back to AXFR",
                             zone.zone
@@ -416,7 +418,12 @@ async fn refresh(
                     }
                 }
                 Ok((IxfrOutcome::Full(records), messages, bytes)) => {
-                    incoming = Some((records, "IXFR (full zone)", messages, bytes))
+                    incoming = Some((
+                        placed(&records, primary),
+                        "IXFR (full zone)",
+                        messages,
+                        bytes,
+                    ))
                 }
                 Err(e) => warn!(
                     "zone {}: IXFR failed ({e}); falling back to AXFR",
@@ -435,18 +442,13 @@ async fn refresh(
             )
             .await
             {
-                Ok(t) => (t.records, "AXFR", t.messages, t.bytes),
+                Ok(t) => (Ok(t.records), "AXFR", t.messages, t.bytes),
                 Err(e) => {
                     errors.push(e.to_string());
                     continue;
                 }
             },
         };
-        let source: Arc<str> = Arc::from(format!("<{kind} from {primary}>"));
-        let records: Result<Vec<_>, String> = records
-            .iter()
-            .map(|record| SourcedRecord::new(record, Place::file(&source)))
-            .collect();
         let records = match records {
             Ok(records) => records,
             Err(e) => {
@@ -545,12 +547,36 @@ fn load_disk_copy(
     ZoneSnapshot::build(loaded).map(|s| Some((s, age)))
 }
 
+/// A transferred version: its records (or why they cannot be kept), how it
+/// came (`AXFR`, `IXFR`...), and the messages and bytes it took.
+type Incoming = (
+    Result<Vec<SourcedRecord>, String>,
+    &'static str,
+    usize,
+    usize,
+);
+
+/// `records` (from an IXFR) placed at `<IXFR from PRIMARY>`.
+fn placed(records: &[Record], primary: SocketAddr) -> Result<Vec<SourcedRecord>, String> {
+    let source: Arc<str> = Arc::from(format!("<IXFR from {primary}>"));
+    records
+        .iter()
+        .map(|record| SourcedRecord::new(record, Place::file(&source)))
+        .collect()
+}
+
 /// Writes the zone as a master file: temporary file, fsync, rename, so a
-/// crash leaves the old copy or the new one, never half of one.
+/// crash leaves the old copy or the new one, never half of one. Records
+/// are written one at a time: the zone is never held again as text or as
+/// decoded records.
 pub fn write_disk_copy(path: &Path, zone: &Zone) -> std::io::Result<()> {
-    let records: Vec<_> = zone.records.iter().map(|r| r.record().clone()).collect();
-    let text = write_master(&zone.origin, &records);
-    crate::store::files::write_atomically(path, text.as_bytes())
+    crate::store::files::write_atomically_with(path, |out| {
+        write_master_to(
+            out,
+            &zone.origin,
+            zone.records.iter().map(SourcedRecord::record),
+        )
+    })
 }
 
 /// Marks the disk copy as confirmed current now (its mtime is the clock of expire).

@@ -71,7 +71,20 @@ fn parse_master_with(
 /// the given order. RDATA in RFC 3597 form gets a `TYPEnnn` type so that
 /// servers that do not know the mnemonic read it too.
 pub fn write_master(origin: &Name, records: &[Record]) -> String {
-    let mut out = format!("$ORIGIN {}\n", rdata_text::format_name(origin));
+    let mut out = Vec::new();
+    // Writing to memory cannot fail.
+    let _ = write_master_to(&mut out, origin, records.iter().cloned());
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Writes `records` as [`write_master`] does, one line at a time to `out`
+/// (a big zone is never held as text).
+pub fn write_master_to(
+    out: &mut dyn std::io::Write,
+    origin: &Name,
+    records: impl Iterator<Item = Record>,
+) -> std::io::Result<()> {
+    writeln!(out, "$ORIGIN {}", rdata_text::format_name(origin))?;
     for record in records {
         let rdata = rdata_text::format_rdata(&record.data);
         let rtype = record.record_type();
@@ -80,13 +93,14 @@ pub fn write_master(origin: &Name, records: &[Record]) -> String {
         } else {
             rdata_text::type_mnemonic(rtype)
         };
-        out.push_str(&format!(
-            "{}\t{}\tIN\t{type_text}\t{rdata}\n",
+        writeln!(
+            out,
+            "{}\t{}\tIN\t{type_text}\t{rdata}",
             rdata_text::format_name(&record.name),
             record.ttl
-        ));
+        )?;
     }
-    out
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------
