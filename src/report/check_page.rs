@@ -183,7 +183,7 @@ fn layout_svg(from: &str, arrow: &str, to: &str, cert: &str) -> Markup {
     html! {
         svg class="map" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 420 130" width="420" height="130" role="img" aria-label=(format!("{from} to {to}: {cert}")) {
             defs {
-                marker id="layout-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse" {
+                marker id="layout-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto-start-reverse" {
                     path class="arrowhead-on" d="M 0 0 L 10 5 L 0 10 z" {}
                 }
             }
