@@ -90,19 +90,31 @@ impl Token {
 /// holding master-file punctuation reads the same as text without it.
 /// Used by [`parse_rdata`] and by the master-file parser.
 pub fn tokenize(text: &str) -> Result<Vec<Token>, RdataError> {
-    let chars: Vec<char> = text.chars().collect();
+    // Zone files are ASCII but for the odd comment or TXT: walk the bytes
+    // themselves then, each one a character; decode to characters only when
+    // there is something to decode (offsets stay character offsets).
+    if text.is_ascii() {
+        tokenize_in(text.as_bytes())
+    } else {
+        tokenize_in(&text.chars().collect::<Vec<char>>())
+    }
+}
+
+/// [`tokenize`] over the characters of the text (bytes when it is ASCII).
+fn tokenize_in<C: Copy + Into<char>>(chars: &[C]) -> Result<Vec<Token>, RdataError> {
+    let at = |i: usize| chars.get(i).map(|&c| c.into());
     let mut tokens = Vec::new();
     let mut i = 0;
-    while let Some(&c) = chars.get(i) {
+    while let Some(c) = at(i) {
         if is_separator(c) {
             i += 1;
         } else if c == ';' {
-            while chars.get(i).is_some_and(|&c| c != '\n') {
+            while at(i).is_some_and(|c| c != '\n') {
                 i += 1;
             }
         } else {
-            let token = scan_token(&chars, i)?;
-            i = token.end();
+            let (token, end) = scan_token(chars, i)?;
+            i = end;
             tokens.push(token);
         }
     }
@@ -115,11 +127,15 @@ fn is_separator(c: char) -> bool {
 
 /// Reads one token starting at `start`: a run of characters up to an
 /// unquoted separator or `;`, in which quoted sections may hold anything.
-fn scan_token(chars: &[char], start: usize) -> Result<Token, RdataError> {
+/// Also returns the offset just past it.
+fn scan_token<C: Copy + Into<char>>(
+    chars: &[C],
+    start: usize,
+) -> Result<(Token, usize), RdataError> {
     let mut text = Vec::new();
     let mut quote_open: Option<usize> = None;
     let mut i = start;
-    while let Some(&c) = chars.get(i) {
+    while let Some(c) = chars.get(i).map(|&c| c.into()) {
         match c {
             '"' => {
                 quote_open = match quote_open {
@@ -146,12 +162,18 @@ fn scan_token(chars: &[char], start: usize) -> Result<Token, RdataError> {
     if let Some(open) = quote_open {
         return Err(RdataError::new(open, "unterminated quoted string"));
     }
-    Ok(Token {
+    let token = Token {
         offset: start,
         text,
-        quoted: chars.get(start) == Some(&'"'),
-        raw: chars.get(start..i).unwrap_or_default().iter().collect(),
-    })
+        quoted: chars.get(start).map(|&c| c.into()) == Some('"'),
+        raw: chars
+            .get(start..i)
+            .unwrap_or_default()
+            .iter()
+            .map(|&c| c.into())
+            .collect(),
+    };
+    Ok((token, i))
 }
 
 enum Escaped {
@@ -162,14 +184,19 @@ enum Escaped {
 /// Resolves the escape starting with the backslash at `at`: `\DDD` (a
 /// decimal octet) or `\X` (X itself). Returns what it stands for and how many
 /// characters it used.
-fn unescape(chars: &[char], at: usize) -> Result<(Escaped, usize), RdataError> {
-    let Some(&next) = chars.get(at + 1) else {
+fn unescape<C: Copy + Into<char>>(chars: &[C], at: usize) -> Result<(Escaped, usize), RdataError> {
+    let Some(next) = chars.get(at + 1).map(|&c| c.into()) else {
         return Err(RdataError::new(at, "backslash at the end of the text"));
     };
     if !next.is_ascii_digit() {
         return Ok((Escaped::Char(next), 2));
     }
-    let digits: String = chars.iter().skip(at + 1).take(3).collect();
+    let digits: String = chars
+        .iter()
+        .skip(at + 1)
+        .take(3)
+        .map(|&c| c.into())
+        .collect();
     if digits.len() != 3 || !digits.chars().all(|c| c.is_ascii_digit()) {
         return Err(RdataError::new(
             at,
@@ -221,11 +248,22 @@ pub fn parse_name(text: &str, origin: &Name) -> Result<Name, String> {
 /// Splits a name into unescaped labels; the flag says whether it ended in an
 /// unescaped dot (is absolute).
 fn split_labels(text: &str) -> Result<(Vec<Vec<u8>>, bool), String> {
-    let chars: Vec<char> = text.chars().collect();
+    if text.is_ascii() {
+        split_labels_in(text, text.as_bytes())
+    } else {
+        split_labels_in(text, &text.chars().collect::<Vec<char>>())
+    }
+}
+
+/// [`split_labels`] over the characters of `text` (bytes when it is ASCII).
+fn split_labels_in<C: Copy + Into<char>>(
+    text: &str,
+    chars: &[C],
+) -> Result<(Vec<Vec<u8>>, bool), String> {
     let mut labels = Vec::new();
     let mut label = Vec::new();
     let mut i = 0;
-    while let Some(&c) = chars.get(i) {
+    while let Some(c) = chars.get(i).map(|&c| c.into()) {
         match c {
             '.' => {
                 if label.is_empty() {
@@ -235,7 +273,7 @@ fn split_labels(text: &str) -> Result<(Vec<Vec<u8>>, bool), String> {
                 i += 1;
             }
             '\\' => {
-                let (escaped, used) = unescape(&chars, i).map_err(|e| e.message)?;
+                let (escaped, used) = unescape(chars, i).map_err(|e| e.message)?;
                 match escaped {
                     Escaped::Byte(b) => label.push(b),
                     Escaped::Char(c) => push_char(&mut label, c),
@@ -1617,6 +1655,28 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn ascii_text_tokenizes_as_characters_would() {
+        for text in [
+            "host00042 3600 IN A 192.0.2.1 ; a comment",
+            "\"quoted \\\"text\\\"\" (\n  plain\\032word\\. ) last",
+            "a\\",
+            "\"unterminated",
+            "\\256 bad",
+        ] {
+            let chars: Vec<char> = text.chars().collect();
+            assert_eq!(tokenize(text), tokenize_in(&chars), "{text:?}");
+            assert_eq!(
+                split_labels(text),
+                split_labels_in(text, &chars),
+                "{text:?}"
+            );
+        }
+        // Offsets stay character offsets when the text is not ASCII.
+        let tokens = tokenize("\"é\" x").expect("tokens");
+        assert_eq!((tokens[1].offset, tokens[1].raw.as_str()), (4, "x"));
+    }
 
     fn name(text: &str) -> Name {
         Name::from_ascii(text).unwrap()
