@@ -100,8 +100,27 @@ pub fn tokenize(text: &str) -> Result<Vec<Token>, RdataError> {
     }
 }
 
+/// A character of presentation text: a `char`, or a byte of ASCII text.
+trait TextUnit: Copy + Into<char> {
+    /// A run of them as a string.
+    fn text(run: &[Self]) -> String;
+}
+
+impl TextUnit for char {
+    fn text(run: &[char]) -> String {
+        run.iter().collect()
+    }
+}
+
+impl TextUnit for u8 {
+    fn text(run: &[u8]) -> String {
+        // Only ASCII text is walked as bytes.
+        String::from_utf8_lossy(run).into_owned()
+    }
+}
+
 /// [`tokenize`] over the characters of the text (bytes when it is ASCII).
-fn tokenize_in<C: Copy + Into<char>>(chars: &[C]) -> Result<Vec<Token>, RdataError> {
+fn tokenize_in<C: TextUnit>(chars: &[C]) -> Result<Vec<Token>, RdataError> {
     let at = |i: usize| chars.get(i).map(|&c| c.into());
     let mut tokens = Vec::new();
     let mut i = 0;
@@ -128,10 +147,7 @@ fn is_separator(c: char) -> bool {
 /// Reads one token starting at `start`: a run of characters up to an
 /// unquoted separator or `;`, in which quoted sections may hold anything.
 /// Also returns the offset just past it.
-fn scan_token<C: Copy + Into<char>>(
-    chars: &[C],
-    start: usize,
-) -> Result<(Token, usize), RdataError> {
+fn scan_token<C: TextUnit>(chars: &[C], start: usize) -> Result<(Token, usize), RdataError> {
     let mut text = Vec::new();
     let mut quote_open: Option<usize> = None;
     let mut i = start;
@@ -166,12 +182,7 @@ fn scan_token<C: Copy + Into<char>>(
         offset: start,
         text,
         quoted: chars.get(start).map(|&c| c.into()) == Some('"'),
-        raw: chars
-            .get(start..i)
-            .unwrap_or_default()
-            .iter()
-            .map(|&c| c.into())
-            .collect(),
+        raw: C::text(chars.get(start..i).unwrap_or_default()),
     };
     Ok((token, i))
 }
