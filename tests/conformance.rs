@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{ServerProcess, TempDir, free_port, output_within, peer, serve_fedns};
+use common::{ServerProcess, TempDir, free_port, peer, printed_within, serve_fedns};
 
 const ZONE: &str = "conform.test.";
 
@@ -185,12 +185,7 @@ impl Lab {
 }
 
 fn text_of(c: Command) -> String {
-    let out = output_within(c, Duration::from_secs(20));
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    printed_within(c, Duration::from_secs(20))
 }
 
 #[test]

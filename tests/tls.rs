@@ -93,12 +93,7 @@ fn strict(name: &str) -> String {
 fn kdig(args: &[&str], dir: &Path) -> String {
     let mut c = Command::new("kdig");
     c.current_dir(dir).args(args);
-    let out = output_within(c, Duration::from_secs(20));
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    common::printed_within(c, Duration::from_secs(20))
 }
 
 #[test]

@@ -517,6 +517,17 @@ pub fn spawn_on_port(
     })
 }
 
+/// What `cmd` printed, stdout then stderr, run as [`output_within`] runs it:
+/// for the clients whose words a test reads (dig, kdig).
+pub fn printed_within(cmd: Command, limit: Duration) -> String {
+    let out = output_within(cmd, limit);
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 /// Runs `cmd` to completion within `limit` (stdout and stderr captured);
 /// past it, the process is killed by PID and the test fails with what it
 /// printed so far. For clients (lego, certbot...) that could hang on a
