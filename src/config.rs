@@ -946,6 +946,24 @@ mod tests {
         );
     }
 
+    #[test]
+    fn web_listen_is_an_address_or_an_error_at_its_place() {
+        let c =
+            Config::parse("web_listen = \"127.0.0.1:8053\"\n", Path::new("fedns.toml")).unwrap();
+        assert_eq!(c.web_listen, Some("127.0.0.1:8053".parse().unwrap()));
+        assert_eq!(Config::default().web_listen, None);
+        let err = Config::parse(
+            "zones_dir = \"z\"\nweb_listen = \"localhost:80\"\n",
+            Path::new("fedns.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("fedns.toml:2:") && err.contains("web_listen"),
+            "{err}"
+        );
+    }
+
     const SECRET: &str = "c2VjcmV0LWtleS1tYXRlcmlhbC0zMi1ieXRlcy1sb25nIQ==";
 
     #[test]

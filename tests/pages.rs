@@ -489,3 +489,52 @@ fn the_dashboard_follows_reloads_and_updates_and_never_holds_up_dns() {
     );
     assert!(d.server.is_running());
 }
+
+#[test]
+fn bad_input_to_the_pages_is_named_and_nothing_is_lost() {
+    // A certificate file that is not there: the page is still written, and
+    // the warning names the file.
+    let out = Command::new(fedns_bin())
+        .args([
+            "explain",
+            "example.org",
+            "--zones",
+            "zones",
+            "--format",
+            "html",
+        ])
+        .args(["--cert", "/nonexistent/fedns/chain.pem"])
+        .current_dir(repo())
+        .output()
+        .expect("run fedns");
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("<!DOCTYPE html>"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("/nonexistent/fedns/chain.pem"), "{err}");
+
+    // The dashboard's address taken: the server says which and does not start.
+    let taken = std::net::TcpListener::bind(loopback(free_port())).expect("bind");
+    let web = taken.local_addr().expect("address");
+    let dir = TempDir::new("pages-bad-web");
+    let mut c = Command::new(fedns_bin());
+    c.args(["serve", "--zones"])
+        .arg(repo().join("zones"))
+        .args(["--listen", &format!("127.0.0.1:{}", free_port())])
+        .args(["--web-listen", &web.to_string()])
+        .current_dir(dir.path());
+    let out = common::output_within(c, Duration::from_secs(30));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("cannot serve the dashboard on {web}")),
+        "{err}"
+    );
+
+    // A flag value that is not an address: refused by the command line.
+    let out = Command::new(fedns_bin())
+        .args(["serve", "--web-listen", "localhost"])
+        .output()
+        .expect("run fedns");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--web-listen"));
+}
