@@ -23,7 +23,7 @@ use maud::{Markup, html};
 use super::http::{Handler, Request, Response};
 use crate::lint::check::{ServerResolution, resolve_servers, servers_to_probe};
 use crate::lint::delegation::Declared;
-use crate::lint::{Finding, Severity, Summary, served_findings};
+use crate::lint::{Finding, Severity, Summary, offline_findings_served, served_extracts};
 use crate::matrix::server_name::ServerName;
 use crate::report::check_page::{CheckView, ServerPicture, check_body};
 use crate::report::explain_page::explain_body;
@@ -99,21 +99,11 @@ impl Dashboard {
             return Arc::clone(lint);
         }
         let mut notes = Vec::new();
-        let findings = served_findings(zones);
-        // Server names come from the [[matrix]] sections and the federation
-        // SRV owners, which a zone without its other records still shows.
-        let written: Vec<Zone> = zones
-            .zones()
-            .iter()
-            .filter_map(|snapshot| {
-                let srv = snapshot
-                    .records()
-                    .filter(|r| r.record_type() == hickory_proto::rr::RecordType::SRV)
-                    .collect();
-                snapshot.zone_of(srv, |_| None).ok()
-            })
-            .collect();
+        // What the rules read as written: the [[matrix]] sections and the
+        // federation SRV records among it, so the server names come from it too.
+        let written = served_extracts(zones);
         let refs: Vec<&Zone> = written.iter().collect();
+        let findings = offline_findings_served(&refs, zones);
         let declared = Declared::from_zones(&refs);
         let servers = servers_to_probe(&declared, &refs);
         let servers = resolve_servers(zones, DNS_LABEL, &servers, &[], &mut notes);
