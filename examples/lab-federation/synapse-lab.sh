@@ -29,11 +29,8 @@ set -euo pipefail
 
 T0=$SECONDS
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-FEDNS_BIN=${FEDNS_BIN:-target/debug/fedns}
-case $FEDNS_BIN in /*) ;; *) FEDNS_BIN=$ROOT/$FEDNS_BIN ;; esac
 # shellcheck source=../../tests/synapse/lib.sh
-. "$ROOT/tests/synapse/lib.sh"
+. "$HERE/../../tests/synapse/lib.sh"
 lab_init fedns-lab fedns-lab
 lab_preflight
 lab_venv

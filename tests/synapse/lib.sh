@@ -7,9 +7,13 @@
 # process started with `start` is remembered by PID and stopped (TERM, then
 # KILL after 10 s) on exit; the namespace and /etc/netns/NS go too.
 #
-# Needs FEDNS_BIN (absolute path) set by the caller.
+# Sets ROOT (the repository) and FEDNS_BIN (an absolute path: the caller's
+# FEDNS_BIN, relative to ROOT, default target/debug/fedns).
 
 SYNAPSE_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$SYNAPSE_LIB_DIR/../.." && pwd)
+FEDNS_BIN=${FEDNS_BIN:-target/debug/fedns}
+case $FEDNS_BIN in /*) ;; *) FEDNS_BIN=$ROOT/$FEDNS_BIN ;; esac
 SYNAPSE_VERSION=1.163.2
 LABNET=$SYNAPSE_LIB_DIR/labnet.py
 

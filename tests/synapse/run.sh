@@ -28,9 +28,6 @@ set -euo pipefail
 
 T0=$SECONDS
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-FEDNS_BIN=${FEDNS_BIN:-target/debug/fedns}
-case $FEDNS_BIN in /*) ;; *) FEDNS_BIN=$ROOT/$FEDNS_BIN ;; esac
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
 lab_init fedns-syn fedns-synapse
