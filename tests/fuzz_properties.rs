@@ -599,6 +599,31 @@ fn a_query_with_an_undecodable_edns_option_leaves_udp_answering() {
     assert_still_answers(live.addr);
 }
 
+#[test]
+fn udp_threads_answer_then_stop_at_shutdown_and_release_the_port() {
+    let mut live = LiveServer::start(3);
+    assert_still_answers(live.addr);
+    let server = live.server.take().unwrap();
+    // Within the grace period: were a thread still asleep in its receive,
+    // the shutdown would end by aborting and the socket would stay open.
+    live.runtime
+        .block_on(server.shutdown(Duration::from_secs(5)));
+    let _rebound = UdpSocket::bind(live.addr).expect("the stopped server released its UDP port");
+    let q = query("mail.example.org.", RecordType::A, false)
+        .to_vec()
+        .unwrap();
+    let probe = UdpSocket::bind("127.0.0.1:0").unwrap();
+    probe
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    probe.send_to(&q, live.addr).unwrap();
+    let mut buf = [0u8; 512];
+    assert!(
+        probe.recv(&mut buf).is_err(),
+        "nothing answers after the shutdown"
+    );
+}
+
 // ------------------------------------------------------------- seed corpus --
 
 /// Writes the generated seeds (`gen-*`) of every target into `fuzz/corpus/`.

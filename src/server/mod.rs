@@ -146,7 +146,7 @@ impl FrontEnd {
 pub struct ListenConfig {
     /// Addresses to serve on, UDP and TCP each.
     pub listen: Vec<SocketAddr>,
-    /// Tasks reading each UDP socket (bounds in-flight UDP work).
+    /// Threads reading each UDP socket (bounds in-flight UDP work).
     pub udp_workers: usize,
     /// Concurrent TCP connections across all listeners; more wait in the backlog.
     pub max_tcp_connections: usize,
@@ -214,14 +214,12 @@ impl RunningServer {
             let (udp, tcp) = bind_pair(*addr).await?;
             let local = udp.local_addr()?;
             local_addrs.push(local);
-            let udp = Arc::new(udp);
-            for _ in 0..config.udp_workers.max(1) {
-                tasks.spawn(udp::serve(
-                    Arc::clone(&udp),
-                    Arc::clone(&front),
-                    shutdown_rx.clone(),
-                ));
-            }
+            tasks.spawn(udp::spawn(
+                udp,
+                Arc::clone(&front),
+                config.udp_workers,
+                shutdown_rx.clone(),
+            )?);
             tasks.spawn(tcp::serve(
                 tcp,
                 Arc::clone(&front),

@@ -1,31 +1,38 @@
-//! UDP: a fixed set of worker tasks per socket, each receiving, answering
-//! and sending in turn. No task per packet: the number of workers bounds the
-//! work in flight, and a flood costs queue drops, not memory.
+//! UDP: a fixed set of threads per socket, each receiving, answering and
+//! sending in turn, with no event loop on the hot path. The number of
+//! threads bounds the work in flight, and a flood costs queue drops, not
+//! memory.
 //!
-//! On Linux a worker moves datagrams in batches: one `recvmmsg(2)` takes up
-//! to [`BATCH`] queued queries, they are answered against one load of the
-//! zones, and one `sendmmsg(2)` sends the answers. Issue 6 measured it: with
-//! the server pinned to one core under dnsperf, about 88 % of its CPU per
-//! query is the kernel's UDP path; batching saves the per-datagram syscall
-//! and reactor round trips (5.2 -> 4.8 us of server CPU per query at 10 000
-//! hosts with the answer-cache changes; NSD 5.0 in the same runs). The
-//! syscalls go through tokio's `try_io`, so readiness, shutdown and fairness
-//! with the TCP tasks work as with `recv_from`/`send_to`; under light load a
-//! batch is one datagram. Elsewhere the plain loop (`serve_each`) runs.
+//! Why threads and not tokio tasks (issue 18): with the server pinned to
+//! one core under dnsperf, about 85 % of its CPU per query is the kernel's
+//! UDP path, and a readiness loop adds its own syscalls to every batch (an
+//! `epoll_wait`, then a receive that comes back `EAGAIN` once the queue is
+//! empty). A thread that blocks in the receive itself pays neither: it
+//! sleeps in the kernel until a datagram comes and wakes with it. The
+//! threads share the socket (the kernel wakes one sleeper per datagram),
+//! so there is no handoff between threads per query either.
 //!
-//! Both loops send what [`answer`] decides for each datagram: the wire
+//! On Linux a thread moves datagrams in batches: one `recvmmsg(2)` waits
+//! for the first queued query and takes up to [`BATCH`] (`MSG_WAITFORONE`),
+//! they are answered against one load of the zones, and one `sendmmsg(2)`
+//! sends the answers. Elsewhere the plain loop (`serve_each`) runs.
+//!
+//! Shutdown: the task returned by [`spawn`] raises a flag and shuts the
+//! socket's receive side down when the server stops (or when the task is
+//! dropped), which wakes every sleeping thread on Linux; the socket's read
+//! timeout ([`IDLE_WAKE`]) bounds the wait anywhere else.
+//!
+//! Every loop sends what [`answer`] decides for each datagram: the wire
 //! layer's response ([`respond_with_keys`], or the NOTIFY handler's),
 //! counted in the metrics and passed through response rate limiting when it
 //! is configured. Nothing else is sent.
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
-use tokio::net::UdpSocket;
-use tokio::sync::watch;
-#[cfg(not(target_os = "linux"))]
-use tracing::{debug, warn};
+use tokio::sync::{oneshot, watch};
 
 use super::rrl::{RrlAction, slipped};
 use super::wire::{RequestKind, request_kind, respond_with_keys};
@@ -39,16 +46,104 @@ const MAX_DATAGRAM: usize = 65_535;
 /// the added latency of answering a batch before sending it near 30 us.
 const BATCH: usize = 32;
 
-/// Serves one socket until `shutdown` turns true.
-pub(super) async fn serve(
-    socket: Arc<UdpSocket>,
+/// The longest a receiving thread sleeps before it looks at the stop flag
+/// again (on Linux the socket's shutdown wakes it at once).
+const IDLE_WAKE: Duration = Duration::from_secs(1);
+
+/// Starts `workers` threads serving `socket`; the returned future ends when
+/// `shutdown` turns true (or its sender is gone) and every thread has
+/// stopped and closed the socket. Dropping the future stops the threads too.
+pub(super) fn spawn(
+    socket: tokio::net::UdpSocket,
     front: Arc<FrontEnd>,
-    shutdown: watch::Receiver<bool>,
-) {
+    workers: usize,
+    mut shutdown: watch::Receiver<bool>,
+) -> std::io::Result<impl Future<Output = ()> + Send + 'static> {
+    let socket = Arc::new(socket.into_std()?);
+    socket.set_nonblocking(false)?;
+    socket.set_read_timeout(Some(IDLE_WAKE))?;
+    let stop = Stop {
+        flag: Arc::new(AtomicBool::new(false)),
+        socket: Arc::clone(&socket),
+    };
+    // Worker threads enter the runtime, so what they call (an UPDATE handed
+    // to the blocking pool, a NOTIFY waking a refresh) finds it.
+    let runtime = tokio::runtime::Handle::current();
+    let mut finished = Vec::with_capacity(workers);
+    for i in 0..workers.max(1) {
+        let (done, finished_rx) = oneshot::channel::<()>();
+        let (socket, front, flag, runtime) = (
+            Arc::clone(&socket),
+            Arc::clone(&front),
+            Arc::clone(&stop.flag),
+            runtime.clone(),
+        );
+        let started = std::thread::Builder::new()
+            .name(format!("fedns-udp-{i}"))
+            .spawn(move || {
+                let _runtime = runtime.enter();
+                serve_thread(&socket, &front, &flag);
+                // Closed before the stop is reported, so a stopped server
+                // has released its port.
+                drop(socket);
+                let _ = done.send(());
+            });
+        if let Err(e) = started {
+            stop.raise();
+            return Err(e);
+        }
+        finished.push(finished_rx);
+    }
+    Ok(async move {
+        while !*shutdown.borrow_and_update() {
+            if shutdown.changed().await.is_err() {
+                break;
+            }
+        }
+        stop.raise();
+        drop(stop);
+        for thread in finished {
+            let _ = thread.await;
+        }
+    })
+}
+
+/// Stops a socket's threads when raised or dropped.
+struct Stop {
+    flag: Arc<AtomicBool>,
+    socket: Arc<UdpSocket>,
+}
+
+impl Stop {
+    fn raise(&self) {
+        if self.flag.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        // Wakes the threads sleeping in a receive (Linux returns at once
+        // from a shut-down socket; elsewhere IDLE_WAKE bounds the wait). The
+        // call may report ENOTCONN for an unconnected UDP socket on Linux
+        // after it has done so: the result says nothing useful.
+        #[cfg(unix)]
+        {
+            use std::os::fd::AsRawFd;
+            // SAFETY: shutdown(2) on a descriptor this struct keeps open.
+            unsafe { libc::shutdown(self.socket.as_raw_fd(), libc::SHUT_RD) };
+        }
+    }
+}
+
+impl Drop for Stop {
+    fn drop(&mut self) {
+        self.raise();
+    }
+}
+
+/// One thread's loop, until `stop` is raised.
+fn serve_thread(socket: &Arc<UdpSocket>, front: &FrontEnd, stop: &AtomicBool) {
     #[cfg(target_os = "linux")]
-    batched::serve(socket, front, shutdown).await;
+    batched::serve(socket, front, stop);
     #[cfg(not(target_os = "linux"))]
-    serve_each(socket, front, shutdown).await;
+    serve_each(socket, front, stop);
 }
 
 /// What to send for one datagram from `peer`, if anything: NOTIFY goes to
@@ -139,7 +234,7 @@ fn answer_unguarded(
 
 /// Hands an UPDATE to a blocking task, which sends its response itself:
 /// an update waits for the zone writer lock and an fsync, and the socket's
-/// workers must not. Beyond [`super::MAX_UPDATES_IN_FLIGHT`] the datagram
+/// threads must not. Beyond [`super::MAX_UPDATES_IN_FLIGHT`] the datagram
 /// is dropped (counted), and the client retries as for a lost packet.
 fn update_in_background(
     front: &FrontEnd,
@@ -154,48 +249,40 @@ fn update_in_background(
     let requests = Arc::clone(&front.requests);
     let socket = Arc::clone(socket);
     let request = datagram.to_vec();
-    tokio::spawn(async move {
+    // The calling thread entered the runtime (see `spawn`).
+    tokio::task::spawn_blocking(move || {
         let _slot = slot;
-        let response = tokio::task::spawn_blocking(move || requests.update(&request, peer))
-            .await
-            .ok()
-            .flatten();
-        if let Some(response) = response {
-            let _ = socket.send_to(&response, peer).await;
+        if let Some(response) = requests.update(&request, peer) {
+            let _ = socket.send_to(&response, peer);
         }
     });
 }
 
 /// The portable loop: one `recv_from`, one answer, one `send_to`.
 #[cfg(not(target_os = "linux"))]
-async fn serve_each(
-    socket: Arc<UdpSocket>,
-    front: Arc<FrontEnd>,
-    mut shutdown: watch::Receiver<bool>,
-) {
+fn serve_each(socket: &Arc<UdpSocket>, front: &FrontEnd, stop: &AtomicBool) {
+    use tracing::{debug, warn};
     let mut buf = vec![0u8; MAX_DATAGRAM];
-    loop {
-        let (len, peer) = tokio::select! {
-            received = socket.recv_from(&mut buf) => match received {
-                Ok(r) => r,
-                Err(e) => {
-                    // ICMP errors from earlier sends surface here on some systems; keep serving.
-                    debug!(error = %e, "udp receive error");
-                    continue;
-                }
-            },
-            _ = shutdown.changed() => return,
+    while !stop.load(Ordering::Relaxed) {
+        let (len, peer) = match socket.recv_from(&mut buf) {
+            Ok(r) => r,
+            // A read timeout (IDLE_WAKE), an interrupted call, or an ICMP
+            // error from an earlier send: look at the flag, keep serving.
+            Err(e) => {
+                debug!(error = %e, "udp receive");
+                continue;
+            }
         };
         let response = answer(
-            &front,
-            &socket,
+            front,
+            socket,
             &front.served(),
             &buf[..len],
             || Some(peer),
             Instant::now,
         );
         if let Some(response) = response
-            && let Err(e) = socket.send_to(&response, peer).await
+            && let Err(e) = socket.send_to(&response, peer)
             && let Some(n) = front.log_limit.allow(peer.ip(), "udp-send", Instant::now())
         {
             warn!(%peer, error = %e, "udp send failed{}", crate::log_limit::suppressed_note(n));
@@ -205,25 +292,22 @@ async fn serve_each(
 
 #[cfg(target_os = "linux")]
 mod batched {
-    //! `recvmmsg`/`sendmmsg` through tokio's readiness (`try_io`).
+    //! Blocking `recvmmsg`/`sendmmsg` on a socket shared by the threads.
     //!
     //! The `mmsghdr`/`iovec` arrays hold raw pointers into the buffers, so
-    //! they are built on the stack inside each syscall call and never held
-    //! across an `.await` (the task stays `Send`).
+    //! they are built on the stack inside each syscall and live no longer.
 
     use std::io;
     use std::mem::{size_of, zeroed};
+    use std::net::UdpSocket;
     use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
     use std::os::fd::{AsRawFd, RawFd};
     use std::ptr;
     use std::sync::Arc;
-
-    use tokio::io::Interest;
-    use tokio::net::UdpSocket;
-    use tokio::sync::watch;
-    use tracing::{debug, warn};
-
+    use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::Instant;
+
+    use tracing::{debug, warn};
 
     use super::{BATCH, MAX_DATAGRAM, answer};
     use crate::server::FrontEnd;
@@ -254,7 +338,9 @@ mod batched {
             &self.data[i * MAX_DATAGRAM..i * MAX_DATAGRAM + self.lens[i]]
         }
 
-        /// One `recvmmsg` without waiting: how many datagrams it took.
+        /// One `recvmmsg`: waits for the first datagram (up to the socket's
+        /// read timeout), then takes what is queued behind it, and says how
+        /// many datagrams it took.
         fn receive(&mut self, fd: RawFd) -> io::Result<usize> {
             // SAFETY: all-zero iovec/mmsghdr are valid (null pointers, zero lengths).
             let mut iovecs: [libc::iovec; BATCH] = unsafe { zeroed() };
@@ -279,7 +365,7 @@ mod batched {
                     fd,
                     headers.as_mut_ptr(),
                     BATCH as _,
-                    libc::MSG_DONTWAIT as _,
+                    libc::MSG_WAITFORONE as _,
                     ptr::null_mut(),
                 )
             };
@@ -295,9 +381,9 @@ mod batched {
         }
     }
 
-    /// One `sendmmsg` without waiting of `answers` (slot, bytes) to the peers
-    /// of their slots: how many were sent (the first of the rest failed, or
-    /// the send buffer is full).
+    /// One `sendmmsg` of `answers` (slot, bytes) to the peers of their
+    /// slots: how many were sent (the first of the rest failed). It waits
+    /// while the socket's send buffer is full.
     fn send(fd: RawFd, batch: &Batch, answers: &[(usize, Vec<u8>)]) -> io::Result<usize> {
         // SAFETY: all-zero iovec/mmsghdr are valid (null pointers, zero lengths).
         let mut iovecs: [libc::iovec; BATCH] = unsafe { zeroed() };
@@ -316,14 +402,7 @@ mod batched {
         }
         // SAFETY: the headers point at live answers and peer addresses, which
         // sendmmsg only reads.
-        let n = unsafe {
-            libc::sendmmsg(
-                fd,
-                headers.as_mut_ptr(),
-                count as _,
-                libc::MSG_DONTWAIT as _,
-            )
-        };
+        let n = unsafe { libc::sendmmsg(fd, headers.as_mut_ptr(), count as _, 0) };
         match n {
             n if n < 0 => Err(io::Error::last_os_error()),
             // Not expected for count > 0; never report progress that was not made.
@@ -358,31 +437,28 @@ mod batched {
         }
     }
 
-    pub(super) async fn serve(
-        socket: Arc<UdpSocket>,
-        front: Arc<FrontEnd>,
-        mut shutdown: watch::Receiver<bool>,
-    ) {
+    pub(super) fn serve(socket: &Arc<UdpSocket>, front: &FrontEnd, stop: &AtomicBool) {
         let fd = socket.as_raw_fd();
         let mut batch = Batch::new();
         let mut answers: Vec<(usize, Vec<u8>)> = Vec::with_capacity(BATCH);
-        loop {
-            tokio::select! {
-                ready = socket.readable() => if let Err(e) = ready {
-                    debug!(error = %e, "udp readiness error");
-                    continue;
-                },
-                _ = shutdown.changed() => return,
-            }
-            let received = match socket.try_io(Interest::READABLE, || batch.receive(fd)) {
+        while !stop.load(Ordering::Relaxed) {
+            let received = match batch.receive(fd) {
                 Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                // A read timeout (IDLE_WAKE), an interrupted call, or an ICMP
+                // error from an earlier send: look at the flag, keep serving.
                 Err(e) => {
-                    // ICMP errors from earlier sends surface here on some systems; keep serving.
-                    debug!(error = %e, "udp receive error");
+                    if !matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                    ) {
+                        debug!(error = %e, "udp receive error");
+                    }
                     continue;
                 }
             };
+            if stop.load(Ordering::Relaxed) {
+                return; // woken by the shutdown: what it returned is no query
+            }
             {
                 let served = front.served();
                 // One clock read per batch, and only for rate limiting.
@@ -390,8 +466,8 @@ mod batched {
                 answers.extend((0..received).filter_map(|i| {
                     let now = || *now.get_or_insert_with(Instant::now);
                     answer(
-                        &front,
-                        &socket,
+                        front,
+                        socket,
                         &served,
                         batch.datagram(i),
                         || peer(&batch, i),
@@ -402,24 +478,15 @@ mod batched {
             }
             let mut sent = 0;
             while sent < answers.len() {
-                match socket.try_io(Interest::WRITABLE, || send(fd, &batch, &answers[sent..])) {
+                match send(fd, &batch, &answers[sent..]) {
                     Ok(n) => sent += n,
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                        tokio::select! {
-                            _ = socket.writable() => {}
-                            _ = shutdown.changed() => return,
-                        }
-                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => {
                         // This answer cannot go (bad peer address...): skip it, send the rest.
                         let slot = answers[sent].0;
                         let p = peer(&batch, slot);
                         let ip = p.map_or(std::net::IpAddr::from([0, 0, 0, 0]), |p| p.ip());
-                        if let Some(n) =
-                            front
-                                .log_limit
-                                .allow(ip, "udp-send", std::time::Instant::now())
-                        {
+                        if let Some(n) = front.log_limit.allow(ip, "udp-send", Instant::now()) {
                             warn!(peer = ?p, error = %e, "udp send failed{}", crate::log_limit::suppressed_note(n));
                         }
                         sent += 1;
