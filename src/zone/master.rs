@@ -584,6 +584,16 @@ fn parse_record(
         })?,
     };
     let rdata_start = type_token.end();
+    let rdata_tokens = &rest[1..];
+    let end = rdata_tokens.last().map_or(rdata_start, Token::end);
+    if let Some(wire) = rdata_text::parse_rdata_wire(rtype, rdata_tokens, &state.origin, end) {
+        // The bulk of a zone: straight to wire form, no hickory RData.
+        let rdata = wire.map_err(|e| state.error(entry, e.offset, e.message))?;
+        let mut owner_wire = Vec::with_capacity(owner.len() + 1);
+        rdata_text::push_name(&mut owner_wire, &owner);
+        return SourcedRecord::from_wire(&owner_wire, rtype, ttl, &rdata, place.clone())
+            .map_err(|message| ZoneError::new(place, format!("{rtype} record: {message}")));
+    }
     let rdata_text: String = entry.text.chars().skip(rdata_start).collect();
     let rdata = rdata_text::parse_rdata(rtype, &rdata_text, &state.origin)
         .map_err(|e| state.error(entry, rdata_start + e.offset, e.message))?;

@@ -73,8 +73,8 @@ impl Token {
     }
 
     /// The unescaped text as a string (lossy for bytes that are not UTF-8).
-    fn text_str(&self) -> String {
-        String::from_utf8_lossy(&self.text).into_owned()
+    fn text_str(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.text)
     }
 }
 
@@ -237,57 +237,86 @@ fn push_char(bytes: &mut Vec<u8>, c: char) {
 /// and `\DDD`), checks label <= 63 and name <= 255 octets. Case is kept;
 /// bytes outside ASCII are taken literally (no IDNA conversion).
 pub fn parse_name(text: &str, origin: &Name) -> Result<Name, String> {
+    let mut wire = Vec::with_capacity(text.len() + 2);
+    push_name_text(&mut wire, text, origin)?;
+    Name::from_labels(wire_labels(&wire)).map_err(|e| format!("invalid domain name '{text}': {e}"))
+}
+
+/// The labels of a wire-form name that [`push_name_text`] wrote.
+fn wire_labels(mut wire: &[u8]) -> impl Iterator<Item = &[u8]> {
+    std::iter::from_fn(move || {
+        let (&len, rest) = wire.split_first()?;
+        let label = rest.get(..usize::from(len)).filter(|l| !l.is_empty())?;
+        wire = &rest[label.len()..];
+        Some(label)
+    })
+}
+
+/// Appends the name `text` (presentation format, as [`parse_name`] reads
+/// it) to `wire` in uncompressed wire form, case kept: the one name grammar
+/// of the zone parsers, which write names straight to wire this way. On an
+/// error, `wire` may hold part of the name.
+pub(crate) fn push_name_text(wire: &mut Vec<u8>, text: &str, origin: &Name) -> Result<(), String> {
+    let start = wire.len();
     match text {
         "" => return Err("empty domain name".to_owned()),
-        "@" => return Ok(origin.clone()),
-        "." => return Ok(Name::root()),
+        "@" => {
+            push_name(wire, origin);
+            return Ok(());
+        }
+        "." => {
+            wire.push(0);
+            return Ok(());
+        }
         _ => {}
     }
-    let (mut labels, absolute) = split_labels(text)?;
-    if !absolute {
-        labels.extend(origin.iter().map(<[u8]>::to_vec));
+    let absolute = if text.is_ascii() {
+        push_labels_in(wire, text, text.as_bytes())?
+    } else {
+        push_labels_in(wire, text, &text.chars().collect::<Vec<char>>())?
+    };
+    if absolute {
+        wire.push(0);
+    } else {
+        push_name(wire, origin);
     }
-    let wire_len = labels.iter().map(|l| l.len() + 1).sum::<usize>() + 1;
+    let wire_len = wire.len() - start;
     if wire_len > MAX_NAME_LEN {
         return Err(format!(
             "domain name '{text}' is {wire_len} octets long; at most {MAX_NAME_LEN} are allowed"
         ));
     }
-    Name::from_labels(labels).map_err(|e| format!("invalid domain name '{text}': {e}"))
+    Ok(())
 }
 
-/// Splits a name into unescaped labels; the flag says whether it ended in an
-/// unescaped dot (is absolute).
-fn split_labels(text: &str) -> Result<(Vec<Vec<u8>>, bool), String> {
-    if text.is_ascii() {
-        split_labels_in(text, text.as_bytes())
-    } else {
-        split_labels_in(text, &text.chars().collect::<Vec<char>>())
-    }
-}
-
-/// [`split_labels`] over the characters of `text` (bytes when it is ASCII).
-fn split_labels_in<C: Copy + Into<char>>(
+/// Appends the unescaped labels of `text` (walked as `chars`: bytes when it
+/// is ASCII), each with its length octet; says whether the name ended in an
+/// unescaped dot (is absolute). No terminating root label is written.
+fn push_labels_in<C: Copy + Into<char>>(
+    wire: &mut Vec<u8>,
     text: &str,
     chars: &[C],
-) -> Result<(Vec<Vec<u8>>, bool), String> {
-    let mut labels = Vec::new();
-    let mut label = Vec::new();
+) -> Result<bool, String> {
+    // Where the length octet of the label being read is.
+    let mut length_at = wire.len();
+    wire.push(0);
     let mut i = 0;
     while let Some(c) = chars.get(i).map(|&c| c.into()) {
         match c {
             '.' => {
-                if label.is_empty() {
+                if wire.len() == length_at + 1 {
                     return Err(format!("domain name '{text}' has an empty label"));
                 }
-                labels.push(std::mem::take(&mut label));
+                length_at = wire.len();
+                wire.push(0);
                 i += 1;
+                continue;
             }
             '\\' => {
                 let (escaped, used) = unescape(chars, i).map_err(|e| e.message)?;
                 match escaped {
-                    Escaped::Byte(b) => label.push(b),
-                    Escaped::Char(c) => push_char(&mut label, c),
+                    Escaped::Byte(b) => wire.push(b),
+                    Escaped::Char(c) => push_char(wire, c),
                 }
                 i += used;
             }
@@ -297,21 +326,23 @@ fn split_labels_in<C: Copy + Into<char>>(
                 ));
             }
             c => {
-                push_char(&mut label, c);
+                push_char(wire, c);
                 i += 1;
             }
         }
-        if label.len() > MAX_LABEL_LEN {
+        let label_len = wire.len() - length_at - 1;
+        if label_len > MAX_LABEL_LEN {
             return Err(format!(
                 "a label of '{text}' is longer than {MAX_LABEL_LEN} octets"
             ));
         }
+        wire[length_at] = label_len as u8; // at most MAX_LABEL_LEN, checked above
     }
-    let absolute = label.is_empty();
-    if !absolute {
-        labels.push(label);
+    let absolute = wire.len() == length_at + 1;
+    if absolute {
+        wire.pop(); // the empty label after the final dot
     }
-    Ok((labels, absolute))
+    Ok(absolute)
 }
 
 /// Parses a name token: like [`parse_name`], but quoted names are refused.
@@ -323,6 +354,22 @@ pub(crate) fn parse_name_token(token: &Token, origin: &Name) -> Result<Name, Str
         ));
     }
     parse_name(&token.raw, origin)
+}
+
+/// Appends a name token to `wire` (see [`push_name_text`]); quoted names
+/// are refused as by [`parse_name_token`].
+pub(crate) fn push_name_token(
+    wire: &mut Vec<u8>,
+    token: &Token,
+    origin: &Name,
+) -> Result<(), String> {
+    if token.quoted {
+        return Err(format!(
+            "expected a domain name, got the quoted string {}",
+            token.raw
+        ));
+    }
+    push_name_text(wire, &token.raw, origin)
 }
 
 /// Writes `name` as an absolute name in presentation format, escaping every
@@ -926,6 +973,46 @@ pub fn parse_rdata(rtype: RecordType, text: &str, origin: &Name) -> Result<RData
         .map_err(|e| RdataError::new(start, format!("invalid {mnemonic} data: {e}")))
 }
 
+/// The RDATA of `rtype` read from `tokens` (their offsets kept in errors;
+/// `end` is where the record's text ends) straight to uncompressed wire
+/// form, for the types whose wire form the field parsers alone decide: no
+/// hickory `RData` is made, so a zone's bulk (addresses, names, SRV, TXT)
+/// loads without one (issue 18). The bytes are the ones [`parse_rdata`]
+/// followed by hickory's encoder would give; the tests hold the two paths
+/// to that. `None` for every other type, and for RFC 3597 `\#` syntax:
+/// the caller takes [`parse_rdata`] then.
+pub(crate) fn parse_rdata_wire(
+    rtype: RecordType,
+    tokens: &[Token],
+    origin: &Name,
+    end: usize,
+) -> Option<Result<Vec<u8>, RdataError>> {
+    const FIELDS_DECIDE: [RecordType; 10] = [
+        RecordType::A,
+        RecordType::AAAA,
+        RecordType::NS,
+        RecordType::CNAME,
+        RecordType::DNAME,
+        RecordType::PTR,
+        RecordType::MX,
+        RecordType::SRV,
+        RecordType::TXT,
+        RecordType::SOA,
+    ];
+    if !FIELDS_DECIDE.contains(&rtype)
+        || tokens.first().is_some_and(|t| !t.quoted && t.raw == "\\#")
+    {
+        return None;
+    }
+    let fields = schema(rtype)?;
+    let mnemonic = type_mnemonic(rtype);
+    let context = Context {
+        mnemonic: &mnemonic,
+        origin,
+    };
+    Some(context.parse_fields(fields, tokens, end))
+}
+
 /// What field parsers need to know besides the token.
 struct Context<'a> {
     mnemonic: &'a str,
@@ -1065,11 +1152,8 @@ impl Context<'_> {
             }
             Kind::Ipv4 => wire.extend(self.ipv4(token, field, &text)?.octets()),
             Kind::Ipv6 => wire.extend(self.ipv6(token, field, &text)?.octets()),
-            Kind::Name => {
-                let name = parse_name_token(token, self.origin)
-                    .map_err(|e| self.error(token, field, format!("is invalid: {e}")))?;
-                push_name(wire, &name);
-            }
+            Kind::Name => push_name_token(wire, token, self.origin)
+                .map_err(|e| self.error(token, field, format!("is invalid: {e}")))?,
             Kind::CharString => {
                 self.check_character_string(token, field)?;
                 push_prefixed(wire, &token.text);
@@ -1310,7 +1394,7 @@ fn push_prefixed(wire: &mut Vec<u8>, bytes: &[u8]) {
     wire.extend_from_slice(bytes);
 }
 
-fn push_name(wire: &mut Vec<u8>, name: &Name) {
+pub(crate) fn push_name(wire: &mut Vec<u8>, name: &Name) {
     for label in name.iter() {
         push_prefixed(wire, label);
     }
@@ -1439,7 +1523,7 @@ fn parse_svcb(
         other => other,
     };
     // Round-trip through the wire form so that only encodable data passes.
-    let wire = rdata_to_wire(&rdata).ok_or_else(|| invalid("cannot be encoded".to_owned()))?;
+    let wire = emit_rdata(&rdata).map_err(|e| invalid(format!("cannot be encoded: {e}")))?;
     decode_wire(rtype, &wire).map_err(invalid)
 }
 
@@ -1459,7 +1543,7 @@ fn sort_svc_params(mut svcb: SVCB) -> Result<SVCB, String> {
 /// the same value (absolute names, TXT strings quoted and escaped, unknown
 /// types in RFC 3597 form).
 pub fn format_rdata(rdata: &RData) -> String {
-    let Some(wire) = rdata_to_wire(rdata) else {
+    let Ok(wire) = emit_rdata(rdata) else {
         // Only RDATA hickory cannot encode gets here; parse_rdata never
         // produces such values.
         let mut text = String::new();
@@ -1480,13 +1564,32 @@ fn format_generic(wire: &[u8]) -> String {
     }
 }
 
-/// Encodes RDATA to wire form with uncompressed, case-preserving names.
-fn rdata_to_wire(rdata: &RData) -> Option<Vec<u8>> {
-    let mut buf = Vec::new();
-    let mut encoder = BinEncoder::new(&mut buf);
+/// `rdata` in uncompressed wire form, case kept, as hickory-proto emits
+/// it: the form a [`SourcedRecord`](super::SourcedRecord) keeps.
+pub(crate) fn emit_rdata(rdata: &RData) -> Result<Vec<u8>, String> {
+    let mut wire = Vec::with_capacity(32);
+    let mut encoder = BinEncoder::new(&mut wire);
     encoder.set_name_encoding(NameEncoding::Uncompressed);
-    rdata.emit(&mut encoder).ok()?;
-    Some(buf)
+    rdata.emit(&mut encoder).map_err(|e| e.to_string())?;
+    Ok(wire)
+}
+
+/// The wire form of RDATA text of `rtype` (errors at character offsets of
+/// `text`): [`parse_rdata_wire`] for the types it takes, else
+/// [`parse_rdata`] and hickory's encoder.
+pub(crate) fn parse_rdata_text_wire(
+    rtype: RecordType,
+    text: &str,
+    origin: &Name,
+) -> Result<Vec<u8>, RdataError> {
+    let tokens = tokenize(text)?;
+    let end = tokens.last().map_or(0, Token::end);
+    if let Some(wire) = parse_rdata_wire(rtype, &tokens, origin, end) {
+        return wire;
+    }
+    let rdata = parse_rdata(rtype, text, origin)?;
+    let start = tokens.first().map_or(0, |t| t.offset);
+    emit_rdata(&rdata).map_err(|e| RdataError::new(start, format!("cannot be encoded: {e}")))
 }
 
 /// Writes `wire` field by field; `None` when it does not fit the table (or
@@ -1678,15 +1781,50 @@ mod tests {
         ] {
             let chars: Vec<char> = text.chars().collect();
             assert_eq!(tokenize(text), tokenize_in(&chars), "{text:?}");
+            let (mut bytes, mut walked) = (Vec::new(), Vec::new());
             assert_eq!(
-                split_labels(text),
-                split_labels_in(text, &chars),
+                push_labels_in(&mut bytes, text, text.as_bytes()),
+                push_labels_in(&mut walked, text, &chars),
                 "{text:?}"
             );
+            assert_eq!(bytes, walked, "{text:?}");
         }
         // Offsets stay character offsets when the text is not ASCII.
         let tokens = tokenize("\"é\" x").expect("tokens");
         assert_eq!((tokens[1].offset, tokens[1].raw.as_str()), (4, "x"));
+    }
+
+    #[test]
+    fn zone_bulk_reads_straight_to_the_wire_hickory_would_write() {
+        for (rtype, text) in [
+            (RecordType::A, "198.18.0.1"),
+            (RecordType::AAAA, "2001:db8:1::1:ffff"),
+            (RecordType::NS, "ns1"),
+            (RecordType::NS, "Ns1.Example.NET."),
+            (RecordType::CNAME, "@"),
+            (RecordType::DNAME, "."),
+            (RecordType::PTR, "a\\.b.c"),
+            (RecordType::MX, "10 mail"),
+            (RecordType::SRV, "10 0 8448 host0"),
+            (RecordType::TXT, "\"v=spf1 -all\" more \"\" \\065"),
+            (RecordType::SOA, "ns1 hostmaster 1 2h 15m 2w 300"),
+        ] {
+            let tokens = tokenize(text).unwrap();
+            let end = tokens.last().map_or(0, Token::end);
+            let direct = parse_rdata_wire(rtype, &tokens, &origin(), end)
+                .expect("a direct type")
+                .unwrap_or_else(|e| panic!("{rtype} {text}: {e}"));
+            assert_eq!(
+                Some(direct),
+                emit_rdata(&parse(rtype, text)).ok(),
+                "{rtype} {text}"
+            );
+        }
+        // Other types, and RFC 3597 syntax, take the full path.
+        let generic = tokenize("\\# 4 c6120001").unwrap();
+        assert!(parse_rdata_wire(RecordType::A, &generic, &origin(), 0).is_none());
+        let caa = tokenize("0 issue \"ca.test\"").unwrap();
+        assert!(parse_rdata_wire(RecordType::CAA, &caa, &origin(), 0).is_none());
     }
 
     fn name(text: &str) -> Name {
@@ -1719,7 +1857,7 @@ mod tests {
     }
 
     fn wire(rdata: &RData) -> Vec<u8> {
-        rdata_to_wire(rdata).unwrap()
+        emit_rdata(rdata).unwrap()
     }
 
     /// format_rdata then parse_rdata gives the same value and wire form.
@@ -2523,7 +2661,38 @@ mod tests {
                 let formatted = format_rdata(&rdata);
                 let back = parse_rdata(rtype, &formatted, &Name::root());
                 prop_assert_eq!(back.as_ref().ok(), Some(&rdata), "{} -> {}", text, formatted);
-                prop_assert_eq!(back.ok().and_then(|b| rdata_to_wire(&b)), rdata_to_wire(&rdata));
+                prop_assert_eq!(back.ok().and_then(|b| emit_rdata(&b).ok()), emit_rdata(&rdata).ok());
+            }
+        }
+
+        /// The direct path gives the bytes, and the errors, of the full one
+        /// (hickory `RData`, then its encoder), for every type it takes.
+        #[test]
+        fn rdata_straight_to_wire_equals_the_rdata_path(
+            index in 0..10usize,
+            words in proptest::collection::vec(
+                "[0-9]{1,5}|[a-zA-Z0-9+/=]{1,12}|\"[ -~]{0,10}\"|[a-z]{1,5}\\.|@|\\.|-|10\\.0\\.0\\.[0-9]{1,3}|2001:db8::[0-9a-f]{1,4}|[0-9]{1,3}[smhdw]|a\\\\.b|x\\\\065",
+                0..8,
+            ),
+        ) {
+            let rtype = [
+                RecordType::A, RecordType::AAAA, RecordType::NS, RecordType::CNAME,
+                RecordType::DNAME, RecordType::PTR, RecordType::MX, RecordType::SRV,
+                RecordType::TXT, RecordType::SOA,
+            ][index];
+            let text = words.join(" ");
+            let Ok(tokens) = tokenize(&text) else {
+                // The master-file parser reports this before any RDATA path.
+                prop_assert!(parse_rdata(rtype, &text, &origin()).is_err());
+                return Ok(());
+            };
+            let end = tokens.last().map_or(0, Token::end);
+            let direct = parse_rdata_wire(rtype, &tokens, &origin(), end).expect("a direct type");
+            let full = parse_rdata(rtype, &text, &origin());
+            match (direct, full) {
+                (Ok(wire), Ok(rdata)) => prop_assert_eq!(Some(wire), emit_rdata(&rdata).ok(), "{} {}", rtype, text),
+                (Err(a), Err(b)) => prop_assert_eq!((a.offset, a.message), (b.offset, b.message)),
+                (a, b) => prop_assert!(false, "{} {:?}: direct {:?}, full {:?}", rtype, text, a, b),
             }
         }
 

@@ -17,6 +17,7 @@ use hickory_proto::serialize::binary::{
 };
 
 use super::place::Place;
+use super::rdata_text::emit_rdata;
 
 /// One resource record (class IN) and where it was written.
 ///
@@ -38,9 +39,6 @@ impl SourcedRecord {
     /// RDATA cannot be put on the wire (longer than 65535 octets, or a value
     /// hickory cannot encode); the message names the record, not the place.
     pub fn new(record: &Record, place: Place) -> Result<SourcedRecord, String> {
-        let mut wire = Vec::with_capacity(record.name.len() + 2 + 32);
-        let mut encoder = BinEncoder::new(&mut wire);
-        encoder.set_name_encoding(NameEncoding::Uncompressed);
         let cannot = |e: &dyn fmt::Display| {
             format!(
                 "{} record at {} cannot be encoded: {e}",
@@ -48,20 +46,40 @@ impl SourcedRecord {
                 record.name
             )
         };
+        let mut owner = Vec::with_capacity(record.name.len() + 2);
+        let mut encoder = BinEncoder::new(&mut owner);
+        encoder.set_name_encoding(NameEncoding::Uncompressed);
         record.name.emit(&mut encoder).map_err(|e| cannot(&e))?;
-        let owner_len = encoder.offset();
-        record.data.emit(&mut encoder).map_err(|e| cannot(&e))?;
-        let rdata_len = encoder.offset() - owner_len;
-        drop(encoder);
-        if rdata_len > usize::from(u16::MAX) {
-            return Err(cannot(&"RDATA over 65535 octets"));
+        let rdata = emit_rdata(&record.data).map_err(|e| cannot(&e))?;
+        SourcedRecord::from_wire(&owner, record.record_type(), record.ttl, &rdata, place)
+            .map_err(|e| cannot(&e))
+    }
+
+    /// A record from its parts in wire form: `owner` an uncompressed
+    /// absolute name, `rdata` the RDATA as hickory-proto would emit it for
+    /// `rtype` (the zone parsers' direct path writes only such bytes).
+    /// Fails, naming neither record nor place, when the RDATA is over 65535
+    /// octets.
+    pub(crate) fn from_wire(
+        owner: &[u8],
+        rtype: RecordType,
+        ttl: u32,
+        rdata: &[u8],
+        place: Place,
+    ) -> Result<SourcedRecord, String> {
+        if rdata.len() > usize::from(u16::MAX) {
+            return Err("RDATA over 65535 octets".to_owned());
         }
+        let owner_len = u16::try_from(owner.len())
+            .map_err(|_| format!("owner name of {} octets", owner.len()))?;
+        let mut wire = Vec::with_capacity(owner.len() + rdata.len());
+        wire.extend_from_slice(owner);
+        wire.extend_from_slice(rdata);
         Ok(SourcedRecord {
             place,
-            rtype: record.record_type(),
-            ttl: record.ttl,
-            // A wire name is at most 255 octets.
-            owner_len: u16::try_from(owner_len).map_err(|e| cannot(&e))?,
+            rtype,
+            ttl,
+            owner_len,
             wire: wire.into_boxed_slice(),
         })
     }

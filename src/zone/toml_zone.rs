@@ -35,7 +35,9 @@ use super::duration::parse_duration;
 use super::error::{ZoneError, ZoneErrors};
 use super::matrix::{DEFAULT_FEDERATION_PORT, MatrixDelegation, SrvTarget};
 use super::place::Place;
-use super::rdata_text::{parse_name, parse_rdata, parse_record_type};
+use super::rdata_text::{
+    emit_rdata, parse_name, parse_rdata_text_wire, parse_record_type, push_name,
+};
 use super::{MAX_TTL, SourcedRecord, Zone, toml_sections};
 
 /// The TTL used when a zone sets none.
@@ -352,6 +354,8 @@ impl<'t> Walker<'t> {
             },
             None => default_ttl,
         };
+        let mut owner_wire = Vec::with_capacity(owner.len() + 1);
+        push_name(&mut owner_wire, &owner);
         let mut out = Vec::new();
         for (key, value) in table.iter() {
             let key_text = key.get_ref().as_ref();
@@ -373,23 +377,31 @@ impl<'t> Walker<'t> {
                 continue;
             }
             for (rdata, span) in self.rdatas(rtype, value, origin) {
-                let record = Record::from_rdata(owner.clone(), ttl, rdata);
-                match SourcedRecord::new(&record, self.place(span.clone())) {
+                match SourcedRecord::from_wire(
+                    &owner_wire,
+                    rtype,
+                    ttl,
+                    &rdata,
+                    self.place(span.clone()),
+                ) {
                     Ok(sourced) => out.push(sourced),
-                    Err(e) => self.error(span, e),
+                    Err(e) => self.error(span, format!("{rtype} record at {owner}: {e}")),
                 }
             }
         }
         out
     }
 
-    /// The RDATA values of one `TYPE = ...` key: a string or an array of them.
+    /// The RDATA values of one `TYPE = ...` key (a string or an array of
+    /// them), each in the wire form a [`SourcedRecord`] keeps: straight from
+    /// the text for the zone's bulk types, through
+    /// hickory's `RData` for the rest.
     fn rdatas(
         &self,
         rtype: RecordType,
         value: &Value<'_>,
         origin: &Name,
-    ) -> Vec<(RData, Range<usize>)> {
+    ) -> Vec<(Vec<u8>, Range<usize>)> {
         let items: Vec<&Value<'_>> = match value.get_ref() {
             DeValue::Array(array) => array.iter().collect(),
             _ => vec![value],
@@ -398,15 +410,18 @@ impl<'t> Walker<'t> {
         for item in items {
             if rtype == RecordType::TXT {
                 if let Some(txt) = self.txt(item) {
-                    out.push((RData::TXT(txt), item.span()));
+                    match emit_rdata(&RData::TXT(txt)) {
+                        Ok(wire) => out.push((wire, item.span())),
+                        Err(e) => self.error(item.span(), format!("TXT data cannot be encoded: {e}")),
+                    }
                 }
                 continue;
             }
             let Some(text) = self.string(item, rtype.to_string().as_str()) else {
                 continue;
             };
-            match parse_rdata(rtype, text, origin) {
-                Ok(rdata) => out.push((rdata, item.span())),
+            match parse_rdata_text_wire(rtype, text, origin) {
+                Ok(wire) => out.push((wire, item.span())),
                 Err(e) => {
                     // +1 skips the opening quote of a basic or literal string.
                     let start = item.span().start + 1 + byte_offset(text, e.offset);
