@@ -20,6 +20,7 @@ use hickory_proto::rr::{DNSClass, Name, Record};
 use super::error::{ZoneError, ZoneErrors};
 use super::place::Place;
 use super::rdata_text::{self, Token};
+use super::record::decode_name;
 use super::{MAX_TTL, SourcedRecord};
 
 /// Parsing stops after this many errors.
@@ -326,8 +327,9 @@ struct FileState {
     file: Arc<str>,
     /// The current `$ORIGIN`.
     origin: Name,
-    /// The owner of the previous record, for records with a blank owner.
-    previous_owner: Option<Name>,
+    /// The owner of the previous record (in wire form), for records with a
+    /// blank owner.
+    previous_owner: Option<Vec<u8>>,
     /// The `$TTL` value, if one was given.
     default_ttl: Option<u32>,
     /// The last TTL written on a record (RFC 1035 default without `$TTL`).
@@ -534,6 +536,8 @@ fn parse_record(
         return Err(state.error(entry, 0, "empty record"));
     };
     let place = state.place(entry, first.offset);
+    // The owner in wire form: a record keeps it so, and no hickory Name is
+    // made for the bulk of a zone.
     let (owner, rest) = if entry.indented {
         let owner = state.previous_owner.clone().ok_or_else(|| {
             state.error(
@@ -544,7 +548,8 @@ fn parse_record(
         })?;
         (owner, tokens)
     } else {
-        let owner = rdata_text::parse_name_token(first, &state.origin)
+        let mut owner = Vec::with_capacity(first.raw.len() + 2 + state.origin.len());
+        rdata_text::push_name_token(&mut owner, first, &state.origin)
             .map_err(|e| state.error(entry, first.offset, format!("owner name: {e}")))?;
         state.previous_owner = Some(owner.clone());
         (owner, after_owner)
@@ -589,16 +594,14 @@ fn parse_record(
     if let Some(wire) = rdata_text::parse_rdata_wire(rtype, rdata_tokens, &state.origin, end) {
         // The bulk of a zone: straight to wire form, no hickory RData.
         let rdata = wire.map_err(|e| state.error(entry, e.offset, e.message))?;
-        let mut owner_wire = Vec::with_capacity(owner.len() + 1);
-        rdata_text::push_name(&mut owner_wire, &owner);
-        return SourcedRecord::from_wire(&owner_wire, rtype, ttl, &rdata, place.clone())
+        return SourcedRecord::from_wire(&owner, rtype, ttl, &rdata, place.clone())
             .map_err(|message| ZoneError::new(place, format!("{rtype} record: {message}")));
     }
     let rdata_text: String = entry.text.chars().skip(rdata_start).collect();
     let rdata = rdata_text::parse_rdata(rtype, &rdata_text, &state.origin)
         .map_err(|e| state.error(entry, rdata_start + e.offset, e.message))?;
     // Record::from_rdata gives class IN, the only class fedns accepts.
-    let record = Record::from_rdata(owner, ttl, rdata);
+    let record = Record::from_rdata(decode_name(&owner), ttl, rdata);
     SourcedRecord::new(&record, place.clone()).map_err(|message| ZoneError::new(place, message))
 }
 
