@@ -219,8 +219,11 @@ fn secondary_follows_its_primary_with_tsig_and_notify_and_survives_a_restart() {
     .unwrap_or_else(|e| panic!("ctl notify: {e}\n{}", primary.log_tail(20)));
 
     // The disk copy is a master file holding the new version.
-    let copy = fs::read_to_string(pair.dir.path().join("secondary-data/example.org.zone")).unwrap();
-    assert!(copy.contains("new.example.org."), "{copy}");
+    common::file_when(
+        &pair.dir.path().join("secondary-data/example.org.zone"),
+        Duration::from_secs(10),
+        |copy| copy.contains("new.example.org."),
+    );
 
     // Transfers need the key: unsigned is REFUSED.
     let refused = query_tcp(

@@ -469,13 +469,6 @@ async fn refresh(
         if zone.is_stopped() {
             return Err("the zone is being removed".into());
         }
-        if let Err(e) = write_disk_copy(path, &new_zone) {
-            warn!(
-                "zone {}: cannot write {}: {e} (serving the new version anyway)",
-                zone.zone,
-                path.display()
-            );
-        }
         let snapshot = match ZoneSnapshot::build(new_zone) {
             Ok(s) => s,
             Err(e) => {
@@ -486,6 +479,25 @@ async fn refresh(
         let timers = Timers::of(&snapshot);
         let count = snapshot.record_count();
         zone.publish(store, snapshot);
+        // The disk copy is written from the version now served: peers get
+        // answers without waiting for it, and the zone is never held twice.
+        // Awaited, so two transfers in a row cannot race their renames.
+        let published = store.zones().zone(&zone.zone).cloned();
+        if let Some(published) = published.filter(|_| !zone.is_stopped()) {
+            let file = path.to_path_buf();
+            let written =
+                tokio::task::spawn_blocking(move || write_disk_copy(&file, &published)).await;
+            if let Some(e) = match written {
+                Ok(result) => result.err(),
+                Err(e) => Some(std::io::Error::other(e)),
+            } {
+                warn!(
+                    "zone {}: cannot write {}: {e} (serving the new version anyway)",
+                    zone.zone,
+                    path.display()
+                );
+            }
+        }
         info!(
             "zone {} {kind} from {primary}: serial {} -> {} ({count} records, {messages} messages, {bytes} bytes, {} ms)",
             zone.zone,
@@ -565,16 +577,19 @@ fn placed(records: &[Record], primary: SocketAddr) -> Result<Vec<SourcedRecord>,
         .collect()
 }
 
-/// Writes the zone as a master file: temporary file, fsync, rename, so a
-/// crash leaves the old copy or the new one, never half of one. Records
-/// are written one at a time: the zone is never held again as text or as
-/// decoded records.
-pub fn write_disk_copy(path: &Path, zone: &Zone) -> std::io::Result<()> {
+/// Writes a served version of the zone as a master file (its SOA first):
+/// temporary file, fsync, rename, so a crash leaves the old copy or the new
+/// one, never half of one. Records are written one at a time from the
+/// snapshot: the zone is never held again as text or as decoded records.
+pub fn write_disk_copy(path: &Path, snapshot: &ZoneSnapshot) -> std::io::Result<()> {
     crate::store::files::write_atomically_with(path, |out| {
         write_master_to(
             out,
-            &zone.origin,
-            zone.records.iter().map(SourcedRecord::record),
+            snapshot.origin(),
+            snapshot
+                .soa_record()
+                .into_iter()
+                .chain(snapshot.records_except_soa()),
         )
     })
 }

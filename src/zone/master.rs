@@ -258,6 +258,18 @@ fn scan_line(
         line: line_no,
         column: 1,
     });
+    // Most lines of a zone are ASCII with nothing to interpret: copied
+    // whole, the entry is the line itself.
+    if line.is_ascii()
+        && !line
+            .bytes()
+            .any(|b| matches!(b, b'\\' | b'"' | b';' | b'(' | b')'))
+    {
+        entry.text.push_str(line);
+        entry.len += line.len();
+        entry.push(' ');
+        return Ok(());
+    }
     let mut quote_open: Option<u32> = None;
     let mut escaped = false;
     let mut column = 0u32;
@@ -501,13 +513,13 @@ impl Parser<'_> {
 }
 
 /// Checks that a directive has exactly `count` arguments and returns them.
-fn expect_args<'t>(
+fn expect_args<'t, 'a>(
     entry: &Entry,
     state: &FileState,
-    tokens: &'t [Token],
+    tokens: &'t [Token<'a>],
     count: usize,
     what: &str,
-) -> Result<&'t [Token], ZoneError> {
+) -> Result<&'t [Token<'a>], ZoneError> {
     let [directive, args @ ..] = tokens else {
         return Ok(&[]);
     };
@@ -607,11 +619,11 @@ fn parse_record(
 
 /// Reads the optional TTL and class fields; returns the TTL and the tokens
 /// from the type on.
-fn ttl_and_class<'t>(
+fn ttl_and_class<'t, 'a>(
     entry: &Entry,
     state: &FileState,
-    mut rest: &'t [Token],
-) -> Result<(Option<u32>, &'t [Token]), ZoneError> {
+    mut rest: &'t [Token<'a>],
+) -> Result<(Option<u32>, &'t [Token<'a>]), ZoneError> {
     let mut ttl = None;
     let mut class_seen = false;
     while let Some((token, tail)) = rest.split_first() {

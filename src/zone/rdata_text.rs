@@ -14,6 +14,7 @@
 //! by hickory (the target name here, against the origin) and they are
 //! written in the generic form, as hickory has no standard text for them.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::LazyLock;
@@ -53,20 +54,22 @@ impl RdataError {
     }
 }
 
-/// One word of presentation text.
+/// One word of presentation text. Borrowed from the text read when that
+/// is ASCII and the word has no quotes or escapes (the bulk of a zone file),
+/// so tokenizing such text allocates nothing per word.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Token {
+pub struct Token<'a> {
     /// 0-based character offset of the token's first character.
     pub offset: usize,
     /// The token with quotes removed and escapes (`\X`, `\DDD`) resolved.
-    pub text: Vec<u8>,
+    pub text: Cow<'a, [u8]>,
     /// Whether the token started with a double quote.
     pub quoted: bool,
     /// The token exactly as written, quotes and escapes included.
-    pub raw: String,
+    pub raw: Cow<'a, str>,
 }
 
-impl Token {
+impl Token<'_> {
     /// The offset just past the token's last character.
     pub(crate) fn end(&self) -> usize {
         self.offset + self.raw.chars().count()
@@ -89,14 +92,15 @@ impl Token {
 /// `;` starts a comment that runs to the end of the line, so text still
 /// holding master-file punctuation reads the same as text without it.
 /// Used by [`parse_rdata`] and by the master-file parser.
-pub fn tokenize(text: &str) -> Result<Vec<Token>, RdataError> {
+pub fn tokenize(text: &str) -> Result<Vec<Token<'_>>, RdataError> {
     // Zone files are ASCII but for the odd comment or TXT: walk the bytes
-    // themselves then, each one a character; decode to characters only when
-    // there is something to decode (offsets stay character offsets).
+    // themselves then, each one a character, and lend tokens from the text;
+    // decode to characters only when there is something to decode (offsets
+    // stay character offsets).
     if text.is_ascii() {
-        tokenize_in(text.as_bytes())
+        tokenize_in(text.as_bytes(), Some(text))
     } else {
-        tokenize_in(&text.chars().collect::<Vec<char>>())
+        tokenize_in(&text.chars().collect::<Vec<char>>(), None)
     }
 }
 
@@ -119,8 +123,12 @@ impl TextUnit for u8 {
     }
 }
 
-/// [`tokenize`] over the characters of the text (bytes when it is ASCII).
-fn tokenize_in<C: TextUnit>(chars: &[C]) -> Result<Vec<Token>, RdataError> {
+/// [`tokenize`] over the characters of the text (bytes when it is ASCII,
+/// and then `source` is that text, which the tokens borrow from).
+fn tokenize_in<'a, C: TextUnit>(
+    chars: &[C],
+    source: Option<&'a str>,
+) -> Result<Vec<Token<'a>>, RdataError> {
     let at = |i: usize| chars.get(i).map(|&c| c.into());
     let mut tokens = Vec::new();
     let mut i = 0;
@@ -132,7 +140,7 @@ fn tokenize_in<C: TextUnit>(chars: &[C]) -> Result<Vec<Token>, RdataError> {
                 i += 1;
             }
         } else {
-            let (token, end) = scan_token(chars, i)?;
+            let (token, end) = scan_token(chars, i, source)?;
             i = end;
             tokens.push(token);
         }
@@ -147,11 +155,21 @@ fn is_separator(c: char) -> bool {
 /// Reads one token starting at `start`: a run of characters up to an
 /// unquoted separator or `;`, in which quoted sections may hold anything.
 /// Also returns the offset just past it.
-fn scan_token<C: TextUnit>(chars: &[C], start: usize) -> Result<(Token, usize), RdataError> {
-    let mut text = Vec::new();
+fn scan_token<'a, C: TextUnit>(
+    chars: &[C],
+    start: usize,
+    source: Option<&'a str>,
+) -> Result<(Token<'a>, usize), RdataError> {
+    // The unquoted, unescaped text; made only once a quote or an escape
+    // makes it differ from the raw token.
+    let mut text: Option<Vec<u8>> = None;
     let mut quote_open: Option<usize> = None;
     let mut i = start;
     while let Some(c) = chars.get(i).map(|&c| c.into()) {
+        let plain = c != '"' && c != '\\';
+        if !plain && text.is_none() {
+            text = Some(C::text(chars.get(start..i).unwrap_or_default()).into_bytes());
+        }
         match c {
             '"' => {
                 quote_open = match quote_open {
@@ -162,15 +180,19 @@ fn scan_token<C: TextUnit>(chars: &[C], start: usize) -> Result<(Token, usize), 
             }
             '\\' => {
                 let (byte_or_char, used) = unescape(chars, i)?;
-                match byte_or_char {
-                    Escaped::Byte(b) => text.push(b),
-                    Escaped::Char(c) => push_char(&mut text, c),
+                if let Some(text) = &mut text {
+                    match byte_or_char {
+                        Escaped::Byte(b) => text.push(b),
+                        Escaped::Char(c) => push_char(text, c),
+                    }
                 }
                 i += used;
             }
             c if quote_open.is_none() && (is_separator(c) || c == ';') => break,
             c => {
-                push_char(&mut text, c);
+                if let Some(text) = &mut text {
+                    push_char(text, c);
+                }
                 i += 1;
             }
         }
@@ -178,11 +200,20 @@ fn scan_token<C: TextUnit>(chars: &[C], start: usize) -> Result<(Token, usize), 
     if let Some(open) = quote_open {
         return Err(RdataError::new(open, "unterminated quoted string"));
     }
+    let raw: Cow<'a, str> = match source.and_then(|s| s.get(start..i)) {
+        Some(raw) => Cow::Borrowed(raw),
+        None => Cow::Owned(C::text(chars.get(start..i).unwrap_or_default())),
+    };
+    let text = match (text, &raw) {
+        (Some(text), _) => Cow::Owned(text),
+        (None, Cow::Borrowed(raw)) => Cow::Borrowed(raw.as_bytes()),
+        (None, Cow::Owned(raw)) => Cow::Owned(raw.clone().into_bytes()),
+    };
     let token = Token {
         offset: start,
         text,
         quoted: chars.get(start).map(|&c| c.into()) == Some('"'),
-        raw: C::text(chars.get(start..i).unwrap_or_default()),
+        raw,
     };
     Ok((token, i))
 }
@@ -1506,9 +1537,9 @@ fn parse_svcb(
         RdataError::new(target.offset, format!("{mnemonic} target is invalid: {e}"))
     })?;
     // The root stands in for the target, which is set afterwards.
-    let text = [priority.raw.as_str(), "."]
+    let text = [priority.raw.as_ref(), "."]
         .into_iter()
-        .chain(params.iter().map(|t| t.raw.as_str()))
+        .chain(params.iter().map(|t| t.raw.as_ref()))
         .collect::<Vec<_>>()
         .join(" ");
     let invalid =
@@ -1780,7 +1811,7 @@ mod tests {
             "\\256 bad",
         ] {
             let chars: Vec<char> = text.chars().collect();
-            assert_eq!(tokenize(text), tokenize_in(&chars), "{text:?}");
+            assert_eq!(tokenize(text), tokenize_in(&chars, None), "{text:?}");
             let (mut bytes, mut walked) = (Vec::new(), Vec::new());
             assert_eq!(
                 push_labels_in(&mut bytes, text, text.as_bytes()),
@@ -1791,7 +1822,7 @@ mod tests {
         }
         // Offsets stay character offsets when the text is not ASCII.
         let tokens = tokenize("\"é\" x").expect("tokens");
-        assert_eq!((tokens[1].offset, tokens[1].raw.as_str()), (4, "x"));
+        assert_eq!((tokens[1].offset, tokens[1].raw.as_ref()), (4, "x"));
     }
 
     #[test]
@@ -1885,7 +1916,7 @@ mod tests {
         let tokens = tokenize(r#"a "b c" d\ e \065 "x\"y\\z""#).unwrap();
         let summary: Vec<_> = tokens
             .iter()
-            .map(|t| (t.offset, t.text.clone(), t.quoted, t.raw.as_str()))
+            .map(|t| (t.offset, t.text.to_vec(), t.quoted, t.raw.as_ref()))
             .collect();
         assert_eq!(
             summary,
@@ -1909,7 +1940,7 @@ mod tests {
     #[test]
     fn tokenize_skips_parentheses_and_comments_outside_quotes() {
         let tokens = tokenize("a ( b ; c\n d ) \"; (\"").unwrap();
-        let texts: Vec<_> = tokens.iter().map(|t| t.text.clone()).collect();
+        let texts: Vec<_> = tokens.iter().map(|t| t.text.to_vec()).collect();
         assert_eq!(
             texts,
             vec![b"a".to_vec(), b"b".to_vec(), b"d".to_vec(), b"; (".to_vec()]
@@ -1921,7 +1952,7 @@ mod tests {
         let tokens = tokenize(r#"alpn="h2 h3" x"#).unwrap();
         assert_eq!(tokens.len(), 2);
         assert_eq!(tokens[0].raw, r#"alpn="h2 h3""#);
-        assert_eq!(tokens[0].text, b"alpn=h2 h3");
+        assert_eq!(&*tokens[0].text, b"alpn=h2 h3");
         assert!(!tokens[0].quoted);
     }
 

@@ -12,12 +12,10 @@ use std::fmt;
 
 use hickory_proto::rr::rdata::NULL;
 use hickory_proto::rr::{Name, RData, Record, RecordType};
-use hickory_proto::serialize::binary::{
-    BinDecodable, BinDecoder, BinEncodable, BinEncoder, NameEncoding, Restrict,
-};
+use hickory_proto::serialize::binary::{BinDecodable, BinDecoder, Restrict};
 
 use super::place::Place;
-use super::rdata_text::emit_rdata;
+use super::rdata_text::{emit_rdata, push_name};
 
 /// One resource record (class IN) and where it was written.
 ///
@@ -47,10 +45,13 @@ impl SourcedRecord {
             )
         };
         let mut owner = Vec::with_capacity(record.name.len() + 2);
-        let mut encoder = BinEncoder::new(&mut owner);
-        encoder.set_name_encoding(NameEncoding::Uncompressed);
-        record.name.emit(&mut encoder).map_err(|e| cannot(&e))?;
-        let rdata = emit_rdata(&record.data).map_err(|e| cannot(&e))?;
+        push_name(&mut owner, &record.name);
+        // Addresses, the bulk of big zones and transfers, need no encoder.
+        let rdata = match &record.data {
+            RData::A(a) => a.0.octets().to_vec(),
+            RData::AAAA(aaaa) => aaaa.0.octets().to_vec(),
+            data => emit_rdata(data).map_err(|e| cannot(&e))?,
+        };
         SourcedRecord::from_wire(&owner, record.record_type(), record.ttl, &rdata, place)
             .map_err(|e| cannot(&e))
     }

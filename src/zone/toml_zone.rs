@@ -36,7 +36,7 @@ use super::error::{ZoneError, ZoneErrors};
 use super::matrix::{DEFAULT_FEDERATION_PORT, MatrixDelegation, SrvTarget};
 use super::place::Place;
 use super::rdata_text::{
-    emit_rdata, parse_name, parse_rdata_text_wire, parse_record_type, push_name,
+    emit_rdata, parse_name, parse_rdata_text_wire, parse_record_type, push_name_text,
 };
 use super::{MAX_TTL, SourcedRecord, Zone, toml_sections};
 
@@ -329,7 +329,7 @@ impl<'t> Walker<'t> {
 
     fn record(
         &self,
-        entry: &Spanned<DeTable<'_>>,
+        entry: &Spanned<&DeTable<'_>>,
         origin: &Name,
         default_ttl: u32,
     ) -> Vec<SourcedRecord> {
@@ -341,12 +341,15 @@ impl<'t> Walker<'t> {
             );
             return Vec::new();
         };
-        let Some(owner) = self
-            .string(name_value, "name")
-            .and_then(|text| self.name_at(name_value, text, origin))
-        else {
+        let Some(owner) = self.string(name_value, "name") else {
             return Vec::new();
         };
+        // Straight to the wire form a record keeps: no hickory Name.
+        let mut owner_wire = Vec::with_capacity(owner.len() + 2 + origin.len());
+        if let Err(e) = push_name_text(&mut owner_wire, owner, origin) {
+            self.error(name_value.span(), format!("bad name {owner:?}: {e}"));
+            return Vec::new();
+        }
         let ttl = match get(table, "ttl") {
             Some(v) => match self.ttl(v) {
                 Some(ttl) => ttl,
@@ -354,8 +357,6 @@ impl<'t> Walker<'t> {
             },
             None => default_ttl,
         };
-        let mut owner_wire = Vec::with_capacity(owner.len() + 1);
-        push_name(&mut owner_wire, &owner);
         let mut out = Vec::new();
         for (key, value) in table.iter() {
             let key_text = key.get_ref().as_ref();
@@ -412,7 +413,9 @@ impl<'t> Walker<'t> {
                 if let Some(txt) = self.txt(item) {
                     match emit_rdata(&RData::TXT(txt)) {
                         Ok(wire) => out.push((wire, item.span())),
-                        Err(e) => self.error(item.span(), format!("TXT data cannot be encoded: {e}")),
+                        Err(e) => {
+                            self.error(item.span(), format!("TXT data cannot be encoded: {e}"))
+                        }
                     }
                 }
                 continue;
@@ -471,7 +474,7 @@ impl<'t> Walker<'t> {
         }
     }
 
-    fn matrix(&self, entry: &Spanned<DeTable<'_>>, origin: &Name) -> Option<MatrixDelegation> {
+    fn matrix(&self, entry: &Spanned<&DeTable<'_>>, origin: &Name) -> Option<MatrixDelegation> {
         let table = entry.get_ref();
         self.only_keys(
             table,
@@ -666,7 +669,7 @@ impl<'t> Walker<'t> {
     }
 
     /// The tables of an array of tables (`[[record]]`).
-    fn tables<'i>(&self, value: &Value<'i>, key: &str) -> Vec<Spanned<DeTable<'i>>> {
+    fn tables<'v, 'i>(&self, value: &'v Value<'i>, key: &str) -> Vec<Spanned<&'v DeTable<'i>>> {
         let DeValue::Array(array) = value.get_ref() else {
             self.error(
                 value.span(),
@@ -676,7 +679,7 @@ impl<'t> Walker<'t> {
         };
         table_items(array)
             .filter_map(|item| match item.get_ref() {
-                DeValue::Table(t) => Some(Spanned::new(item.span(), t.clone())),
+                DeValue::Table(t) => Some(Spanned::new(item.span(), t)),
                 other => {
                     self.error(
                         item.span(),

@@ -614,6 +614,18 @@ pub fn wait_until(
     Err(format!("not reached in {limit:?}: {last}"))
 }
 
+/// The text of `path` once `ready` holds for it, bounded by `limit`: a
+/// secondary writes its disk copy after it serves the version in it.
+pub fn file_when(path: &Path, limit: Duration, ready: impl Fn(&str) -> bool) -> String {
+    let mut text = String::new();
+    wait_until(limit, || {
+        text = fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(ready(&text))
+    })
+    .unwrap_or_else(|e| panic!("{}: {e}\n{text}", path.display()));
+    text
+}
+
 /// The SOA serial the server on loopback `port` answers for `zone` over
 /// UDP, or why it does not (no answer, an rcode other than NOERROR, no SOA).
 pub fn serial_at(port: u16, zone: &str) -> Result<u32, String> {
