@@ -356,7 +356,7 @@ pub fn lint_extract(zone: &Zone) -> Zone {
     let records = zone
         .records
         .iter()
-        .filter(|r| read_as_written(&r.name(), r.record_type(), || r.data(), now, expire))
+        .filter(|r| read_as_written(r.owner_wire(), r.record_type(), || r.data(), now, expire))
         .cloned()
         .collect();
     Zone {
@@ -367,20 +367,29 @@ pub fn lint_extract(zone: &Zone) -> Zone {
     }
 }
 
-/// Whether the offline rules read a record with this owner and type as
-/// written (see [`lint_extract`]); `data` is asked for RRSIGs only.
+/// Whether the offline rules read a record with this owner (in wire form)
+/// and type as written (see [`lint_extract`]); `data` is asked for RRSIGs
+/// only. Read on the wire: no name is decoded for the bulk of a zone.
 pub fn read_as_written(
-    owner: &hickory_proto::rr::Name,
+    owner: &[u8],
     rtype: RecordType,
     data: impl FnOnce() -> hickory_proto::rr::RData,
     now: u64,
     expire: u64,
 ) -> bool {
+    let label = |at: usize| {
+        let len = usize::from(*owner.get(at)?);
+        owner.get(at + 1..at + 1 + len)
+    };
+    let mut first_two = crate::proto::name::label_offsets(owner)
+        .take(2)
+        .filter_map(label);
+    let wildcard = label(0) == Some(b"*".as_slice());
     matches!(
         rtype,
         RecordType::SOA | RecordType::SRV | RecordType::CNAME | RecordType::DNAME
-    ) || owner.is_wildcard()
-        || owner.iter().take(2).any(|label| label.starts_with(b"_"))
+    ) || wildcard
+        || first_two.any(|label| label.starts_with(b"_"))
         || (rtype == RecordType::RRSIG && dnssec::is_signature_problem(&data(), now, expire))
 }
 
@@ -398,7 +407,9 @@ pub fn served_extracts(zones: &ZoneSet) -> Vec<Zone> {
             let records = snapshot
                 .records()
                 .filter(|r| {
-                    read_as_written(&r.name, r.record_type(), || r.data.clone(), now, expire)
+                    let mut owner = Vec::with_capacity(r.name.len() + 1);
+                    crate::zone::rdata_text::push_name(&mut owner, &r.name);
+                    read_as_written(&owner, r.record_type(), || r.data.clone(), now, expire)
                 })
                 .collect();
             snapshot.zone_of(records, |_| None).ok()
@@ -1102,6 +1113,34 @@ catalogue! {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_extract_keeps_what_the_rules_read_as_written_judged_on_the_wire() {
+        let wire = |text: &str| {
+            let mut out = Vec::new();
+            let root = hickory_proto::rr::Name::root();
+            crate::zone::rdata_text::push_name_text(&mut out, text, &root).unwrap();
+            out
+        };
+        let kept =
+            |owner: &str, rtype| read_as_written(&wire(owner), rtype, || unreachable!(), 0, 0);
+        assert!(kept("*.example.org.", RecordType::A));
+        assert!(kept("_matrix-fed._tcp.example.org.", RecordType::A));
+        assert!(kept("x._tcp.example.org.", RecordType::TXT));
+        assert!(kept("example.org.", RecordType::SOA));
+        assert!(kept("host.example.org.", RecordType::SRV));
+        assert!(!kept("host.example.org.", RecordType::A));
+        assert!(!kept("a.b._c.example.org.", RecordType::AAAA));
+        assert!(!kept("a*.example.org.", RecordType::A));
+        assert!(!kept(".", RecordType::NS));
+        assert!(!read_as_written(
+            &[],
+            RecordType::A,
+            || unreachable!(),
+            0,
+            0
+        ));
+    }
 
     #[test]
     fn catalogue_has_every_rule_once_with_texts() {

@@ -155,6 +155,15 @@ impl ZoneSnapshot {
     /// build never holds the zone twice, and leaves no holes in the heap
     /// that a long-running server would carry.
     pub fn build(zone: Zone) -> Result<ZoneSnapshot, String> {
+        let index = OwnerIndex::new(&zone.records, &zone.origin)?;
+        ZoneSnapshot::build_indexed(zone, index)
+    }
+
+    /// [`ZoneSnapshot::build`] with the owner index of exactly these
+    /// records and origin already made (by
+    /// [`validate_zone_indexed`](crate::zone::validate::validate_zone_indexed)).
+    /// An index of another length is not this zone's: it is made again.
+    pub fn build_indexed(zone: Zone, index: OwnerIndex) -> Result<ZoneSnapshot, String> {
         let Zone {
             origin,
             mut records,
@@ -163,7 +172,11 @@ impl ZoneSnapshot {
         } = zone;
         let origin_key = name_key(&origin);
         let record_count = records.len();
-        let index = OwnerIndex::new(&records, &origin)?;
+        let index = if index.len() == records.len() {
+            index
+        } else {
+            OwnerIndex::new(&records, &origin)?
+        };
         let owners = index.owners().count();
         let mut nodes = NodeIndex::with_capacity(owners);
         let mut runs: Vec<usize> = Vec::new();

@@ -40,7 +40,7 @@ use crate::snapshot::ZoneSnapshot;
 use crate::store::{ChangeKind, Edit, ZoneStore};
 use crate::zone::load::load_zone_file;
 use crate::zone::master::write_master_to;
-use crate::zone::validate::validate_zone;
+use crate::zone::validate::validate_zone_indexed;
 use crate::zone::{Place, SourcedRecord, Zone};
 
 /// The shortest wait between refresh attempts, whatever the SOA says
@@ -462,14 +462,17 @@ async fn refresh(
             matrix: Vec::new(),
             source: Some(path.to_path_buf()),
         };
-        if let Err(e) = validate_zone(&new_zone) {
-            errors.push(format!("{primary}: the transferred zone is invalid: {e}"));
-            continue;
-        }
+        let index = match validate_zone_indexed(&new_zone) {
+            Ok(index) => index,
+            Err(e) => {
+                errors.push(format!("{primary}: the transferred zone is invalid: {e}"));
+                continue;
+            }
+        };
         if zone.is_stopped() {
             return Err("the zone is being removed".into());
         }
-        let snapshot = match ZoneSnapshot::build(new_zone) {
+        let snapshot = match ZoneSnapshot::build_indexed(new_zone, index) {
             Ok(s) => s,
             Err(e) => {
                 errors.push(format!("{primary}: {e}"));

@@ -141,6 +141,14 @@ impl Entry {
         }
     }
 
+    /// Empties the entry for the next one, keeping its buffers.
+    fn reset(&mut self, indented: bool) {
+        self.text.clear();
+        self.spans.clear();
+        self.indented = indented;
+        self.len = 0;
+    }
+
     fn push(&mut self, c: char) {
         self.text.push(c);
         self.len += 1;
@@ -179,7 +187,6 @@ struct LexError {
 fn split_entries(text: &str) -> Entries<'_> {
     Entries {
         lines: text.lines().enumerate(),
-        current: None,
         parens: Parens::default(),
         done: false,
     }
@@ -188,48 +195,53 @@ fn split_entries(text: &str) -> Entries<'_> {
 /// The iterator of [`split_entries`].
 struct Entries<'t> {
     lines: std::iter::Enumerate<std::str::Lines<'t>>,
-    /// The entry being joined across lines (parentheses open).
-    current: Option<Entry>,
     parens: Parens,
     /// The end of the text was reached and reported.
     done: bool,
 }
 
-impl Iterator for Entries<'_> {
-    type Item = Result<Entry, LexError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+impl Entries<'_> {
+    /// The next entry, written into `entry` (whatever it held is dropped;
+    /// its buffers are reused, so a file of a million lines allocates for
+    /// its longest entry, not for every line).
+    fn next_into(&mut self, entry: &mut Entry) -> Option<Result<(), LexError>> {
         if self.done {
             return None;
         }
+        let mut started = false;
         for (index, line) in self.lines.by_ref() {
             let line_no = u32::try_from(index + 1).unwrap_or(u32::MAX);
-            let entry = self
-                .current
-                .get_or_insert_with(|| Entry::new(line.starts_with([' ', '\t'])));
+            if !started {
+                entry.reset(line.starts_with([' ', '\t']));
+                started = true;
+            }
             match scan_line(line, line_no, entry, &mut self.parens) {
                 Err(error) => {
-                    self.current = None;
                     self.parens = Parens::default();
                     return Some(Err(error));
                 }
-                Ok(()) if self.parens.depth == 0 => {
-                    if let Some(entry) = self.current.take() {
-                        return Some(Ok(entry));
-                    }
-                }
+                Ok(()) if self.parens.depth == 0 => return Some(Ok(())),
                 Ok(()) => {}
             }
         }
         self.done = true;
-        match (self.current.take(), self.parens.opened_at) {
-            (Some(_), Some((line, column))) => Some(Err(LexError {
+        match (started, self.parens.opened_at) {
+            (true, Some((line, column))) => Some(Err(LexError {
                 line,
                 column,
                 message: "'(' is never closed".to_owned(),
             })),
             _ => None,
         }
+    }
+}
+
+impl Iterator for Entries<'_> {
+    type Item = Result<Entry, LexError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut entry = Entry::new(false);
+        Some(self.next_into(&mut entry)?.map(|()| entry))
     }
 }
 
@@ -339,9 +351,11 @@ struct FileState {
     file: Arc<str>,
     /// The current `$ORIGIN`.
     origin: Name,
-    /// The owner of the previous record (in wire form), for records with a
-    /// blank owner.
-    previous_owner: Option<Vec<u8>>,
+    /// The owner of the previous record (in wire form; empty before the
+    /// first), for records with a blank owner.
+    previous_owner: Vec<u8>,
+    /// Where records are written in wire form, reused record after record.
+    scratch: Vec<u8>,
     /// The `$TTL` value, if one was given.
     default_ttl: Option<u32>,
     /// The last TTL written on a record (RFC 1035 default without `$TTL`).
@@ -353,7 +367,8 @@ impl FileState {
         FileState {
             file,
             origin,
-            previous_owner: None,
+            previous_owner: Vec::new(),
+            scratch: Vec::new(),
             default_ttl: None,
             last_ttl: None,
         }
@@ -378,12 +393,14 @@ impl Parser<'_> {
     }
 
     fn parse_file(&mut self, text: &str, mut state: FileState) {
-        for entry in split_entries(text) {
+        let mut entries = split_entries(text);
+        let mut entry = Entry::new(false);
+        while let Some(scanned) = entries.next_into(&mut entry) {
             if self.errors.len() >= MAX_ERRORS {
                 return;
             }
-            let result = match entry {
-                Ok(entry) => self.entry(&entry, &mut state),
+            let result = match scanned {
+                Ok(()) => self.entry(&entry, &mut state),
                 Err(e) => Err(ZoneError::new(
                     Place::new(&state.file, e.line, e.column),
                     e.message,
@@ -501,7 +518,8 @@ impl Parser<'_> {
         let child = FileState {
             file: Arc::from(path.display().to_string()),
             origin,
-            previous_owner: None,
+            previous_owner: Vec::new(),
+            scratch: Vec::new(),
             default_ttl: state.default_ttl,
             last_ttl: state.last_ttl,
         };
@@ -548,24 +566,29 @@ fn parse_record(
         return Err(state.error(entry, 0, "empty record"));
     };
     let place = state.place(entry, first.offset);
-    // The owner in wire form: a record keeps it so, and no hickory Name is
-    // made for the bulk of a zone.
-    let (owner, rest) = if entry.indented {
-        let owner = state.previous_owner.clone().ok_or_else(|| {
-            state.error(
+    // The record is written in wire form, owner then RDATA, into a buffer
+    // the file reuses: a record keeps this form, and no hickory Name or
+    // RData is made for the bulk of a zone.
+    let mut wire = std::mem::take(&mut state.scratch);
+    wire.clear();
+    let rest = if entry.indented {
+        if state.previous_owner.is_empty() {
+            return Err(state.error(
                 entry,
                 first.offset,
                 "no owner name: a line starting with a blank repeats the previous record's owner, and there is none",
-            )
-        })?;
-        (owner, tokens)
+            ));
+        }
+        wire.extend_from_slice(&state.previous_owner);
+        tokens
     } else {
-        let mut owner = Vec::with_capacity(first.raw.len() + 2 + state.origin.len());
-        rdata_text::push_name_token(&mut owner, first, &state.origin)
+        rdata_text::push_name_token(&mut wire, first, &state.origin)
             .map_err(|e| state.error(entry, first.offset, format!("owner name: {e}")))?;
-        state.previous_owner = Some(owner.clone());
-        (owner, after_owner)
+        state.previous_owner.clear();
+        state.previous_owner.extend_from_slice(&wire);
+        after_owner
     };
+    let owner_len = wire.len();
     let (ttl, rest) = ttl_and_class(entry, state, rest)?;
     let Some((type_token, _)) = rest.split_first() else {
         let end = tokens.last().map_or(0, Token::end);
@@ -603,17 +626,23 @@ fn parse_record(
     let rdata_start = type_token.end();
     let rdata_tokens = &rest[1..];
     let end = rdata_tokens.last().map_or(rdata_start, Token::end);
-    if let Some(wire) = rdata_text::parse_rdata_wire(rtype, rdata_tokens, &state.origin, end) {
-        // The bulk of a zone: straight to wire form, no hickory RData.
-        let rdata = wire.map_err(|e| state.error(entry, e.offset, e.message))?;
-        return SourcedRecord::from_wire(&owner, rtype, ttl, &rdata, place.clone())
+    if let Some(appended) =
+        rdata_text::append_rdata_wire(rtype, rdata_tokens, &state.origin, end, &mut wire)
+    {
+        // The bulk of a zone: straight to wire form.
+        appended.map_err(|e| state.error(entry, e.offset, e.message))?;
+        let (owner, rdata) = wire.split_at(owner_len);
+        let record = SourcedRecord::from_wire(owner, rtype, ttl, rdata, place.clone())
             .map_err(|message| ZoneError::new(place, format!("{rtype} record: {message}")));
+        state.scratch = wire;
+        return record;
     }
+    let owner = decode_name(&wire[..owner_len]);
     let rdata_text: String = entry.text.chars().skip(rdata_start).collect();
     let rdata = rdata_text::parse_rdata(rtype, &rdata_text, &state.origin)
         .map_err(|e| state.error(entry, rdata_start + e.offset, e.message))?;
     // Record::from_rdata gives class IN, the only class fedns accepts.
-    let record = Record::from_rdata(decode_name(&owner), ttl, rdata);
+    let record = Record::from_rdata(owner, ttl, rdata);
     SourcedRecord::new(&record, place.clone()).map_err(|message| ZoneError::new(place, message))
 }
 

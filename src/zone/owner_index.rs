@@ -17,6 +17,8 @@ use crate::proto::name::{label_offsets, name_key};
 pub struct Entry {
     /// Where its owner's lower-cased wire name starts in the arena.
     key_at: u32,
+    /// [`key_hash`] of that name: the first field of the order.
+    hash: u32,
     key_len: u8,
     /// Its type code.
     pub rtype: u16,
@@ -26,6 +28,12 @@ pub struct Entry {
 
 /// Records sorted by (owner, type, position): owners and RRsets are runs
 /// of neighbours, and records of one RRset keep their zone order.
+///
+/// Owners are ordered by a hash of the name first, then by the name: any
+/// order that keeps one owner's records together would do (nothing reads
+/// the owners in DNS order), and this one settles nearly every comparison
+/// of the sort with one integer compare (issue 18: the sort was a third of
+/// the instructions of loading a 200 000-record zone).
 #[derive(Debug, Default)]
 pub struct OwnerIndex {
     arena: Vec<u8>,
@@ -52,6 +60,7 @@ impl OwnerIndex {
             in_zone.push(label_offsets(&key).any(|at| key[at..] == *origin));
             entries.push(Entry {
                 key_at: u32::try_from(arena.len()).map_err(|_| too_big())?,
+                hash: key_hash(&key),
                 // A name's wire form is at most 255 octets (RFC 1035 2.3.4).
                 key_len: u8::try_from(key.len()).map_err(|_| too_big())?,
                 rtype: u16::from(sourced.record_type()),
@@ -68,8 +77,9 @@ impl OwnerIndex {
         let key = |e: &Entry| &arena[e.key_at as usize..e.key_at as usize + usize::from(e.key_len)];
         // The position breaks ties, so the unstable sort keeps zone order.
         index.entries.sort_unstable_by(|a, b| {
-            key(a)
-                .cmp(key(b))
+            a.hash
+                .cmp(&b.hash)
+                .then_with(|| key(a).cmp(key(b)))
                 .then(a.rtype.cmp(&b.rtype))
                 .then(a.record.cmp(&b.record))
         });
@@ -86,6 +96,16 @@ impl OwnerIndex {
         &self.arena[e.key_at as usize..e.key_at as usize + usize::from(e.key_len)]
     }
 
+    /// How many records are indexed.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when no record is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     /// Every entry, sorted.
     pub fn entries(&self) -> &[Entry] {
         &self.entries
@@ -93,7 +113,10 @@ impl OwnerIndex {
 
     /// The entries of the owner keyed `key` (a lower-cased wire name).
     pub fn find(&self, key: &[u8]) -> &[Entry] {
-        let start = self.entries.partition_point(|e| self.key(e) < key);
+        let hash = key_hash(key);
+        let start = self
+            .entries
+            .partition_point(|e| (e.hash, self.key(e)) < (hash, key));
         let len = self.entries[start..]
             .iter()
             .take_while(|e| self.key(e) == key)
@@ -113,6 +136,14 @@ impl OwnerIndex {
     }
 }
 
+/// A hash of a lower-cased wire name (FNV-1a, 32 bits): spreads owners
+/// over the order; equal names hash equal, which is all correctness needs.
+fn key_hash(key: &[u8]) -> u32 {
+    key.iter().fold(0x811c_9dc5_u32, |h, &b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,20 +157,30 @@ mod tests {
         let text = "$TTL 60\nb A 192.0.2.2\nA A 192.0.2.1\nB AAAA ::1\nb A 192.0.2.3\nx.other. A 192.0.2.9\n";
         let records = parse_master(text, &file, &origin).unwrap();
         let index = OwnerIndex::new(&records, &origin).unwrap();
-        let owners: Vec<Vec<u32>> = index
+        // Owners come in no set order; within one, types then zone order.
+        let mut owners: Vec<Vec<u32>> = index
             .owners()
             .map(|run| run.iter().map(|e| e.record).collect())
             .collect();
-        assert_eq!(owners, [vec![1], vec![0, 3, 2], vec![4]]);
-        let rrsets: Vec<Vec<u32>> = index
+        owners.sort();
+        assert_eq!(owners, [vec![0, 3, 2], vec![1], vec![4]]);
+        let mut rrsets: Vec<Vec<u32>> = index
             .rrsets()
             .map(|run| run.iter().map(|e| e.record).collect())
             .collect();
-        assert_eq!(rrsets, [vec![1], vec![0, 3], vec![2], vec![4]]);
+        rrsets.sort();
+        assert_eq!(rrsets, [vec![0, 3], vec![1], vec![2], vec![4]]);
         assert!(index.in_zone(0) && !index.in_zone(4));
+        let found: Vec<u32> = index
+            .find(b"\x01b\x07example\x03org\x00")
+            .iter()
+            .map(|e| e.record)
+            .collect();
+        assert_eq!(found, [0, 3, 2]);
         assert_eq!(
-            index.key(&index.entries()[0]),
+            index.key(&index.find(b"\x01a\x07example\x03org\x00")[0]),
             b"\x01a\x07example\x03org\x00"
         );
+        assert!(index.find(b"\x01c\x07example\x03org\x00").is_empty());
     }
 }

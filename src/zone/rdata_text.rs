@@ -67,12 +67,14 @@ pub struct Token<'a> {
     pub quoted: bool,
     /// The token exactly as written, quotes and escapes included.
     pub raw: Cow<'a, str>,
+    /// The offset just past the token's last character.
+    end: usize,
 }
 
 impl Token<'_> {
     /// The offset just past the token's last character.
     pub(crate) fn end(&self) -> usize {
-        self.offset + self.raw.chars().count()
+        self.end
     }
 
     /// The unescaped text as a string (lossy for bytes that are not UTF-8).
@@ -98,10 +100,54 @@ pub fn tokenize(text: &str) -> Result<Vec<Token<'_>>, RdataError> {
     // decode to characters only when there is something to decode (offsets
     // stay character offsets).
     if text.is_ascii() {
-        tokenize_in(text.as_bytes(), Some(text))
+        tokenize_ascii(text)
     } else {
         tokenize_in(&text.chars().collect::<Vec<char>>(), None)
     }
+}
+
+/// [`tokenize`] of ASCII text: plain words (no quote, no escape) are cut
+/// out of the text byte by byte, the rest goes through [`scan_token`]. The
+/// tests hold it to [`tokenize_in`] over the same text's characters.
+fn tokenize_ascii(text: &str) -> Result<Vec<Token<'_>>, RdataError> {
+    // ASCII whitespace as `char::is_whitespace` has it, and the parentheses.
+    let separator = |b: u8| matches!(b, b' ' | b'\t'..=b'\r' | b'(' | b')');
+    let bytes = text.as_bytes();
+    let mut tokens = Vec::with_capacity(8);
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if separator(b) {
+            i += 1;
+        } else if b == b';' {
+            i = bytes[i..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(bytes.len(), |n| i + n);
+        } else {
+            let start = i;
+            while bytes
+                .get(i)
+                .is_some_and(|&b| !separator(b) && !matches!(b, b';' | b'"' | b'\\'))
+            {
+                i += 1;
+            }
+            if matches!(bytes.get(i), Some(b'"' | b'\\')) {
+                let (token, end) = scan_token(bytes, start, Some(text))?;
+                i = end;
+                tokens.push(token);
+            } else {
+                let raw = &text[start..i];
+                tokens.push(Token {
+                    offset: start,
+                    text: Cow::Borrowed(raw.as_bytes()),
+                    quoted: false,
+                    raw: Cow::Borrowed(raw),
+                    end: i,
+                });
+            }
+        }
+    }
+    Ok(tokens)
 }
 
 /// A character of presentation text: a `char`, or a byte of ASCII text.
@@ -214,6 +260,7 @@ fn scan_token<'a, C: TextUnit>(
         text,
         quoted: chars.get(start).map(|&c| c.into()) == Some('"'),
         raw,
+        end: i,
     };
     Ok((token, i))
 }
@@ -1018,6 +1065,20 @@ pub(crate) fn parse_rdata_wire(
     origin: &Name,
     end: usize,
 ) -> Option<Result<Vec<u8>, RdataError>> {
+    let mut wire = Vec::new();
+    let appended = append_rdata_wire(rtype, tokens, origin, end, &mut wire)?;
+    Some(appended.map(|()| wire))
+}
+
+/// [`parse_rdata_wire`], appending the RDATA to `wire` (the master-file
+/// parser writes a record's owner and RDATA into one buffer this way).
+pub(crate) fn append_rdata_wire(
+    rtype: RecordType,
+    tokens: &[Token],
+    origin: &Name,
+    end: usize,
+    wire: &mut Vec<u8>,
+) -> Option<Result<(), RdataError>> {
     const FIELDS_DECIDE: [RecordType; 10] = [
         RecordType::A,
         RecordType::AAAA,
@@ -1041,7 +1102,7 @@ pub(crate) fn parse_rdata_wire(
         mnemonic: &mnemonic,
         origin,
     };
-    Some(context.parse_fields(fields, tokens, end))
+    Some(context.append_fields(fields, tokens, end, wire))
 }
 
 /// What field parsers need to know besides the token.
@@ -1058,6 +1119,20 @@ impl Context<'_> {
         tokens: &[Token],
         end: usize,
     ) -> Result<Vec<u8>, RdataError> {
+        let mut wire = Vec::new();
+        self.append_fields(fields, tokens, end, &mut wire)?;
+        Ok(wire)
+    }
+
+    /// [`Context::parse_fields`], appending the RDATA to `wire`.
+    fn append_fields(
+        &self,
+        fields: &[Field],
+        tokens: &[Token],
+        end: usize,
+        wire: &mut Vec<u8>,
+    ) -> Result<(), RdataError> {
+        let start = wire.len();
         let min: usize = fields.iter().map(|f| f.kind.min_tokens()).sum();
         if tokens.len() < min {
             return Err(RdataError::new(
@@ -1065,17 +1140,16 @@ impl Context<'_> {
                 self.count_message(fields, tokens.len()),
             ));
         }
-        let mut wire = Vec::new();
         let mut rest = tokens;
         for field in fields {
             if field.kind.is_rest() {
-                self.parse_rest(field, rest, &mut wire)?;
+                self.parse_rest(field, rest, wire)?;
                 rest = &[];
             } else {
                 let (token, tail) = rest.split_first().ok_or_else(|| {
                     RdataError::new(end, self.count_message(fields, tokens.len()))
                 })?;
-                self.parse_one(field, token, &mut wire)?;
+                self.parse_one(field, token, wire)?;
                 rest = tail;
             }
         }
@@ -1090,17 +1164,17 @@ impl Context<'_> {
                 ),
             ));
         }
-        if wire.len() > MAX_RDATA_LEN {
+        if wire.len() - start > MAX_RDATA_LEN {
             return Err(RdataError::new(
                 tokens.first().map_or(0, |t| t.offset),
                 format!(
                     "{} RDATA is {} octets long; at most {MAX_RDATA_LEN} are allowed",
                     self.mnemonic,
-                    wire.len()
+                    wire.len() - start
                 ),
             ));
         }
-        Ok(wire)
+        Ok(())
     }
 
     /// "SRV needs 4 fields: priority weight port target; got 3".
@@ -1812,6 +1886,11 @@ mod tests {
         ] {
             let chars: Vec<char> = text.chars().collect();
             assert_eq!(tokenize(text), tokenize_in(&chars, None), "{text:?}");
+            assert_eq!(
+                tokenize(text),
+                tokenize_in(text.as_bytes(), Some(text)),
+                "{text:?}"
+            );
             let (mut bytes, mut walked) = (Vec::new(), Vec::new());
             assert_eq!(
                 push_labels_in(&mut bytes, text, text.as_bytes()),
@@ -2740,6 +2819,14 @@ mod tests {
             let rdata = RData::TXT(TXT::from_bytes(strings.iter().map(Vec::as_slice).collect()));
             let back = parse_rdata(RecordType::TXT, &format_rdata(&rdata), &Name::root());
             prop_assert_eq!(back.ok(), Some(rdata));
+        }
+
+        /// The byte-wise fast path of ASCII text cuts the tokens (and
+        /// reports the errors) the character walk does.
+        #[test]
+        fn ascii_tokens_are_the_character_walks(text in "[ -~\t\n\x0b\x0c\r]{0,60}") {
+            let chars: Vec<char> = text.chars().collect();
+            prop_assert_eq!(tokenize(&text), tokenize_in(&chars, None));
         }
 
         #[test]

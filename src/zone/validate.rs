@@ -20,6 +20,13 @@ use crate::proto::name::{label_offsets, name_key};
 /// and checked group by group; canonical RDATA is only built for RRsets of
 /// two records or more, where duplicates can be.
 pub fn validate_zone(zone: &Zone) -> Result<(), ZoneErrors> {
+    validate_zone_indexed(zone).map(drop)
+}
+
+/// [`validate_zone`], which also gives back the owner index it built, for
+/// [`ZoneSnapshot::build_indexed`](crate::snapshot::ZoneSnapshot::build_indexed)
+/// to use instead of sorting the same records again.
+pub fn validate_zone_indexed(zone: &Zone) -> Result<OwnerIndex, ZoneErrors> {
     // (record index, error): sorted by record at the end, so errors come in
     // the order of the zone text whatever the order the checks ran in.
     let mut errors: Vec<(usize, ZoneError)> = Vec::new();
@@ -104,7 +111,7 @@ pub fn validate_zone(zone: &Zone) -> Result<(), ZoneErrors> {
             format!("zone {} has no NS record at its apex", zone.origin),
         ));
     }
-    ZoneErrors(errors).into_result()
+    ZoneErrors(errors).into_result().map(|()| index)
 }
 
 /// The CNAME errors at one owner (entries sorted by type, then position).
