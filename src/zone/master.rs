@@ -272,10 +272,9 @@ fn scan_line(
     });
     // Most lines of a zone are ASCII with nothing to interpret: copied
     // whole, the entry is the line itself.
-    if line.is_ascii()
-        && !line
-            .bytes()
-            .any(|b| matches!(b, b'\\' | b'"' | b';' | b'(' | b')'))
+    if line
+        .bytes()
+        .all(|b| b.is_ascii() && !matches!(b, b'\\' | b'"' | b';' | b'(' | b')'))
     {
         entry.text.push_str(line);
         entry.len += line.len();

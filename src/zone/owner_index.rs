@@ -56,8 +56,13 @@ impl OwnerIndex {
         for (i, sourced) in records.iter().enumerate() {
             // Length octets are below 64, so only the letters of labels change.
             key.clear();
-            key.extend(sourced.owner_wire().iter().map(u8::to_ascii_lowercase));
-            in_zone.push(label_offsets(&key).any(|at| key[at..] == *origin));
+            key.extend_from_slice(sourced.owner_wire());
+            key.make_ascii_lowercase();
+            // At or below the origin: the origin ends the key, at a label.
+            let below = key.len().checked_sub(origin.len()).is_some_and(|at| {
+                key[at..] == *origin && label_offsets(&key).any(|label| label == at)
+            });
+            in_zone.push(below);
             entries.push(Entry {
                 key_at: u32::try_from(arena.len()).map_err(|_| too_big())?,
                 hash: key_hash(&key),

@@ -78,8 +78,11 @@ impl Token<'_> {
     }
 
     /// The unescaped text as a string (lossy for bytes that are not UTF-8).
-    fn text_str(&self) -> std::borrow::Cow<'_, str> {
-        String::from_utf8_lossy(&self.text)
+    fn text_str(&self) -> Cow<'_, str> {
+        match std::str::from_utf8(&self.text) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(&self.text),
+        }
     }
 }
 
@@ -106,12 +109,34 @@ pub fn tokenize(text: &str) -> Result<Vec<Token<'_>>, RdataError> {
     }
 }
 
+/// What a byte of ASCII presentation text is to the tokenizer.
+const PLAIN: u8 = 0;
+/// ASCII whitespace as `char::is_whitespace` has it, and the parentheses.
+const SEPARATOR: u8 = 1;
+/// `;`, `"` and `\`: a comment, a quote, an escape.
+const SPECIAL: u8 = 2;
+
+/// [`PLAIN`], [`SEPARATOR`] or [`SPECIAL`] for every byte value (bytes
+/// above 127 never reach the ASCII paths).
+static BYTE_CLASS: [u8; 256] = {
+    let mut class = [PLAIN; 256];
+    let mut b = 0;
+    while b < 256 {
+        class[b] = match b as u8 {
+            b' ' | b'\t'..=b'\r' | b'(' | b')' => SEPARATOR,
+            b';' | b'"' | b'\\' => SPECIAL,
+            _ => PLAIN,
+        };
+        b += 1;
+    }
+    class
+};
+
 /// [`tokenize`] of ASCII text: plain words (no quote, no escape) are cut
 /// out of the text byte by byte, the rest goes through [`scan_token`]. The
 /// tests hold it to [`tokenize_in`] over the same text's characters.
 fn tokenize_ascii(text: &str) -> Result<Vec<Token<'_>>, RdataError> {
-    // ASCII whitespace as `char::is_whitespace` has it, and the parentheses.
-    let separator = |b: u8| matches!(b, b' ' | b'\t'..=b'\r' | b'(' | b')');
+    let separator = |b: u8| BYTE_CLASS[usize::from(b)] == SEPARATOR;
     let bytes = text.as_bytes();
     let mut tokens = Vec::with_capacity(8);
     let mut i = 0;
@@ -127,7 +152,7 @@ fn tokenize_ascii(text: &str) -> Result<Vec<Token<'_>>, RdataError> {
             let start = i;
             while bytes
                 .get(i)
-                .is_some_and(|&b| !separator(b) && !matches!(b, b';' | b'"' | b'\\'))
+                .is_some_and(|&b| BYTE_CLASS[usize::from(b)] == PLAIN)
             {
                 i += 1;
             }
@@ -148,6 +173,89 @@ fn tokenize_ascii(text: &str) -> Result<Vec<Token<'_>>, RdataError> {
         }
     }
     Ok(tokens)
+}
+
+/// An IPv4 address in its plain form (four decimal octets, no leading
+/// zeros), read without the standard library's general parser, which costs
+/// several hundred instructions an address (issue 18: a third of a big
+/// zone's records are addresses). `None` for anything else: the caller
+/// then asks `str::parse`, which decides. Whatever this accepts, `parse`
+/// reads as the same address (a property test holds it to that).
+fn ipv4_plain(text: &str) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut parts = text.as_bytes().split(|&b| b == b'.');
+    for octet in &mut octets {
+        let part = parts.next()?;
+        let plain = matches!(part.len(), 1..=3)
+            && (part.len() == 1 || part[0] != b'0')
+            && part.iter().all(u8::is_ascii_digit);
+        if !plain {
+            return None;
+        }
+        let value = part.iter().fold(0u16, |v, &d| v * 10 + u16::from(d - b'0'));
+        *octet = u8::try_from(value).ok()?;
+    }
+    parts.next().is_none().then_some(Ipv4Addr::from(octets))
+}
+
+/// An IPv6 address written as hexadecimal groups with at most one `::`
+/// (no embedded IPv4, no zone), read by hand as [`ipv4_plain`] is, with
+/// the same promise: `None` leaves the decision to `str::parse`.
+fn ipv6_plain(text: &str) -> Option<Ipv6Addr> {
+    let s = text.as_bytes();
+    let mut groups = [0u16; 8];
+    let mut n = 0;
+    // How many groups come before the `::`, when there is one.
+    let mut gap: Option<usize> = None;
+    let mut i = 0;
+    if s.starts_with(b"::") {
+        gap = Some(0);
+        i = 2;
+        if i == s.len() {
+            return Some(Ipv6Addr::UNSPECIFIED);
+        }
+    }
+    loop {
+        let start = i;
+        let mut value = 0u16;
+        while let Some(digit) = s.get(i).and_then(|&b| char::from(b).to_digit(16)) {
+            if i - start == 4 {
+                return None;
+            }
+            value = value << 4 | digit as u16; // a hex digit: below 16
+            i += 1;
+        }
+        if i == start || n == groups.len() {
+            return None;
+        }
+        groups[n] = value;
+        n += 1;
+        match s.get(i) {
+            None => break,
+            Some(b':') if s.get(i + 1) == Some(&b':') => {
+                if gap.is_some() {
+                    return None;
+                }
+                gap = Some(n);
+                i += 2;
+                if i == s.len() {
+                    break;
+                }
+            }
+            Some(b':') => i += 1,
+            Some(_) => return None,
+        }
+    }
+    match gap {
+        None if n == 8 => Some(Ipv6Addr::from(groups)),
+        Some(before) if n < 8 => {
+            let mut out = [0u16; 8];
+            out[..before].copy_from_slice(&groups[..before]);
+            out[8 - (n - before)..].copy_from_slice(&groups[before..n]);
+            Some(Ipv6Addr::from(out))
+        }
+        _ => None,
+    }
 }
 
 /// A character of presentation text: a `char`, or a byte of ASCII text.
@@ -348,7 +456,10 @@ pub(crate) fn push_name_text(wire: &mut Vec<u8>, text: &str, origin: &Name) -> R
         }
         _ => {}
     }
-    let absolute = if text.is_ascii() {
+    let plain = text.bytes().all(|b| b > b' ' && b < 0x7f && b != b'\\');
+    let absolute = if plain {
+        push_plain_labels(wire, text)?
+    } else if text.is_ascii() {
         push_labels_in(wire, text, text.as_bytes())?
     } else {
         push_labels_in(wire, text, &text.chars().collect::<Vec<char>>())?
@@ -365,6 +476,38 @@ pub(crate) fn push_name_text(wire: &mut Vec<u8>, text: &str, origin: &Name) -> R
         ));
     }
     Ok(())
+}
+
+/// [`push_labels_in`] for printable ASCII text without escapes (nearly
+/// every name of a zone): labels copied whole between the dots, with the
+/// same errors. The tests hold the two to the same result.
+fn push_plain_labels(wire: &mut Vec<u8>, text: &str) -> Result<bool, String> {
+    let bytes = text.as_bytes();
+    let absolute = bytes.last() == Some(&b'.');
+    let body = if absolute {
+        &bytes[..bytes.len() - 1]
+    } else {
+        bytes
+    };
+    for label in body.split(|&b| b == b'.') {
+        if label.is_empty() {
+            return Err(format!("domain name '{text}' has an empty label"));
+        }
+        let Ok(len) = u8::try_from(label.len()).map_err(drop).and_then(|len| {
+            if usize::from(len) > MAX_LABEL_LEN {
+                Err(())
+            } else {
+                Ok(len)
+            }
+        }) else {
+            return Err(format!(
+                "a label of '{text}' is longer than {MAX_LABEL_LEN} octets"
+            ));
+        };
+        wire.push(len);
+        wire.extend_from_slice(label);
+    }
+    Ok(absolute)
 }
 
 /// Appends the unescaped labels of `text` (walked as `chars`: bytes when it
@@ -1079,29 +1222,25 @@ pub(crate) fn append_rdata_wire(
     end: usize,
     wire: &mut Vec<u8>,
 ) -> Option<Result<(), RdataError>> {
-    const FIELDS_DECIDE: [RecordType; 10] = [
-        RecordType::A,
-        RecordType::AAAA,
-        RecordType::NS,
-        RecordType::CNAME,
-        RecordType::DNAME,
-        RecordType::PTR,
-        RecordType::MX,
-        RecordType::SRV,
-        RecordType::TXT,
-        RecordType::SOA,
+    // With their mnemonics, for errors: nothing is allocated per record.
+    const FIELDS_DECIDE: [(RecordType, &str); 10] = [
+        (RecordType::A, "A"),
+        (RecordType::AAAA, "AAAA"),
+        (RecordType::NS, "NS"),
+        (RecordType::CNAME, "CNAME"),
+        (RecordType::DNAME, "DNAME"),
+        (RecordType::PTR, "PTR"),
+        (RecordType::MX, "MX"),
+        (RecordType::SRV, "SRV"),
+        (RecordType::TXT, "TXT"),
+        (RecordType::SOA, "SOA"),
     ];
-    if !FIELDS_DECIDE.contains(&rtype)
-        || tokens.first().is_some_and(|t| !t.quoted && t.raw == "\\#")
-    {
+    let &(_, mnemonic) = FIELDS_DECIDE.iter().find(|(t, _)| *t == rtype)?;
+    if tokens.first().is_some_and(|t| !t.quoted && t.raw == "\\#") {
         return None;
     }
     let fields = schema(rtype)?;
-    let mnemonic = type_mnemonic(rtype);
-    let context = Context {
-        mnemonic: &mnemonic,
-        origin,
-    };
+    let context = Context { mnemonic, origin };
     Some(context.append_fields(fields, tokens, end, wire))
 }
 
@@ -1353,6 +1492,9 @@ impl Context<'_> {
     }
 
     fn ipv4(&self, token: &Token, field: &Field, text: &str) -> Result<Ipv4Addr, RdataError> {
+        if let Some(address) = ipv4_plain(text) {
+            return Ok(address);
+        }
         text.parse().map_err(|_| {
             let got = if text.parse::<Ipv6Addr>().is_ok() {
                 "an IPv6 address"
@@ -1368,6 +1510,9 @@ impl Context<'_> {
     }
 
     fn ipv6(&self, token: &Token, field: &Field, text: &str) -> Result<Ipv6Addr, RdataError> {
+        if let Some(address) = ipv6_plain(text) {
+            return Ok(address);
+        }
         text.parse().map_err(|_| {
             let got = if text.parse::<Ipv4Addr>().is_ok() {
                 "an IPv4 address (use an A record)"
@@ -1883,6 +2028,11 @@ mod tests {
             "a\\",
             "\"unterminated",
             "\\256 bad",
+            "a..b",
+            ".a",
+            "host.example.",
+            "_matrix-fed._tcp",
+            "x123456789012345678901234567890123456789012345678901234567890abcd.y",
         ] {
             let chars: Vec<char> = text.chars().collect();
             assert_eq!(tokenize(text), tokenize_in(&chars, None), "{text:?}");
@@ -1891,6 +2041,19 @@ mod tests {
                 tokenize_in(text.as_bytes(), Some(text)),
                 "{text:?}"
             );
+            let printable = text.bytes().all(|b| b > b' ' && b < 0x7f && b != b'\\');
+            if printable {
+                let (mut plain, mut walked) = (Vec::new(), Vec::new());
+                let result = push_plain_labels(&mut plain, text);
+                assert_eq!(
+                    result,
+                    push_labels_in(&mut walked, text, &chars),
+                    "{text:?}"
+                );
+                if result.is_ok() {
+                    assert_eq!(plain, walked, "{text:?}");
+                }
+            }
             let (mut bytes, mut walked) = (Vec::new(), Vec::new());
             assert_eq!(
                 push_labels_in(&mut bytes, text, text.as_bytes()),
@@ -1902,6 +2065,35 @@ mod tests {
         // Offsets stay character offsets when the text is not ASCII.
         let tokens = tokenize("\"é\" x").expect("tokens");
         assert_eq!((tokens[1].offset, tokens[1].raw.as_ref()), (4, "x"));
+    }
+
+    #[test]
+    fn plain_address_readers_leave_the_odd_forms_to_the_standard_library() {
+        for text in ["01.2.3.4", "1.2.3", "1.2.3.4.5", "256.1.1.1", "", "1..2.3"] {
+            assert_eq!(ipv4_plain(text), None, "{text}");
+        }
+        for text in [
+            "::ffff:1.2.3.4",
+            "1:2:3:4:5:6:7:8:9",
+            "1::2::3",
+            "12345::",
+            "1:",
+            ":1",
+            "fe80::1%eth0",
+            "1:2:3:4:5:6:7:8::",
+        ] {
+            assert_eq!(ipv6_plain(text), None, "{text}");
+        }
+        for text in [
+            "::",
+            "::1",
+            "1::",
+            "2001:db8::53",
+            "1:2:3:4:5:6:7::",
+            "0:0:0:0:0:0:0:0",
+        ] {
+            assert_eq!(ipv6_plain(text), text.parse().ok(), "{text}");
+        }
     }
 
     #[test]
@@ -2827,6 +3019,41 @@ mod tests {
         fn ascii_tokens_are_the_character_walks(text in "[ -~\t\n\x0b\x0c\r]{0,60}") {
             let chars: Vec<char> = text.chars().collect();
             prop_assert_eq!(tokenize(&text), tokenize_in(&chars, None));
+        }
+
+        /// The hand-written address readers never disagree with the
+        /// standard library, and take the forms zone files use.
+        #[test]
+        fn plain_addresses_read_as_the_standard_library_reads_them(
+            text in "[0-9a-fA-F:.]{0,41}",
+            v4 in any::<u32>(),
+            v6 in any::<u128>(),
+        ) {
+            if let Some(a) = ipv4_plain(&text) {
+                prop_assert_eq!(text.parse::<Ipv4Addr>().ok(), Some(a));
+            }
+            if let Some(a) = ipv6_plain(&text) {
+                prop_assert_eq!(text.parse::<Ipv6Addr>().ok(), Some(a), "{}", text);
+            }
+            let v4 = Ipv4Addr::from(v4);
+            prop_assert_eq!(ipv4_plain(&v4.to_string()), Some(v4));
+            let v6 = Ipv6Addr::from(v6);
+            let full = v6.segments().map(|g| format!("{g:x}")).join(":");
+            prop_assert_eq!(ipv6_plain(&full), Some(v6));
+            if !v6.to_string().contains('.') {
+                prop_assert_eq!(ipv6_plain(&v6.to_string()), Some(v6));
+            }
+        }
+
+        /// Plain names are cut into labels as the general walk cuts them.
+        #[test]
+        fn plain_names_read_as_the_walk_reads_them(text in "[a-z0-9_*.-]{1,80}") {
+            let (mut plain, mut walked) = (Vec::new(), Vec::new());
+            let result = push_plain_labels(&mut plain, &text);
+            prop_assert_eq!(&result, &push_labels_in(&mut walked, &text, text.as_bytes()));
+            if result.is_ok() {
+                prop_assert_eq!(plain, walked);
+            }
         }
 
         #[test]
