@@ -53,7 +53,27 @@ impl OwnerIndex {
         let mut entries = Vec::with_capacity(records.len());
         let mut in_zone = Vec::with_capacity(records.len());
         let mut key = Vec::new();
+        // The previous record's owner: zone files write an owner's records
+        // together, and a record of the same owner shares its key (one copy
+        // in the arena, and equal entries compare without reading it).
+        let mut previous: Option<(Entry, bool)> = None;
         for (i, sourced) in records.iter().enumerate() {
+            let rtype = u16::from(sourced.record_type());
+            let record = u32::try_from(i).map_err(|_| too_big())?;
+            if let Some((same, below)) = previous.filter(|(p, _)| {
+                let at = p.key_at as usize;
+                sourced
+                    .owner_wire()
+                    .eq_ignore_ascii_case(&arena[at..at + usize::from(p.key_len)])
+            }) {
+                in_zone.push(below);
+                entries.push(Entry {
+                    rtype,
+                    record,
+                    ..same
+                });
+                continue;
+            }
             // Length octets are below 64, so only the letters of labels change.
             key.clear();
             key.extend_from_slice(sourced.owner_wire());
@@ -62,15 +82,17 @@ impl OwnerIndex {
             let below = key.len().checked_sub(origin.len()).is_some_and(|at| {
                 key[at..] == *origin && label_offsets(&key).any(|label| label == at)
             });
-            in_zone.push(below);
-            entries.push(Entry {
+            let entry = Entry {
                 key_at: u32::try_from(arena.len()).map_err(|_| too_big())?,
                 hash: key_hash(&key),
                 // A name's wire form is at most 255 octets (RFC 1035 2.3.4).
                 key_len: u8::try_from(key.len()).map_err(|_| too_big())?,
-                rtype: u16::from(sourced.record_type()),
-                record: u32::try_from(i).map_err(|_| too_big())?,
-            });
+                rtype,
+                record,
+            };
+            in_zone.push(below);
+            entries.push(entry);
+            previous = Some((entry, below));
             arena.extend_from_slice(&key);
         }
         let mut index = OwnerIndex {
@@ -84,7 +106,13 @@ impl OwnerIndex {
         index.entries.sort_unstable_by(|a, b| {
             a.hash
                 .cmp(&b.hash)
-                .then_with(|| key(a).cmp(key(b)))
+                .then_with(|| {
+                    if a.key_at == b.key_at {
+                        std::cmp::Ordering::Equal
+                    } else {
+                        key(a).cmp(key(b))
+                    }
+                })
                 .then(a.rtype.cmp(&b.rtype))
                 .then(a.record.cmp(&b.record))
         });
@@ -131,13 +159,18 @@ impl OwnerIndex {
 
     /// Runs of entries with the same owner.
     pub fn owners(&self) -> impl Iterator<Item = &[Entry]> {
-        self.entries.chunk_by(|a, b| self.key(a) == self.key(b))
+        self.entries.chunk_by(|a, b| self.same_owner(a, b))
     }
 
     /// Runs of entries with the same owner and type.
     pub fn rrsets(&self) -> impl Iterator<Item = &[Entry]> {
         self.entries
-            .chunk_by(|a, b| a.rtype == b.rtype && self.key(a) == self.key(b))
+            .chunk_by(|a, b| a.rtype == b.rtype && self.same_owner(a, b))
+    }
+
+    /// Whether two entries have one owner (a shared key says so at once).
+    fn same_owner(&self, a: &Entry, b: &Entry) -> bool {
+        a.key_at == b.key_at || (a.hash == b.hash && self.key(a) == self.key(b))
     }
 }
 
@@ -154,6 +187,27 @@ mod tests {
     use super::*;
     use crate::zone::master::parse_master;
     use std::sync::Arc;
+
+    #[test]
+    fn neighbours_of_one_owner_share_a_key_and_still_group_with_the_rest() {
+        let origin: Name = "example.org.".parse().unwrap();
+        let file: Arc<str> = Arc::from("t.zone");
+        let text =
+            "$TTL 60\nc A 192.0.2.1\nC AAAA ::1\nd A 192.0.2.4\nc TXT x\nc.example.org. MX 1 d\n";
+        let records = parse_master(text, &file, &origin).unwrap();
+        let index = OwnerIndex::new(&records, &origin).unwrap();
+        // c, d, then c again: the fourth record brings its own copy of the
+        // key, which the fifth shares.
+        assert_eq!(index.arena.len(), 3 * 15);
+        let c: Vec<u32> = index
+            .find(b"\x01c\x07example\x03org\x00")
+            .iter()
+            .map(|e| e.record)
+            .collect();
+        assert_eq!(c, [0, 4, 3, 1]); // A, MX, TXT, AAAA: by type code
+        assert_eq!(index.owners().count(), 2);
+        assert_eq!(index.rrsets().count(), 5);
+    }
 
     #[test]
     fn owners_and_rrsets_are_runs_in_zone_order_whatever_the_case() {
