@@ -6,6 +6,8 @@
 #   bench/peers.sh                          # 10 000 hosts, 3 interleaved runs
 #   RUNS=1 DURATION=5 bench/peers.sh        # a quick look
 #   HOSTS=100000 MODES=udp bench/peers.sh
+#   HOSTS=100000 MODES=udp SERVERS="fedns fedns-toml knot nsd" bench/peers.sh
+#                                           # loading: master file and TOML
 #
 # The zone: HOSTS hosts with an A and an AAAA record each, the Matrix SRV
 # pair, at lab.test. The queries (written once, deterministic): 40 % A,
@@ -19,8 +21,9 @@
 # server's CPU time (user + system, /proc/PID/stat, its child processes
 # included) in that window divided
 # by the queries dnsperf saw answered; lost queries are reported beside it.
-# Also per server and run: seconds from start to the first SOA answer, and
-# its RSS after the UDP run (NSD: main process and children).
+# Also per server and run: seconds from start to the first SOA answer, the
+# CPU seconds it had used by then, and its RSS after the UDP run (NSD: main
+# process and children).
 #
 # Everything binds 127.0.0.1; every wait is bounded; every process is started
 # and stopped by its PID. Needs dnsperf, knotd, nsd, dig, taskset, python3, cc.
@@ -74,6 +77,11 @@ EOF
 # ------------------------------------------------------------------ configs --
 printf 'listen = ["127.0.0.1:%s"]\ndata_dir = "%s/fedns-data"\n[tcp]\nmax_connections = 64\n[[zone]]\nname = "lab.test"\nfile = "%s/lab.test.zone"\n' \
     "$PORT" "$OUT" "$OUT" > "$OUT/fedns.toml"
+# fedns-toml: the same zone as a TOML zone file (fedns zone import).
+if [[ " $SERVERS " == *" fedns-toml "* ]]; then
+    "$FEDNS_BIN" zone import --origin lab.test --log warn "$OUT/lab.test.zone" > "$OUT/lab.test.toml"
+    sed 's/lab\.test\.zone/lab.test.toml/' "$OUT/fedns.toml" > "$OUT/fedns-toml.toml"
+fi
 mkdir -p "$OUT/nsd" "$OUT/knot/db"
 cat > "$OUT/nsd/nsd.conf" << EOF
 server:
@@ -142,11 +150,12 @@ rss_kb() { # pids... -> summed VmRSS in kB
     done
     echo "$total"
 }
-start_server() { # server log; sets PID and LOAD_S (seconds to the first SOA answer)
+start_server() { # server log; sets PID, LOAD_S (seconds to the first SOA answer) and LOAD_CPU (CPU seconds used by then)
     local start deadline
     start=$(now)
     case $1 in
         fedns) "${PIN_SERVER[@]}" "$FEDNS_BIN" serve --config "$OUT/fedns.toml" --log warn > "$2" 2>&1 & ;;
+        fedns-toml) "${PIN_SERVER[@]}" "$FEDNS_BIN" serve --config "$OUT/fedns-toml.toml" --log warn > "$2" 2>&1 & ;;
         nsd) "${PIN_SERVER[@]}" nsd -d -c "$OUT/nsd/nsd.conf" > "$2" 2>&1 & ;;
         knot) "${PIN_SERVER[@]}" knotd -c "$OUT/knot/knot.conf" > "$2" 2>&1 & ;;
         floor) "${PIN_SERVER[@]}" "$OUT/floor" "$PORT" > "$2" 2>&1 & ;;
@@ -158,6 +167,7 @@ start_server() { # server log; sets PID and LOAD_S (seconds to the first SOA ans
         sleep 0.02
     done
     LOAD_S=$(python3 -c "print(round($(now) - $start, 3))")
+    LOAD_CPU=$(python3 -c "import os; print(round($(cpu_ticks "$PID") / os.sysconf('SC_CLK_TCK'), 2))")
 }
 
 run_one() { # server run
@@ -184,12 +194,12 @@ EOF
     done
     # shellcheck disable=SC2046
     rss=$(rss_kb $(descendants "$PID"))
-    [[ $server == floor ]] || printf '%s\t%s\t%s\t%s\n' "$server" "$run" "$LOAD_S" "$rss" >> "$OUT/load.tsv"
+    [[ $server == floor ]] || printf '%s\t%s\t%s\t%s\t%s\n' "$server" "$run" "$LOAD_S" "$rss" "$LOAD_CPU" >> "$OUT/load.tsv"
     stop_server
 }
 
 printf 'server\trun\tmode\tqueries\tlost\tcpu_s\tus_per_query\n' > "$OUT/results.tsv"
-printf 'server\trun\tload_s\trss_kb\n' > "$OUT/load.tsv"
+printf 'server\trun\tload_s\trss_kb\tload_cpu_s\n' > "$OUT/load.tsv"
 echo "peers: $HOSTS hosts, $RUNS run(s) of ${DURATION}s per mode ($MODES), results in $OUT" >&2
 for ((r = 1; r <= RUNS; r++)); do
     for s in $SERVERS; do run_one "$s" "$r"; done
@@ -217,7 +227,7 @@ for mode in dict.fromkeys(r[2] for r in rows):
           + " | ".join(f"{m['fedns'] / m[p]:.2f}" if m[p] else "-" for p in peers) + " |")
     if any(lost.values()):
         print(f"| {mode.upper()}, queries lost (all runs) | " + " | ".join(str(lost[s]) for s in servers) + " |" + " |" * len(peers))
-for label, col, scale, fmt in [("start to first SOA answer", 2, 1, "{:.2f} s"), ("RSS serving", 3, 1024, "{:.0f} MB")]:
+for label, col, scale, fmt in [("start to first SOA answer", 2, 1, "{:.2f} s"), ("CPU to first SOA answer", 4, 1, "{:.2f} s"), ("RSS serving", 3, 1024, "{:.0f} MB")]:
     m = {s: med([float(r[col]) / scale for r in load if r[0] == s]) for s in servers}
     print(f"| {label} | " + " | ".join(fmt.format(m[s]) if m[s] else "-" for s in servers) + " | "
           + " | ".join(f"{m['fedns'] / m[p]:.2f}" if m[p] else "-" for p in peers) + " |")

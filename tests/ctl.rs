@@ -183,12 +183,22 @@ fn ctl_reports_and_steers_file_and_secondary_zones() {
     let cfg = &lab.server_config;
 
     // status: both zones, with serials and the secondary's timers; the
-    // dead first primary was skipped for the second.
-    let status = ctl_json(cfg, &["status"]);
+    // dead first primary was skipped for the second. The timers are set
+    // once the transfer is done, disk copy written, a moment after the
+    // zone is served.
+    let mut status = Value::Null;
+    wait_until(Duration::from_secs(10), || {
+        status = ctl_json(cfg, &["status"]);
+        Ok(zone_status(&status, "example.org.")["refresh_in"].is_u64())
+    })
+    .unwrap_or_else(|e| panic!("the secondary's timers: {e}\n{status}"));
     let net = zone_status(&status, "example.net.");
     assert_eq!(net["role"], "primary");
     assert_eq!(net["serial"], 7);
     assert_eq!(net["records"], 4);
+    // Its memory: the name table and four records, a few hundred octets.
+    let bytes = net["bytes"].as_u64().unwrap();
+    assert!((200..20_000).contains(&bytes), "{net}");
     assert!(
         net["loaded_from"]
             .as_str()
@@ -219,6 +229,10 @@ fn ctl_reports_and_steers_file_and_secondary_zones() {
     let text = String::from_utf8_lossy(&human.stdout);
     assert!(
         text.contains("example.org.  secondary serving  serial 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains(" records (") && text.contains(" KiB)"),
         "{text}"
     );
 

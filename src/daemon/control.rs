@@ -376,6 +376,7 @@ fn status(daemon: &Daemon) -> Value {
                 "state": if snapshot.is_some() { "serving" } else { "unavailable" },
                 "serial": snapshot.map(|z| z.serial()),
                 "records": snapshot.map(|z| z.record_count()),
+                "bytes": snapshot.map(|z| z.heap_bytes()),
                 "loaded_from": match &status {
                     Some(s) => s.primary.map(|p| p.to_string()),
                     None => snapshot.and_then(|z| z.source()).map(|p| p.display().to_string()),
@@ -448,9 +449,13 @@ pub fn render(request: &Request, result: &Value) -> String {
                 );
             }
             for zone in result["zones"].as_array().into_iter().flatten() {
+                let memory = match zone["bytes"].as_u64() {
+                    Some(bytes) => format!(" ({} KiB)", bytes.div_ceil(1024)),
+                    None => String::new(),
+                };
                 let _ = writeln!(
                     out,
-                    "{}  {} {}  serial {}  {} records  from {}",
+                    "{}  {} {}  serial {}  {} records{memory}  from {}",
                     text(&zone["zone"]),
                     text(&zone["role"]),
                     text(&zone["state"]),

@@ -38,6 +38,20 @@ pub struct NsecChain {
 }
 
 impl NsecChain {
+    /// The octets the chain holds on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        self.owners.capacity() * std::mem::size_of::<(CanonicalKey, Box<[u8]>)>()
+            + self
+                .owners
+                .iter()
+                .map(|(key, owner)| {
+                    std::mem::size_of_val::<[u8]>(owner)
+                        + key.capacity() * std::mem::size_of::<Vec<u8>>()
+                        + key.iter().map(Vec::capacity).sum::<usize>()
+                })
+                .sum::<usize>()
+    }
+
     /// A chain of the given (name key) owners.
     pub fn new(owners: impl IntoIterator<Item = Box<[u8]>>) -> NsecChain {
         let mut owners: Vec<_> = owners.into_iter().map(|k| (canonical_key(&k), k)).collect();
@@ -73,6 +87,17 @@ pub struct Nsec3Chain {
 }
 
 impl Nsec3Chain {
+    /// The octets the chain holds on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        self.salt.len()
+            + self.nodes.capacity() * std::mem::size_of::<(Vec<u8>, Node)>()
+            + self
+                .nodes
+                .iter()
+                .map(|(hash, node)| hash.capacity() + node.heap_bytes())
+                .sum::<usize>()
+    }
+
     /// A chain of NSEC3 `nodes` (owner `<base32hex hash>.<origin>`), hashed
     /// with `salt` and `iterations` (from NSEC3PARAM). Owners whose first
     /// label is not a base32hex hash are left out.

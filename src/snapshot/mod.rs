@@ -45,6 +45,14 @@ pub struct Node {
 }
 
 impl Node {
+    /// The octets this node holds on the heap besides itself: its owner
+    /// name, its RRsets and theirs.
+    pub fn heap_bytes(&self) -> usize {
+        self.owner.len()
+            + std::mem::size_of_val::<[RRset]>(&self.rrsets)
+            + self.rrsets.iter().map(RRset::heap_bytes).sum::<usize>()
+    }
+
     /// The owner name, as first written in the zone.
     pub fn name(&self) -> Name {
         decode_name(&self.owner)
@@ -299,6 +307,21 @@ impl ZoneSnapshot {
     /// The node with this key, if the name exists (including empty non-terminals).
     pub fn node(&self, key: &[u8]) -> Option<&Node> {
         self.nodes.get(key)
+    }
+
+    /// About how many octets of memory the zone takes: the name index, the
+    /// nodes, their RRsets and RDATA, and the NSEC and NSEC3 chains (the
+    /// IXFR history and the allocator's own overhead apart). `fedns ctl
+    /// status` reports it; bytes per record is the figure issue 18 asks for.
+    pub fn heap_bytes(&self) -> usize {
+        let nsec3 = self
+            .nsec3
+            .as_ref()
+            .map_or(0, denial::Nsec3Chain::heap_bytes);
+        std::mem::size_of::<ZoneSnapshot>()
+            + self.nodes.heap_bytes()
+            + self.nsec.heap_bytes()
+            + nsec3
     }
 
     /// How many records the zone holds (RRSIGs included).
@@ -637,6 +660,37 @@ mod tests {
             apply_order(&mut items, &mut positions);
             prop_assert_eq!(items, expected);
         }
+    }
+
+    #[test]
+    fn heap_bytes_grow_with_the_records_by_a_plausible_amount_each() {
+        let zone_of = |hosts: usize| {
+            let mut text = String::from("$TTL 300\n@ SOA ns1 hostmaster 1 2 3 4 5\n@ NS ns1\n");
+            for i in 0..hosts {
+                text.push_str(&format!(
+                    "host{i} A 192.0.2.{}\nhost{i} AAAA 2001:db8::{i:x}\n",
+                    i % 256
+                ));
+            }
+            let file: std::sync::Arc<str> = std::sync::Arc::from("t.zone");
+            let origin: Name = "example.org.".parse().unwrap();
+            let records = crate::zone::master::parse_master(&text, &file, &origin).unwrap();
+            ZoneSnapshot::build(Zone {
+                origin,
+                records,
+                ..Zone::default()
+            })
+            .unwrap()
+        };
+        let (small, big) = (zone_of(1_000), zone_of(3_000));
+        let per_record =
+            (big.heap_bytes() - small.heap_bytes()) / (big.record_count() - small.record_count());
+        // An A record's RDATA is 4 octets and an AAAA's 16; the owner, the
+        // node, its RRsets and a table slot come on top, once per name.
+        assert!(
+            (20..300).contains(&per_record),
+            "{per_record} bytes per record"
+        );
     }
 
     #[test]

@@ -80,4 +80,11 @@ impl NodeIndex {
     pub fn iter(&self) -> impl Iterator<Item = &Node> {
         self.table.iter()
     }
+
+    /// The octets the index and its nodes hold on the heap: the table's
+    /// slots (a node and a control octet each), and each node's own.
+    pub fn heap_bytes(&self) -> usize {
+        self.table.capacity() * (std::mem::size_of::<Node>() + 1)
+            + self.iter().map(Node::heap_bytes).sum::<usize>()
+    }
 }

@@ -32,6 +32,12 @@ pub struct RRset {
 }
 
 impl RRset {
+    /// The octets this set holds on the heap: its RDATA and its RRSIG
+    /// records (their own heap parts, names and signatures, not counted).
+    pub fn heap_bytes(&self) -> usize {
+        self.rdata.len() + self.rrsigs.len() * std::mem::size_of::<hickory_proto::rr::Record>()
+    }
+
     /// The set of `records` (one owner and type, at least one record): the
     /// first record's TTL becomes the set's. The RDATA is gathered in
     /// `scratch` first, so the set allocates once, at its final size.
