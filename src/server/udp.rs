@@ -23,7 +23,7 @@
 //! timeout ([`IDLE_WAKE`]) bounds the wait anywhere else.
 //!
 //! Every loop sends what [`answer`] decides for each datagram: the wire
-//! layer's response ([`respond_with_keys`], or the NOTIFY handler's),
+//! layer's response ([`respond_with_keys_into`], or the NOTIFY handler's),
 //! counted in the metrics and passed through response rate limiting when it
 //! is configured. Nothing else is sent.
 
@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{oneshot, watch};
 
 use super::rrl::{RrlAction, slipped};
-use super::wire::{RequestKind, request_kind, respond_with_keys};
+use super::wire::{RequestKind, request_kind, respond_with_keys_into};
 use super::{FrontEnd, ServedZones};
 use crate::engine::Transport;
 
@@ -146,14 +146,17 @@ fn serve_thread(socket: &Arc<UdpSocket>, front: &FrontEnd, stop: &AtomicBool) {
     serve_each(socket, front, stop);
 }
 
-/// What to send for one datagram from `peer`, if anything: NOTIFY goes to
-/// the transfer side, everything else (queries, and AXFR/IXFR, which the
-/// wire layer refuses over UDP) to [`respond_with_keys`]; the answer is
-/// counted, then passes response rate limiting when it is configured.
+/// What to send for one datagram from `peer`, written into `out`; false
+/// when nothing is to be sent. NOTIFY goes to the transfer side,
+/// everything else (queries, and AXFR/IXFR, which the wire layer refuses
+/// over UDP) to [`respond_with_keys_into`]; the answer is counted, then
+/// passes response rate limiting when it is configured. `out` is the
+/// thread's own buffer for this slot, kept from batch to batch, so a cached
+/// answer costs no allocation.
 ///
 /// A panic while answering one datagram (a bug: the fuzzers look for them)
 /// is caught and logged with the peer, and that datagram goes unanswered;
-/// it never takes the worker, and with it the socket, down.
+/// it never takes the thread, and with it the socket, down.
 fn answer(
     front: &FrontEnd,
     socket: &Arc<UdpSocket>,
@@ -161,13 +164,14 @@ fn answer(
     datagram: &[u8],
     peer: impl Fn() -> Option<SocketAddr>,
     now: impl FnOnce() -> Instant,
-) -> Option<Vec<u8>> {
+    out: &mut Vec<u8>,
+) -> bool {
     let guarded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        answer_unguarded(front, socket, served, datagram, &peer, now)
+        answer_unguarded(front, socket, served, datagram, &peer, now, out)
     }));
     guarded.unwrap_or_else(|_| {
         tracing::error!(peer = ?peer(), "internal error answering a UDP query (please report it with the query); dropped");
-        None
+        false
     })
 }
 
@@ -178,30 +182,41 @@ fn answer_unguarded(
     datagram: &[u8],
     peer: &impl Fn() -> Option<SocketAddr>,
     now: impl FnOnce() -> Instant,
-) -> Option<Vec<u8>> {
-    let response = match request_kind(datagram) {
-        RequestKind::Notify => front.requests.notify(datagram, peer()?)?,
+    out: &mut Vec<u8>,
+) -> bool {
+    let answered = match request_kind(datagram) {
+        RequestKind::Notify => match peer().and_then(|p| front.requests.notify(datagram, p)) {
+            Some(response) => {
+                *out = response;
+                true
+            }
+            None => false,
+        },
         RequestKind::Update => {
-            update_in_background(front, socket, datagram, peer()?);
-            return None;
+            if let Some(p) = peer() {
+                update_in_background(front, socket, datagram, p);
+            }
+            return false;
         }
-        RequestKind::Query | RequestKind::Transfer => respond_with_keys(
+        RequestKind::Query | RequestKind::Transfer => respond_with_keys_into(
             served,
             &front.keys,
             &front.identity,
             peer().map(|p| p.ip()),
             datagram,
             Transport::Udp,
-        )?,
+            out,
+        ),
     };
-    front
-        .metrics
-        .count_query(Transport::Udp, datagram, &response);
+    if !answered {
+        return false;
+    }
+    front.metrics.count_query(Transport::Udp, datagram, out);
     let Some(limiter) = &front.rrl else {
-        return Some(response);
+        return true;
     };
     let Some(client) = peer() else {
-        return Some(response);
+        return true;
     };
     // A client that returns our server cookie receives our answers at its
     // address: it is not spoofed, and rate limiting is for spoofed traffic.
@@ -217,17 +232,23 @@ fn answer_unguarded(
         ),
         super::cookies::Cookie::Good { verified: true, .. }
     ) {
-        return Some(response);
+        return true;
     }
-    match limiter.check(client.ip(), &response, now()) {
-        RrlAction::Send => Some(response),
+    match limiter.check(client.ip(), out, now()) {
+        RrlAction::Send => true,
         RrlAction::Slip => {
             front.metrics.count_rate_limited(true);
-            slipped(&response)
+            match slipped(out) {
+                Some(truncated) => {
+                    *out = truncated;
+                    true
+                }
+                None => false,
+            }
         }
         RrlAction::Drop => {
             front.metrics.count_rate_limited(false);
-            None
+            false
         }
     }
 }
@@ -263,6 +284,7 @@ fn update_in_background(
 fn serve_each(socket: &Arc<UdpSocket>, front: &FrontEnd, stop: &AtomicBool) {
     use tracing::{debug, warn};
     let mut buf = vec![0u8; MAX_DATAGRAM];
+    let mut out = Vec::new();
     while !stop.load(Ordering::Relaxed) {
         let (len, peer) = match socket.recv_from(&mut buf) {
             Ok(r) => r,
@@ -273,16 +295,17 @@ fn serve_each(socket: &Arc<UdpSocket>, front: &FrontEnd, stop: &AtomicBool) {
                 continue;
             }
         };
-        let response = answer(
+        let answered = answer(
             front,
             socket,
             &front.served(),
             &buf[..len],
             || Some(peer),
             Instant::now,
+            &mut out,
         );
-        if let Some(response) = response
-            && let Err(e) = socket.send_to(&response, peer)
+        if answered
+            && let Err(e) = socket.send_to(&out, peer)
             && let Some(n) = front.log_limit.allow(peer.ip(), "udp-send", Instant::now())
         {
             warn!(%peer, error = %e, "udp send failed{}", crate::log_limit::suppressed_note(n));
@@ -294,8 +317,14 @@ fn serve_each(socket: &Arc<UdpSocket>, front: &FrontEnd, stop: &AtomicBool) {
 mod batched {
     //! Blocking `recvmmsg`/`sendmmsg` on a socket shared by the threads.
     //!
-    //! The `mmsghdr`/`iovec` arrays hold raw pointers into the buffers, so
-    //! they are built on the stack inside each syscall and live no longer.
+    //! Each thread owns one [`Batch`]: the receive buffers, the answer
+    //! buffers, and the `mmsghdr`/`iovec` arrays both syscalls read, set up
+    //! once. The arrays hold raw pointers into the buffers, which live on
+    //! the heap, never move and never grow, and the whole batch stays on
+    //! the thread that made it (the raw pointers make it neither `Send` nor
+    //! `Sync`). A receive resets one length per slot; a send fills in the
+    //! entries of the answers it sends; nothing is allocated or zeroed per
+    //! datagram (issue 18: the arrays were 5 KB of stores a batch).
 
     use std::io;
     use std::mem::{size_of, zeroed};
@@ -312,58 +341,74 @@ mod batched {
     use super::{BATCH, MAX_DATAGRAM, answer};
     use crate::server::FrontEnd;
 
-    /// Receive buffers and the peers of one batch.
+    /// One thread's datagrams: up to [`BATCH`] queries in, their answers out.
     struct Batch {
         /// `BATCH` slots of `MAX_DATAGRAM` bytes. Allocated zeroed in one
         /// block, so the kernel maps its pages only as datagrams touch them
         /// (a page or two per slot in use, not 2 MB).
         data: Vec<u8>,
-        peers: Vec<libc::sockaddr_storage>,
-        peer_lens: Vec<libc::socklen_t>,
-        lens: Vec<usize>,
+        peers: Box<[libc::sockaddr_storage; BATCH]>,
+        /// The answer of each slot, its buffer kept from batch to batch.
+        answers: Vec<Vec<u8>>,
+        /// The slots that have an answer to send, in order.
+        ready: Vec<usize>,
+        recv_iovecs: Box<[libc::iovec; BATCH]>,
+        recv_headers: Box<[libc::mmsghdr; BATCH]>,
+        send_iovecs: Box<[libc::iovec; BATCH]>,
+        send_headers: Box<[libc::mmsghdr; BATCH]>,
     }
 
     impl Batch {
         fn new() -> Batch {
-            Batch {
+            // SAFETY (all four zeroed() calls): sockaddr_storage, iovec and
+            // mmsghdr are plain integers and pointers; all-zero is valid.
+            let mut batch = Batch {
                 data: vec![0u8; BATCH * MAX_DATAGRAM],
-                // SAFETY: sockaddr_storage is plain integers; all-zero is valid.
-                peers: vec![unsafe { zeroed() }; BATCH],
-                peer_lens: vec![0; BATCH],
-                lens: vec![0; BATCH],
+                peers: Box::new(unsafe { zeroed() }),
+                answers: vec![Vec::new(); BATCH],
+                ready: Vec::with_capacity(BATCH),
+                recv_iovecs: Box::new(unsafe { zeroed() }),
+                recv_headers: Box::new(unsafe { zeroed() }),
+                send_iovecs: Box::new(unsafe { zeroed() }),
+                send_headers: Box::new(unsafe { zeroed() }),
+            };
+            let base = batch.data.as_mut_ptr();
+            for i in 0..BATCH {
+                batch.recv_iovecs[i] = libc::iovec {
+                    // SAFETY: slot i lies inside `data` (BATCH * MAX_DATAGRAM bytes).
+                    iov_base: unsafe { base.add(i * MAX_DATAGRAM) }.cast(),
+                    iov_len: MAX_DATAGRAM,
+                };
+                let h = &mut batch.recv_headers[i].msg_hdr;
+                h.msg_name = ptr::from_mut(&mut batch.peers[i]).cast();
+                h.msg_iov = &mut batch.recv_iovecs[i];
+                h.msg_iovlen = 1;
+                let h = &mut batch.send_headers[i].msg_hdr;
+                h.msg_iov = &mut batch.send_iovecs[i];
+                h.msg_iovlen = 1;
             }
+            batch
         }
 
         fn datagram(&self, i: usize) -> &[u8] {
-            &self.data[i * MAX_DATAGRAM..i * MAX_DATAGRAM + self.lens[i]]
+            let len = self.recv_headers[i].msg_len as usize;
+            &self.data[i * MAX_DATAGRAM..i * MAX_DATAGRAM + len.min(MAX_DATAGRAM)]
         }
 
         /// One `recvmmsg`: waits for the first datagram (up to the socket's
         /// read timeout), then takes what is queued behind it, and says how
         /// many datagrams it took.
         fn receive(&mut self, fd: RawFd) -> io::Result<usize> {
-            // SAFETY: all-zero iovec/mmsghdr are valid (null pointers, zero lengths).
-            let mut iovecs: [libc::iovec; BATCH] = unsafe { zeroed() };
-            let mut headers: [libc::mmsghdr; BATCH] = unsafe { zeroed() };
-            let base = self.data.as_mut_ptr();
-            for i in 0..BATCH {
-                iovecs[i] = libc::iovec {
-                    // SAFETY: slot i lies inside `data` (BATCH * MAX_DATAGRAM bytes).
-                    iov_base: unsafe { base.add(i * MAX_DATAGRAM) }.cast(),
-                    iov_len: MAX_DATAGRAM,
-                };
-                let h = &mut headers[i].msg_hdr;
-                h.msg_name = ptr::from_mut(&mut self.peers[i]).cast();
-                h.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-                h.msg_iov = &mut iovecs[i];
-                h.msg_iovlen = 1;
+            for h in self.recv_headers.iter_mut() {
+                h.msg_hdr.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
             }
-            // SAFETY: every header points at a live buffer and address slot of
-            // `self` with its true size, borrowed mutably for this call.
+            // SAFETY: every header points at a live slot of `data`, a peer
+            // address slot and an iovec of `self`, with their true sizes,
+            // all set up in `new` and borrowed mutably for this call.
             let n = unsafe {
                 libc::recvmmsg(
                     fd,
-                    headers.as_mut_ptr(),
+                    self.recv_headers.as_mut_ptr(),
                     BATCH as _,
                     libc::MSG_WAITFORONE as _,
                     ptr::null_mut(),
@@ -372,75 +417,64 @@ mod batched {
             if n < 0 {
                 return Err(io::Error::last_os_error());
             }
-            let n = n as usize;
-            for (i, h) in headers.iter().take(n).enumerate() {
-                self.lens[i] = h.msg_len as usize;
-                self.peer_lens[i] = h.msg_hdr.msg_namelen;
-            }
-            Ok(n)
+            Ok(n as usize)
         }
-    }
 
-    /// One `sendmmsg` of `answers` (slot, bytes) to the peers of their
-    /// slots: how many were sent (the first of the rest failed). It waits
-    /// while the socket's send buffer is full.
-    fn send(fd: RawFd, batch: &Batch, answers: &[(usize, Vec<u8>)]) -> io::Result<usize> {
-        // SAFETY: all-zero iovec/mmsghdr are valid (null pointers, zero lengths).
-        let mut iovecs: [libc::iovec; BATCH] = unsafe { zeroed() };
-        let mut headers: [libc::mmsghdr; BATCH] = unsafe { zeroed() };
-        let count = answers.len().min(BATCH);
-        for (i, (slot, bytes)) in answers.iter().take(count).enumerate() {
-            iovecs[i] = libc::iovec {
-                iov_base: bytes.as_ptr().cast_mut().cast(),
-                iov_len: bytes.len(),
-            };
-            let h = &mut headers[i].msg_hdr;
-            h.msg_name = ptr::from_ref(&batch.peers[*slot]).cast_mut().cast();
-            h.msg_namelen = batch.peer_lens[*slot];
-            h.msg_iov = &mut iovecs[i];
-            h.msg_iovlen = 1;
+        /// One `sendmmsg` of the answers of `self.ready[from..]` to the
+        /// peers of their slots: how many were sent (the first of the rest
+        /// failed). It waits while the socket's send buffer is full.
+        fn send(&mut self, fd: RawFd, from: usize) -> io::Result<usize> {
+            let slots = self.ready.get(from..).unwrap_or_default();
+            let count = slots.len().min(BATCH);
+            for (i, &slot) in slots.iter().take(count).enumerate() {
+                let answer = &self.answers[slot];
+                self.send_iovecs[i].iov_base = answer.as_ptr().cast_mut().cast();
+                self.send_iovecs[i].iov_len = answer.len();
+                let h = &mut self.send_headers[i].msg_hdr;
+                h.msg_name = ptr::from_ref(&self.peers[slot]).cast_mut().cast();
+                h.msg_namelen = self.recv_headers[slot].msg_hdr.msg_namelen;
+            }
+            // SAFETY: the first `count` headers point at live answers and
+            // peer addresses of `self`, which sendmmsg only reads.
+            let n = unsafe { libc::sendmmsg(fd, self.send_headers.as_mut_ptr(), count as _, 0) };
+            match n {
+                n if n < 0 => Err(io::Error::last_os_error()),
+                // Not expected for count > 0; never report progress that was not made.
+                0 => Err(io::ErrorKind::WouldBlock.into()),
+                n => Ok(n as usize),
+            }
         }
-        // SAFETY: the headers point at live answers and peer addresses, which
-        // sendmmsg only reads.
-        let n = unsafe { libc::sendmmsg(fd, headers.as_mut_ptr(), count as _, 0) };
-        match n {
-            n if n < 0 => Err(io::Error::last_os_error()),
-            // Not expected for count > 0; never report progress that was not made.
-            0 => Err(io::ErrorKind::WouldBlock.into()),
-            n => Ok(n as usize),
-        }
-    }
 
-    /// The peer in slot `i`, for logs.
-    fn peer(batch: &Batch, i: usize) -> Option<SocketAddr> {
-        let storage = &batch.peers[i];
-        match i32::from(storage.ss_family) {
-            libc::AF_INET => {
-                // SAFETY: the kernel wrote a sockaddr_in (family AF_INET) here.
-                let a: &libc::sockaddr_in = unsafe { &*ptr::from_ref(storage).cast() };
-                Some(SocketAddr::V4(SocketAddrV4::new(
-                    Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr)),
-                    u16::from_be(a.sin_port),
-                )))
+        /// The peer in slot `i`, for logs and for the request handlers.
+        fn peer(&self, i: usize) -> Option<SocketAddr> {
+            let storage = &self.peers[i];
+            match i32::from(storage.ss_family) {
+                libc::AF_INET => {
+                    // SAFETY: the kernel wrote a sockaddr_in (family AF_INET) here.
+                    let a: &libc::sockaddr_in = unsafe { &*ptr::from_ref(storage).cast() };
+                    Some(SocketAddr::V4(SocketAddrV4::new(
+                        Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr)),
+                        u16::from_be(a.sin_port),
+                    )))
+                }
+                libc::AF_INET6 => {
+                    // SAFETY: the kernel wrote a sockaddr_in6 (family AF_INET6) here.
+                    let a: &libc::sockaddr_in6 = unsafe { &*ptr::from_ref(storage).cast() };
+                    Some(SocketAddr::V6(SocketAddrV6::new(
+                        Ipv6Addr::from(a.sin6_addr.s6_addr),
+                        u16::from_be(a.sin6_port),
+                        a.sin6_flowinfo,
+                        a.sin6_scope_id,
+                    )))
+                }
+                _ => None,
             }
-            libc::AF_INET6 => {
-                // SAFETY: the kernel wrote a sockaddr_in6 (family AF_INET6) here.
-                let a: &libc::sockaddr_in6 = unsafe { &*ptr::from_ref(storage).cast() };
-                Some(SocketAddr::V6(SocketAddrV6::new(
-                    Ipv6Addr::from(a.sin6_addr.s6_addr),
-                    u16::from_be(a.sin6_port),
-                    a.sin6_flowinfo,
-                    a.sin6_scope_id,
-                )))
-            }
-            _ => None,
         }
     }
 
     pub(super) fn serve(socket: &Arc<UdpSocket>, front: &FrontEnd, stop: &AtomicBool) {
         let fd = socket.as_raw_fd();
         let mut batch = Batch::new();
-        let mut answers: Vec<(usize, Vec<u8>)> = Vec::with_capacity(BATCH);
         while !stop.load(Ordering::Relaxed) {
             let received = match batch.receive(fd) {
                 Ok(n) => n,
@@ -463,28 +497,32 @@ mod batched {
                 let served = front.served();
                 // One clock read per batch, and only for rate limiting.
                 let mut now = None;
-                answers.extend((0..received).filter_map(|i| {
-                    let now = || *now.get_or_insert_with(Instant::now);
-                    answer(
+                batch.ready.clear();
+                for i in 0..received {
+                    let mut out = std::mem::take(&mut batch.answers[i]);
+                    let answered = answer(
                         front,
                         socket,
                         &served,
                         batch.datagram(i),
-                        || peer(&batch, i),
-                        now,
-                    )
-                    .map(|r| (i, r))
-                }));
+                        || batch.peer(i),
+                        || *now.get_or_insert_with(Instant::now),
+                        &mut out,
+                    );
+                    batch.answers[i] = out;
+                    if answered {
+                        batch.ready.push(i);
+                    }
+                }
             }
             let mut sent = 0;
-            while sent < answers.len() {
-                match send(fd, &batch, &answers[sent..]) {
+            while sent < batch.ready.len() {
+                match batch.send(fd, sent) {
                     Ok(n) => sent += n,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => {
                         // This answer cannot go (bad peer address...): skip it, send the rest.
-                        let slot = answers[sent].0;
-                        let p = peer(&batch, slot);
+                        let p = batch.peer(batch.ready[sent]);
                         let ip = p.map_or(std::net::IpAddr::from([0, 0, 0, 0]), |p| p.ip());
                         if let Some(n) = front.log_limit.allow(ip, "udp-send", Instant::now()) {
                             warn!(peer = ?p, error = %e, "udp send failed{}", crate::log_limit::suppressed_note(n));
@@ -493,7 +531,6 @@ mod batched {
                     }
                 }
             }
-            answers.clear();
         }
     }
 }

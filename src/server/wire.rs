@@ -107,25 +107,76 @@ pub fn respond_with_keys(
     transport: Transport,
 ) -> Option<Vec<u8>> {
     let mut out = Vec::new();
+    respond_with_keys_into(served, keys, identity, client, request, transport, &mut out)
+        .then_some(out)
+}
+
+/// [`respond_with_keys`] into `out` (whatever it held is replaced): false
+/// when nothing is to be sent. A cached answer is copied into `out` with no
+/// allocation once `out` has grown, so a front end that keeps its buffers
+/// answers repeated questions without touching the allocator.
+pub fn respond_with_keys_into(
+    served: &ServedZones,
+    keys: &KeyRing,
+    identity: &Identity,
+    client: Option<std::net::IpAddr>,
+    request: &[u8],
+    transport: Transport,
+    out: &mut Vec<u8>,
+) -> bool {
     // The fast-path shape has at most an OPT record: it cannot carry a TSIG.
     let simple = SimpleQuery::parse(request, transport);
     if let Some(query) = &simple
-        && served.answers.get_with(&query.key, |cached| {
-            personalise(cached, query, request, &mut out)
-        }) == Some(true)
+        && served
+            .answers
+            .get_with(&query.key, |cached| personalise(cached, query, request, out))
+            == Some(true)
     {
-        return Some(out);
+        return true;
     }
+    let response = respond_full(served, keys, identity, client, request, transport, simple, out);
+    match response {
+        Some(Full::InOut) => true,
+        Some(Full::Made(response)) => {
+            *out = response;
+            true
+        }
+        None => false,
+    }
+}
+
+/// Where [`respond_full`] put its answer.
+enum Full {
+    /// In the caller's buffer.
+    InOut,
+    /// In a message of its own.
+    Made(Vec<u8>),
+}
+
+/// The answer when the cache had none: a simple query is answered in full
+/// and its answer cached; anything else (TSIG, several questions, a
+/// response) goes the long way.
+#[allow(clippy::too_many_arguments)]
+fn respond_full(
+    served: &ServedZones,
+    keys: &KeyRing,
+    identity: &Identity,
+    client: Option<std::net::IpAddr>,
+    request: &[u8],
+    transport: Transport,
+    simple: Option<SimpleQuery>,
+    out: &mut Vec<u8>,
+) -> Option<Full> {
     if let Some(query) = simple {
         let normalised = respond_uncached(&served.zones, identity, None, request, transport)?;
-        if !personalise(&normalised, &query, request, &mut out) {
+        if !personalise(&normalised, &query, request, out) {
             // The full decoder rejected what the fast parser accepted (an EDNS
             // option hickory cannot decode, say): its error response has no
             // question to personalise, and is not cached.
-            return Some(normalised);
+            return Some(Full::Made(normalised));
         }
         served.answers.insert(query.key, &normalised);
-        return Some(out);
+        return Some(Full::InOut);
     }
     if request.get(2).is_some_and(|flags| flags & 0x80 != 0) {
         return None; // a response: never answered, signed or not
@@ -133,7 +184,7 @@ pub fn respond_with_keys(
     let now = unix_now();
     let auth = verify_request(request, keys, now);
     if let RequestAuth::Failed { .. } = &auth {
-        return tsig_error_response(request, &auth, now, transport);
+        return tsig_error_response(request, &auth, now, transport).map(Full::Made);
     }
     let mut response = restore_question_case(
         respond_uncached(&served.zones, identity, client, request, transport)?,
@@ -142,7 +193,7 @@ pub fn respond_with_keys(
     if let RequestAuth::Signed { key, request_mac } = auth {
         ResponseSigner::new(key, request_mac, now).sign(&mut response);
     }
-    Some(response)
+    Some(Full::Made(response))
 }
 
 /// NOTAUTH for a query whose TSIG failed: BADKEY and BADSIG unsigned,
