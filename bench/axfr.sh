@@ -32,15 +32,7 @@ require axfr "apt-get install -y knot bind9-dnsutils" knotd dig python3
 fedns_binary
 mkdir -p "$OUT/primary/db"
 
-python3 - "$OUT" "$HOSTS" << 'PYEOF'
-import sys
-out, hosts = sys.argv[1], int(sys.argv[2])
-with open(f"{out}/primary/lab.test.zone", "w") as z:
-    z.write("$ORIGIN lab.test.\n$TTL 300\n@ SOA ns1 hostmaster 1 7200 900 1209600 300\n@ NS ns1\nns1 A 198.18.0.53\n")
-    z.write("_matrix-fed._tcp SRV 10 0 8448 host0\n_matrix._tcp SRV 10 0 8448 host0\n")
-    for i in range(hosts):
-        z.write(f"host{i} A 198.18.{i // 256 % 256}.{i % 256}\nhost{i} AAAA 2001:db8:1::{(i + 1) >> 16:x}:{(i + 1) & 0xffff:x}\n")
-PYEOF
+write_lab_zone "$OUT/primary/lab.test.zone" "$HOSTS"
 
 knot_common() { # dir port
     printf 'server:\n    rundir: "%s"\n    listen: 127.0.0.1@%s\n    background-workers: 1\n    udp-workers: 1\n    tcp-workers: 1\n' "$1" "$2"

@@ -1,5 +1,5 @@
 # bench/lib.sh - what the side-by-side benchmark scripts share; sourced by
-# bench/many-zones.sh, bench/updates.sh and bench/dot.sh.
+# every script in bench/.
 #
 #   fedns_binary    sets FEDNS_BIN: as given, else the release build (built
 #                   first unless NO_BUILD=1)
@@ -12,6 +12,10 @@
 #   PIN_SERVER, PIN_CLIENT
 #                   taskset prefixes: the server on CPU 0, the client on
 #                   CPU 1 (empty on a single core or without taskset)
+#   write_lab_zone FILE HOSTS
+#                   the benchmark zone lab.test: HOSTS hosts with an A and
+#                   an AAAA each, and the Matrix SRV pair (bench/peers.sh,
+#                   bench/axfr.sh)
 #   medians_table TSV COLUMN LABEL
 #                   one Markdown table row: the median of COLUMN (0-based)
 #                   per server (first column) and fedns's ratio to each peer
@@ -48,6 +52,18 @@ stop_server() {
     PID=
 }
 trap stop_server EXIT
+
+write_lab_zone() {
+    python3 - "$1" "$2" << 'PYEOF'
+import sys
+path, hosts = sys.argv[1], int(sys.argv[2])
+with open(path, "w") as z:
+    z.write("$ORIGIN lab.test.\n$TTL 300\n@ SOA ns1 hostmaster 1 7200 900 1209600 300\n@ NS ns1\nns1 A 198.18.0.53\n")
+    z.write("_matrix-fed._tcp SRV 10 0 8448 host0\n_matrix._tcp SRV 10 0 8448 host0\n")
+    for i in range(hosts):
+        z.write(f"host{i} A 198.18.{i // 256 % 256}.{i % 256}\nhost{i} AAAA 2001:db8:1::{(i + 1) >> 16:x}:{(i + 1) & 0xffff:x}\n")
+PYEOF
+}
 
 medians_table() {
     python3 - "$@" << 'PYEOF'

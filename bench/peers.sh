@@ -50,14 +50,10 @@ mkdir -p "$OUT"
 cc -O2 -o "$OUT/floor" "$ROOT/bench/floor.c"
 
 # ------------------------------------------------------------ zone and queries --
+write_lab_zone "$OUT/lab.test.zone" "$HOSTS"
 python3 - "$OUT" "$HOSTS" << 'EOF'
 import random, sys
 out, hosts = sys.argv[1], int(sys.argv[2])
-with open(f"{out}/lab.test.zone", "w") as z:
-    z.write("$ORIGIN lab.test.\n$TTL 300\n@ SOA ns1 hostmaster 1 7200 900 1209600 300\n@ NS ns1\nns1 A 198.18.0.53\n")
-    z.write("_matrix-fed._tcp SRV 10 0 8448 host0\n_matrix._tcp SRV 10 0 8448 host0\n")
-    for i in range(hosts):
-        z.write(f"host{i} A 198.18.{i // 256 % 256}.{i % 256}\nhost{i} AAAA 2001:db8:1::{(i + 1) >> 16:x}:{(i + 1) & 0xffff:x}\n")
 rng = random.Random(42)
 with open(f"{out}/queries.txt", "w") as q:
     for _ in range(100_000):
