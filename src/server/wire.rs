@@ -125,19 +125,32 @@ pub fn respond_with_keys_into(
     out: &mut Vec<u8>,
 ) -> bool {
     // The fast-path shape has at most an OPT record: it cannot carry a TSIG.
-    let simple = SimpleQuery::parse(request, transport);
-    if let Some(query) = &simple
-        && served
-            .answers
-            .get_with(&query.key, |cached| personalise(cached, query, request, out))
-            == Some(true)
-    {
-        return true;
-    }
-    let response = respond_full(served, keys, identity, client, request, transport, simple, out);
-    match response {
-        Some(Full::InOut) => true,
-        Some(Full::Made(response)) => {
+    let made = match SimpleQuery::parse(request, transport) {
+        Some(query) => {
+            let cached = served.answers.get_with(&query.key, |cached| {
+                personalise(cached, &query, request, out)
+            });
+            if cached == Some(true) {
+                return true;
+            }
+            let Some(normalised) =
+                respond_uncached(&served.zones, identity, None, request, transport)
+            else {
+                return false;
+            };
+            if personalise(&normalised, &query, request, out) {
+                served.answers.insert(query.key, &normalised);
+                return true;
+            }
+            // The full decoder rejected what the fast parser accepted (an
+            // EDNS option hickory cannot decode, say): its error response
+            // has no question to personalise, and is not cached.
+            Some(normalised)
+        }
+        None => respond_the_long_way(served, keys, identity, client, request, transport),
+    };
+    match made {
+        Some(response) => {
             *out = response;
             true
         }
@@ -145,46 +158,24 @@ pub fn respond_with_keys_into(
     }
 }
 
-/// Where [`respond_full`] put its answer.
-enum Full {
-    /// In the caller's buffer.
-    InOut,
-    /// In a message of its own.
-    Made(Vec<u8>),
-}
-
-/// The answer when the cache had none: a simple query is answered in full
-/// and its answer cached; anything else (TSIG, several questions, a
-/// response) goes the long way.
-#[allow(clippy::too_many_arguments)]
-fn respond_full(
+/// The answer to what is not a simple query (TSIG, several questions, a
+/// response, which is never answered): decoded and answered in full, and
+/// signed when the query was.
+fn respond_the_long_way(
     served: &ServedZones,
     keys: &KeyRing,
     identity: &Identity,
     client: Option<std::net::IpAddr>,
     request: &[u8],
     transport: Transport,
-    simple: Option<SimpleQuery>,
-    out: &mut Vec<u8>,
-) -> Option<Full> {
-    if let Some(query) = simple {
-        let normalised = respond_uncached(&served.zones, identity, None, request, transport)?;
-        if !personalise(&normalised, &query, request, out) {
-            // The full decoder rejected what the fast parser accepted (an EDNS
-            // option hickory cannot decode, say): its error response has no
-            // question to personalise, and is not cached.
-            return Some(Full::Made(normalised));
-        }
-        served.answers.insert(query.key, &normalised);
-        return Some(Full::InOut);
-    }
+) -> Option<Vec<u8>> {
     if request.get(2).is_some_and(|flags| flags & 0x80 != 0) {
         return None; // a response: never answered, signed or not
     }
     let now = unix_now();
     let auth = verify_request(request, keys, now);
     if let RequestAuth::Failed { .. } = &auth {
-        return tsig_error_response(request, &auth, now, transport).map(Full::Made);
+        return tsig_error_response(request, &auth, now, transport);
     }
     let mut response = restore_question_case(
         respond_uncached(&served.zones, identity, client, request, transport)?,
@@ -193,7 +184,7 @@ fn respond_full(
     if let RequestAuth::Signed { key, request_mac } = auth {
         ResponseSigner::new(key, request_mac, now).sign(&mut response);
     }
-    Some(Full::Made(response))
+    Some(response)
 }
 
 /// NOTAUTH for a query whose TSIG failed: BADKEY and BADSIG unsigned,
