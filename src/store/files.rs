@@ -16,7 +16,8 @@ use hickory_proto::rr::Name;
 use super::Edit;
 use crate::proto::name::NameKey;
 use crate::snapshot::{ZoneSet, ZoneSnapshot};
-use crate::zone::load::{ZoneDirLoad, load_zone_file, load_zone_files, load_zones_dir};
+use crate::zone::load::{ZoneDirLoad, read_zone_file, read_zone_files, read_zones_dir};
+use crate::zone::validate::validate_zone_indexed;
 use crate::zone::{Place, Zone, ZoneErrors};
 
 /// Where the zones served from files come from.
@@ -105,17 +106,26 @@ pub struct LoadGate {
 pub type Judge = dyn Fn(&[&Zone], &ZoneSet) -> bool + Send + Sync;
 
 impl LoadGate {
-    /// Builds the snapshots of `zones` and asks the gate: the snapshots
-    /// when it lets them through, `Ok(None)` when it refuses. A zone whose
-    /// snapshot cannot be built (no SOA, which validation rules out) is an
-    /// error for its file.
+    /// Validates `zones` (as read, not yet validated), builds the
+    /// snapshots of the valid ones and asks the gate: the snapshots when it
+    /// lets them through, `None` when it refuses. A zone that fails
+    /// validation, or whose snapshot cannot be built (no SOA, which
+    /// validation rules out), is an error for its file. Validation's owner
+    /// index is the build's: the records are sorted once.
     fn pass(&self, zones: Vec<Zone>) -> (Option<Vec<ZoneSnapshot>>, Vec<(PathBuf, ZoneErrors)>) {
-        let kept: Vec<Zone> = zones.iter().map(|z| (self.keep)(z)).collect();
-        let mut built = Vec::with_capacity(zones.len());
         let mut failed = Vec::new();
+        let mut valid = Vec::with_capacity(zones.len());
         for zone in zones {
+            match validate_zone_indexed(&zone) {
+                Ok(index) => valid.push((zone, index)),
+                Err(errors) => failed.push((zone.source.clone().unwrap_or_default(), errors)),
+            }
+        }
+        let kept: Vec<Zone> = valid.iter().map(|(z, _)| (self.keep)(z)).collect();
+        let mut built = Vec::with_capacity(valid.len());
+        for (zone, index) in valid {
             let path = zone.source.clone().unwrap_or_default();
-            match ZoneSnapshot::build(zone) {
+            match ZoneSnapshot::build_indexed(zone, index) {
                 Ok(snapshot) => built.push(Arc::new(snapshot)),
                 Err(e) => {
                     let file: Arc<str> = Arc::from(path.display().to_string());
@@ -175,7 +185,7 @@ pub fn load_one(
     gate: &LoadGate,
     journals: Option<&Path>,
 ) -> Result<(Edit, LoadedZone), ZoneErrors> {
-    let zone = load_zone_file(path)?;
+    let zone = read_zone_file(path)?;
     let zone = match journals {
         Some(dir) => with_journal(zone, dir, JournalWrites::Apply)?,
         None => zone,
@@ -221,7 +231,7 @@ fn load_zones(
 ) -> FileLoad {
     let mut found = ZoneDirLoad::default();
     if let Some(dir) = &sources.dir {
-        match load_zones_dir(dir) {
+        match read_zones_dir(dir) {
             Ok(load) => found = load,
             Err(e) => {
                 let file: Arc<str> = Arc::from(dir.display().to_string());
@@ -248,7 +258,7 @@ fn load_zones(
             .cloned()
             .collect();
         paths.extend(extra.iter().cloned());
-        let mut more = load_zone_files(&extra);
+        let mut more = read_zone_files(&extra);
         // Two files for one zone: the directory's comes first.
         more.zones.retain(|zone| {
             let clash = found.zones.iter().find(|z| z.origin == zone.origin);

@@ -41,6 +41,16 @@ impl ZoneFormat {
 
 /// Loads and validates one zone file.
 pub fn load_zone_file(path: &Path) -> Result<Zone, ZoneErrors> {
+    let zone = read_zone_file(path)?;
+    validate_zone(&zone)?;
+    Ok(zone)
+}
+
+/// Reads one zone file: parsed, not yet validated. For a caller that
+/// validates as it builds (`fedns serve` does, with
+/// [`validate_zone_indexed`](crate::zone::validate::validate_zone_indexed),
+/// so that the zone's records are sorted once).
+pub fn read_zone_file(path: &Path) -> Result<Zone, ZoneErrors> {
     let file: Arc<str> = Arc::from(path.display().to_string());
     let fail = |message: String| ZoneErrors::one(Place::file(&file), message);
     let format = ZoneFormat::of(path)
@@ -63,7 +73,6 @@ pub fn load_zone_file(path: &Path) -> Result<Zone, ZoneErrors> {
             master_zone(&text, &file, origin, path)?
         }
     };
-    validate_zone(&zone)?;
     Ok(zone)
 }
 
@@ -85,11 +94,13 @@ pub fn origin_from_file_name(path: &Path) -> Option<Name> {
     Some(name)
 }
 
-/// What loading a directory produced: the zones that are valid, and the
-/// errors of those that are not (one entry per failed file).
+/// What loading (or reading) a directory produced: the zones, and the
+/// errors of the files that failed (one entry per failed file).
 #[derive(Debug, Default)]
 pub struct ZoneDirLoad {
-    /// Valid zones, in file-name order.
+    /// The zones, in file-name order: valid ones when loaded
+    /// ([`load_zones_dir`], [`load_zone_files`]), parsed ones when read
+    /// ([`read_zones_dir`], [`read_zone_files`]).
     pub zones: Vec<Zone>,
     /// Files that failed, with all their errors.
     pub failures: Vec<(PathBuf, ZoneErrors)>,
@@ -100,23 +111,44 @@ pub struct ZoneDirLoad {
 /// Two files for the same origin are an error for the second (in file-name
 /// order); the first is kept.
 pub fn load_zones_dir(dir: &Path) -> std::io::Result<ZoneDirLoad> {
+    Ok(load_zone_files(&zone_files_in(dir)?))
+}
+
+/// [`load_zones_dir`] without validation (see [`read_zone_file`]).
+pub fn read_zones_dir(dir: &Path) -> std::io::Result<ZoneDirLoad> {
+    Ok(read_zone_files(&zone_files_in(dir)?))
+}
+
+/// The zone files directly in `dir`, in name order.
+fn zone_files_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|p| p.is_file() && ZoneFormat::of(p).is_some())
         .collect();
     paths.sort();
-    Ok(load_zone_files(&paths))
+    Ok(paths)
 }
 
 /// Loads the given zone files (see [`load_zones_dir`]).
 pub fn load_zone_files(paths: &[PathBuf]) -> ZoneDirLoad {
+    zone_files(paths, load_zone_file)
+}
+
+/// [`load_zone_files`] without validation (see [`read_zone_file`]).
+pub fn read_zone_files(paths: &[PathBuf]) -> ZoneDirLoad {
+    zone_files(paths, read_zone_file)
+}
+
+/// The zones of `paths`, each read by `read`; a second file for an origin
+/// is an error for that file.
+fn zone_files(paths: &[PathBuf], read: fn(&Path) -> Result<Zone, ZoneErrors>) -> ZoneDirLoad {
     let mut out = ZoneDirLoad::default();
     // Origins seen so far, to the index of their zone (a hash, not a scan:
     // a directory of 10 000 zones would make a scan quadratic).
     let mut seen: std::collections::HashMap<crate::proto::name::NameKey, usize> =
         std::collections::HashMap::new();
     for path in paths {
-        match load_zone_file(path) {
+        match read(path) {
             Ok(zone) => {
                 let key = crate::proto::name::name_key(&zone.origin);
                 if let Some(&first) = seen.get(&key) {
