@@ -147,7 +147,29 @@ pub fn respond_with_keys_into(
             // has no question to personalise, and is not cached.
             Some(normalised)
         }
-        None => respond_the_long_way(served, keys, identity, client, request, transport),
+        // Not a simple query (TSIG, several questions, a response, which
+        // is never answered): decoded and answered in full, and signed
+        // when the query was.
+        None => 'long: {
+            if request.get(2).is_some_and(|flags| flags & 0x80 != 0) {
+                break 'long None; // a response: never answered, signed or not
+            }
+            let now = unix_now();
+            let auth = verify_request(request, keys, now);
+            if let RequestAuth::Failed { .. } = &auth {
+                break 'long tsig_error_response(request, &auth, now, transport);
+            }
+            let Some(answer) =
+                respond_uncached(&served.zones, identity, client, request, transport)
+            else {
+                break 'long None;
+            };
+            let mut response = restore_question_case(answer, request);
+            if let RequestAuth::Signed { key, request_mac } = auth {
+                ResponseSigner::new(key, request_mac, now).sign(&mut response);
+            }
+            Some(response)
+        }
     };
     match made {
         Some(response) => {
@@ -156,35 +178,6 @@ pub fn respond_with_keys_into(
         }
         None => false,
     }
-}
-
-/// The answer to what is not a simple query (TSIG, several questions, a
-/// response, which is never answered): decoded and answered in full, and
-/// signed when the query was.
-fn respond_the_long_way(
-    served: &ServedZones,
-    keys: &KeyRing,
-    identity: &Identity,
-    client: Option<std::net::IpAddr>,
-    request: &[u8],
-    transport: Transport,
-) -> Option<Vec<u8>> {
-    if request.get(2).is_some_and(|flags| flags & 0x80 != 0) {
-        return None; // a response: never answered, signed or not
-    }
-    let now = unix_now();
-    let auth = verify_request(request, keys, now);
-    if let RequestAuth::Failed { .. } = &auth {
-        return tsig_error_response(request, &auth, now, transport);
-    }
-    let mut response = restore_question_case(
-        respond_uncached(&served.zones, identity, client, request, transport)?,
-        request,
-    );
-    if let RequestAuth::Signed { key, request_mac } = auth {
-        ResponseSigner::new(key, request_mac, now).sign(&mut response);
-    }
-    Some(response)
 }
 
 /// NOTAUTH for a query whose TSIG failed: BADKEY and BADSIG unsigned,
