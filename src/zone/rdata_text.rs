@@ -1185,10 +1185,7 @@ pub fn parse_rdata(rtype: RecordType, text: &str, origin: &Name) -> Result<RData
             format!("{what}: use RFC 3597 syntax \\# <length> <hex>"),
         ));
     };
-    let context = Context {
-        mnemonic: &mnemonic,
-        origin,
-    };
+    let context = Context { rtype, origin };
     let wire = context.parse_fields(fields, &tokens, end)?;
     decode_wire(rtype, &wire)
         .map_err(|e| RdataError::new(start, format!("invalid {mnemonic} data: {e}")))
@@ -1222,35 +1219,40 @@ pub(crate) fn append_rdata_wire(
     end: usize,
     wire: &mut Vec<u8>,
 ) -> Option<Result<(), RdataError>> {
-    // With their mnemonics, for errors: nothing is allocated per record.
-    const FIELDS_DECIDE: [(RecordType, &str); 10] = [
-        (RecordType::A, "A"),
-        (RecordType::AAAA, "AAAA"),
-        (RecordType::NS, "NS"),
-        (RecordType::CNAME, "CNAME"),
-        (RecordType::DNAME, "DNAME"),
-        (RecordType::PTR, "PTR"),
-        (RecordType::MX, "MX"),
-        (RecordType::SRV, "SRV"),
-        (RecordType::TXT, "TXT"),
-        (RecordType::SOA, "SOA"),
+    const FIELDS_DECIDE: [RecordType; 10] = [
+        RecordType::A,
+        RecordType::AAAA,
+        RecordType::NS,
+        RecordType::CNAME,
+        RecordType::DNAME,
+        RecordType::PTR,
+        RecordType::MX,
+        RecordType::SRV,
+        RecordType::TXT,
+        RecordType::SOA,
     ];
-    let &(_, mnemonic) = FIELDS_DECIDE.iter().find(|(t, _)| *t == rtype)?;
-    if tokens.first().is_some_and(|t| !t.quoted && t.raw == "\\#") {
+    if !FIELDS_DECIDE.contains(&rtype)
+        || tokens.first().is_some_and(|t| !t.quoted && t.raw == "\\#")
+    {
         return None;
     }
     let fields = schema(rtype)?;
-    let context = Context { mnemonic, origin };
+    let context = Context { rtype, origin };
     Some(context.append_fields(fields, tokens, end, wire))
 }
 
 /// What field parsers need to know besides the token.
 struct Context<'a> {
-    mnemonic: &'a str,
+    rtype: RecordType,
     origin: &'a Name,
 }
 
 impl Context<'_> {
+    /// The type's mnemonic, for error messages (made only when one is).
+    fn mnemonic(&self) -> String {
+        type_mnemonic(self.rtype)
+    }
+
     /// Encodes `tokens` field by field into RDATA wire form.
     fn parse_fields(
         &self,
@@ -1298,7 +1300,7 @@ impl Context<'_> {
                 format!(
                     "unexpected '{}' after the last {} field ({})",
                     extra.raw,
-                    self.mnemonic,
+                    self.mnemonic(),
                     self.usage(fields)
                 ),
             ));
@@ -1308,7 +1310,7 @@ impl Context<'_> {
                 tokens.first().map_or(0, |t| t.offset),
                 format!(
                     "{} RDATA is {} octets long; at most {MAX_RDATA_LEN} are allowed",
-                    self.mnemonic,
+                    self.mnemonic(),
                     wire.len() - start
                 ),
             ));
@@ -1327,13 +1329,13 @@ impl Context<'_> {
         let plural = if min == 1 { "" } else { "s" };
         format!(
             "{} needs {at_least}{min} field{plural}: {}; got {got}",
-            self.mnemonic,
+            self.mnemonic(),
             self.field_names(fields)
         )
     }
 
     fn usage(&self, fields: &[Field]) -> String {
-        format!("{} {}", self.mnemonic, self.field_names(fields))
+        format!("{} {}", self.mnemonic(), self.field_names(fields))
     }
 
     fn field_names(&self, fields: &[Field]) -> String {
@@ -1353,7 +1355,7 @@ impl Context<'_> {
     fn error(&self, token: &Token, field: &Field, problem: impl std::fmt::Display) -> RdataError {
         RdataError::new(
             token.offset,
-            format!("{} {} {problem}", self.mnemonic, field.name),
+            format!("{} {} {problem}", self.mnemonic(), field.name),
         )
     }
 
@@ -1599,7 +1601,7 @@ impl Context<'_> {
                 culprit.map_or(0, |t| t.offset),
                 format!(
                     "{} {} is not valid {}",
-                    self.mnemonic,
+                    self.mnemonic(),
                     field.name,
                     encoding.name()
                 ),
@@ -1817,6 +1819,12 @@ fn format_generic(wire: &[u8]) -> String {
 /// `rdata` in uncompressed wire form, case kept, as hickory-proto emits
 /// it: the form a [`SourcedRecord`](super::SourcedRecord) keeps.
 pub(crate) fn emit_rdata(rdata: &RData) -> Result<Vec<u8>, String> {
+    // Addresses, the bulk of big zones and transfers, need no encoder.
+    match rdata {
+        RData::A(a) => return Ok(a.0.octets().to_vec()),
+        RData::AAAA(aaaa) => return Ok(aaaa.0.octets().to_vec()),
+        _ => {}
+    }
     let mut wire = Vec::with_capacity(32);
     let mut encoder = BinEncoder::new(&mut wire);
     encoder.set_name_encoding(NameEncoding::Uncompressed);

@@ -46,12 +46,7 @@ impl SourcedRecord {
         };
         let mut owner = Vec::with_capacity(record.name.len() + 2);
         push_name(&mut owner, &record.name);
-        // Addresses, the bulk of big zones and transfers, need no encoder.
-        let rdata = match &record.data {
-            RData::A(a) => a.0.octets().to_vec(),
-            RData::AAAA(aaaa) => aaaa.0.octets().to_vec(),
-            data => emit_rdata(data).map_err(|e| cannot(&e))?,
-        };
+        let rdata = emit_rdata(&record.data).map_err(|e| cannot(&e))?;
         SourcedRecord::from_wire(&owner, record.record_type(), record.ttl, &rdata, place)
             .map_err(|e| cannot(&e))
     }
