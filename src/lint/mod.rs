@@ -377,6 +377,14 @@ pub fn read_as_written(
     now: u64,
     expire: u64,
 ) -> bool {
+    read_by_name_and_type(owner, rtype)
+        || (rtype == RecordType::RRSIG && dnssec::is_signature_problem(&data(), now, expire))
+}
+
+/// [`read_as_written`] as far as the owner (in wire form) and the type
+/// decide it: SOA, SRV, CNAME and DNAME records, wildcards, and owners with
+/// an underscore label among their first two.
+fn read_by_name_and_type(owner: &[u8], rtype: RecordType) -> bool {
     let label = |at: usize| {
         let len = usize::from(*owner.get(at)?);
         owner.get(at + 1..at + 1 + len)
@@ -390,7 +398,6 @@ pub fn read_as_written(
         RecordType::SOA | RecordType::SRV | RecordType::CNAME | RecordType::DNAME
     ) || wildcard
         || first_two.any(|label| label.starts_with(b"_"))
-        || (rtype == RecordType::RRSIG && dnssec::is_signature_problem(&data(), now, expire))
 }
 
 /// What the offline rules read as written of each served zone, taken out
@@ -404,14 +411,30 @@ pub fn served_extracts(zones: &ZoneSet) -> Vec<Zone> {
         .iter()
         .filter_map(|snapshot| {
             let expire = u64::from(snapshot.soa().expire.max(0).unsigned_abs());
-            let records = snapshot
-                .records()
-                .filter(|r| {
-                    let mut owner = Vec::with_capacity(r.name.len() + 1);
-                    crate::zone::rdata_text::push_name(&mut owner, &r.name);
-                    read_as_written(&owner, r.record_type(), || r.data.clone(), now, expire)
-                })
-                .collect();
+            // Judged node by node and RRset by RRset on the wire form: only
+            // what is kept is decoded.
+            let mut records = Vec::new();
+            for node in snapshot.nodes() {
+                let owner = node.owner_wire();
+                let mut name = None;
+                for set in node.rrsets.iter() {
+                    let signatures = set.rrsigs().iter().cloned();
+                    if set.rtype == RecordType::RRSIG {
+                        let name = name.get_or_insert_with(|| node.name());
+                        let sigs = set.records(name).chain(signatures);
+                        records.extend(sigs.filter(|r| {
+                            read_as_written(owner, r.record_type(), || r.data.clone(), now, expire)
+                        }));
+                        continue;
+                    }
+                    if read_by_name_and_type(owner, set.rtype) {
+                        records.extend(set.records(name.get_or_insert_with(|| node.name())));
+                    }
+                    records.extend(signatures.filter(|sig| {
+                        read_as_written(owner, sig.record_type(), || sig.data.clone(), now, expire)
+                    }));
+                }
+            }
             snapshot.zone_of(records, |_| None).ok()
         })
         .collect()
