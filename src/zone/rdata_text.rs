@@ -1210,6 +1210,21 @@ pub(crate) fn parse_rdata_wire(
     Some(appended.map(|()| wire))
 }
 
+/// The types [`parse_rdata_wire`] takes: their wire form is what the field
+/// parsers write, with nothing for hickory to check or reorder.
+const WIRE_FROM_FIELDS: [RecordType; 10] = [
+    RecordType::A,
+    RecordType::AAAA,
+    RecordType::NS,
+    RecordType::CNAME,
+    RecordType::DNAME,
+    RecordType::PTR,
+    RecordType::MX,
+    RecordType::SRV,
+    RecordType::TXT,
+    RecordType::SOA,
+];
+
 /// [`parse_rdata_wire`], appending the RDATA to `wire` (the master-file
 /// parser writes a record's owner and RDATA into one buffer this way).
 pub(crate) fn append_rdata_wire(
@@ -1219,19 +1234,7 @@ pub(crate) fn append_rdata_wire(
     end: usize,
     wire: &mut Vec<u8>,
 ) -> Option<Result<(), RdataError>> {
-    const FIELDS_DECIDE: [RecordType; 10] = [
-        RecordType::A,
-        RecordType::AAAA,
-        RecordType::NS,
-        RecordType::CNAME,
-        RecordType::DNAME,
-        RecordType::PTR,
-        RecordType::MX,
-        RecordType::SRV,
-        RecordType::TXT,
-        RecordType::SOA,
-    ];
-    if !FIELDS_DECIDE.contains(&rtype)
+    if !WIRE_FROM_FIELDS.contains(&rtype)
         || tokens.first().is_some_and(|t| !t.quoted && t.raw == "\\#")
     {
         return None;
@@ -2979,17 +2982,13 @@ mod tests {
         /// (hickory `RData`, then its encoder), for every type it takes.
         #[test]
         fn rdata_straight_to_wire_equals_the_rdata_path(
-            index in 0..10usize,
+            index in 0..WIRE_FROM_FIELDS.len(),
             words in proptest::collection::vec(
                 "[0-9]{1,5}|[a-zA-Z0-9+/=]{1,12}|\"[ -~]{0,10}\"|[a-z]{1,5}\\.|@|\\.|-|10\\.0\\.0\\.[0-9]{1,3}|2001:db8::[0-9a-f]{1,4}|[0-9]{1,3}[smhdw]|a\\\\.b|x\\\\065",
                 0..8,
             ),
         ) {
-            let rtype = [
-                RecordType::A, RecordType::AAAA, RecordType::NS, RecordType::CNAME,
-                RecordType::DNAME, RecordType::PTR, RecordType::MX, RecordType::SRV,
-                RecordType::TXT, RecordType::SOA,
-            ][index];
+            let rtype = WIRE_FROM_FIELDS[index];
             let text = words.join(" ");
             let Ok(tokens) = tokenize(&text) else {
                 // The master-file parser reports this before any RDATA path.
