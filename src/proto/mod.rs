@@ -2,7 +2,8 @@
 //! ([`name`]), serial number arithmetic ([`serial`]), TSIG ([`tsig`]), the
 //! one wall clock ([`clock`]), the one source of message IDs
 //! ([`query_id`]), extended errors on hand-built responses ([`ede`]) and
-//! certificates and keys from PEM files ([`pem`]).
+//! certificates and keys from PEM files ([`pem`]), and short wire octets
+//! held without an allocation ([`octets`]).
 //!
 //! Nothing here knows about zones, sockets or the server: these are the
 //! facts of RFC 1035, 1982, 4343 and 8945 that the zone store, the engine,
@@ -11,6 +12,7 @@
 pub mod clock;
 pub mod ede;
 pub mod name;
+pub mod octets;
 pub mod pem;
 pub mod query_id;
 pub mod serial;

@@ -15,6 +15,7 @@ pub mod history;
 mod node_index;
 mod rrset;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use hickory_proto::rr::{Name, RData, Record, RecordType};
 
 use crate::proto::name::label_offsets;
 pub use crate::proto::name::{NameKey, name_key};
+use crate::proto::octets::Octets;
 use crate::zone::owner_index::OwnerIndex;
 use crate::zone::record::decode_name;
 use crate::zone::{MatrixDelegation, Place, SourcedRecord, Zone};
@@ -36,8 +38,9 @@ pub use rrset::RRset;
 #[derive(Clone, Debug)]
 pub struct Node {
     /// The owner name in uncompressed wire form, in the case it was first
-    /// written in the zone (16 bytes here, where a `Name` takes 80).
-    owner: Box<[u8]>,
+    /// written in the zone (in place up to 30 octets: 32 bytes here, where
+    /// a `Name` takes 80).
+    owner: Octets<30>,
     /// RRsets sorted by type code; empty for an empty non-terminal.
     pub rrsets: Box<[RRset]>,
     /// True when this name is a zone cut: it has NS records and is not the apex.
@@ -48,7 +51,7 @@ impl Node {
     /// The octets this node holds on the heap besides itself: its owner
     /// name, its RRsets and theirs.
     pub fn heap_bytes(&self) -> usize {
-        self.owner.len()
+        self.owner.heap_bytes()
             + std::mem::size_of_val::<[RRset]>(&self.rrsets)
             + self.rrsets.iter().map(RRset::heap_bytes).sum::<usize>()
     }
@@ -99,12 +102,17 @@ impl Node {
         origin_key: &[u8],
         scratch: &mut Vec<u8>,
     ) -> Result<Node, String> {
-        let owner: Box<[u8]> = records
+        let owner: Octets<30> = records
             .first()
-            .map(|r| r.owner_wire().into())
+            .map(|r| Octets::from(r.owner_wire()))
             .unwrap_or_default();
         let is_rrsig = |r: &&&SourcedRecord| r.record_type() == RecordType::RRSIG;
-        let data: Vec<&SourcedRecord> = records.iter().copied().filter(|r| !is_rrsig(&r)).collect();
+        // Unsigned zones have no RRSIG to set apart (and need no copy).
+        let data: Cow<[&SourcedRecord]> = if records.iter().any(|r| is_rrsig(&r)) {
+            Cow::Owned(records.iter().copied().filter(|r| !is_rrsig(&r)).collect())
+        } else {
+            Cow::Borrowed(records)
+        };
         let types = data.chunk_by(|a, b| a.record_type() == b.record_type());
         let mut rrsets: Vec<RRset> = Vec::with_capacity(types.clone().count());
         for set in types {
@@ -481,7 +489,7 @@ impl ZoneSnapshot {
 /// below it do (RFC 8020: `_tcp.example.org` is NODATA, not NXDOMAIN), between
 /// each owner and the origin. The ancestor keeps the case the zone wrote.
 fn add_empty_non_terminals(nodes: &mut NodeIndex, origin_key: &[u8]) {
-    let mut empty_non_terminals: HashMap<NameKey, Box<[u8]>> = HashMap::new();
+    let mut empty_non_terminals: HashMap<NameKey, Octets<30>> = HashMap::new();
     let mut key = Vec::new();
     for node in nodes.iter() {
         key.clear();
@@ -497,7 +505,7 @@ fn add_empty_non_terminals(nodes: &mut NodeIndex, origin_key: &[u8]) {
             // The key is the owner lower-cased, so their labels start at the
             // same offsets.
             let owner = node.owner.get(offset..).unwrap_or(ancestor);
-            empty_non_terminals.insert(ancestor.into(), owner.into());
+            empty_non_terminals.insert(ancestor.into(), Octets::from(owner));
         }
     }
     for owner in empty_non_terminals.into_values() {

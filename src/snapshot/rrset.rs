@@ -2,14 +2,15 @@
 //!
 //! A hickory [`Record`] is 280 bytes whatever it holds, plus its owner name
 //! again in every record; a zone of 100 000 hosts kept as `Record`s costs
-//! over 100 MB. Here an RRset is its type, its TTL and one allocation of
-//! RDATA in uncompressed wire form (an A record costs 6 bytes: a length and
-//! the address). Records are decoded back, with the owner the caller gives,
+//! over 100 MB. Here an RRset is its type, its TTL and its RDATA in
+//! uncompressed wire form, in place when short (an A record costs 6 bytes:
+//! a length and the address) and one allocation when not. Records are decoded back, with the owner the caller gives,
 //! only when the slow answer path, a transfer or a tool needs them; hot
 //! answers come from the answer cache and never decode.
 
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 
+use crate::proto::octets::Octets;
 use crate::zone::SourcedRecord;
 use crate::zone::record::decode_rdata;
 
@@ -25,8 +26,9 @@ pub struct RRset {
     pub rtype: RecordType,
     /// The TTL of the set (the first record's, as Knot and BIND do when they differ).
     pub ttl: u32,
-    /// Length-prefixed wire RDATA, one entry per record, in zone order.
-    rdata: Box<[u8]>,
+    /// Length-prefixed wire RDATA, one entry per record, in zone order
+    /// (in place up to 22 octets: a set of one address, one short name).
+    rdata: Octets<22>,
     /// The RRSIGs covering this set (empty in unsigned zones), owners as written.
     rrsigs: Box<[Record]>,
 }
@@ -35,12 +37,13 @@ impl RRset {
     /// The octets this set holds on the heap: its RDATA and its RRSIG
     /// records (their own heap parts, names and signatures, not counted).
     pub fn heap_bytes(&self) -> usize {
-        self.rdata.len() + self.rrsigs.len() * std::mem::size_of::<hickory_proto::rr::Record>()
+        self.rdata.heap_bytes()
+            + self.rrsigs.len() * std::mem::size_of::<hickory_proto::rr::Record>()
     }
 
     /// The set of `records` (one owner and type, at least one record): the
     /// first record's TTL becomes the set's. The RDATA is gathered in
-    /// `scratch` first, so the set allocates once, at its final size.
+    /// `scratch` first, so the set allocates at most once, at its final size.
     pub(super) fn from_records(
         records: &[&SourcedRecord],
         scratch: &mut Vec<u8>,
@@ -60,7 +63,7 @@ impl RRset {
         Ok(RRset {
             rtype: first.record_type(),
             ttl: first.ttl(),
-            rdata: scratch.as_slice().into(),
+            rdata: Octets::from(scratch.as_slice()),
             rrsigs: Box::default(),
         })
     }

@@ -56,6 +56,7 @@ fn parse_master_with(
         records: Vec::new(),
         errors: Vec::new(),
         include_stack: vec![normalize(Path::new(&**file))],
+        tokens: Vec::new(),
     };
     parser.parse_file(text, FileState::new(Arc::clone(file), origin.clone()));
     if parser.errors.is_empty() {
@@ -343,6 +344,8 @@ struct Parser<'r> {
     errors: Vec<ZoneError>,
     /// The files being read, outermost first (for loop and depth checks).
     include_stack: Vec<PathBuf>,
+    /// The tokens of the entry being parsed, one buffer for all of them.
+    tokens: Vec<Token<'static>>,
 }
 
 /// State of one file being read.
@@ -412,15 +415,28 @@ impl Parser<'_> {
     }
 
     fn entry(&mut self, entry: &Entry, state: &mut FileState) -> Result<(), ZoneError> {
-        let tokens = rdata_text::tokenize(&entry.text)
-            .map_err(|e| state.error(entry, e.offset, e.message))?;
+        let mut tokens = rdata_text::recycle_tokens(std::mem::take(&mut self.tokens));
+        let result = match rdata_text::tokenize_into(&entry.text, &mut tokens) {
+            Ok(()) => self.entry_tokens(entry, &tokens, state),
+            Err(e) => Err(state.error(entry, e.offset, e.message)),
+        };
+        self.tokens = rdata_text::recycle_tokens(tokens);
+        result
+    }
+
+    fn entry_tokens(
+        &mut self,
+        entry: &Entry,
+        tokens: &[Token],
+        state: &mut FileState,
+    ) -> Result<(), ZoneError> {
         let Some(first) = tokens.first() else {
             return Ok(());
         };
         if !entry.indented && first.raw.starts_with('$') {
-            return self.directive(entry, &tokens, state);
+            return self.directive(entry, tokens, state);
         }
-        let record = parse_record(entry, &tokens, state)?;
+        let record = parse_record(entry, tokens, state)?;
         self.records.push(record);
         Ok(())
     }
@@ -696,17 +712,18 @@ fn parse_ttl(token: &Token) -> Result<u32, String> {
 
 /// A class mnemonic (IN, CS, CH, HS) or RFC 3597 `CLASSnnn`.
 fn parse_class(text: &str) -> Option<DNSClass> {
-    let code = match text.to_ascii_uppercase().as_str() {
-        "IN" => 1,
-        "CS" => 2,
-        "CH" => 3,
-        "HS" => 4,
-        upper => upper
-            .strip_prefix("CLASS")
-            .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
-            .and_then(|digits| digits.parse::<u16>().ok())?,
-    };
-    Some(DNSClass::from(code))
+    // Every record's class or type field comes here: compare in place
+    // rather than upper-case a copy.
+    const MNEMONICS: [(&str, u16); 4] = [("IN", 1), ("CS", 2), ("CH", 3), ("HS", 4)];
+    if let Some(&(_, code)) = MNEMONICS.iter().find(|(m, _)| m.eq_ignore_ascii_case(text)) {
+        return Some(DNSClass::from(code));
+    }
+    let digits = text
+        .get(..5)
+        .filter(|prefix| prefix.eq_ignore_ascii_case("CLASS"))
+        .and_then(|_| text.get(5..))
+        .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))?;
+    digits.parse::<u16>().ok().map(DNSClass::from)
 }
 
 /// Removes `.` and resolves `..` in a path without touching the disk.

@@ -100,22 +100,7 @@ impl OwnerIndex {
             entries,
             in_zone,
         };
-        let arena = &index.arena;
-        let key = |e: &Entry| &arena[e.key_at as usize..e.key_at as usize + usize::from(e.key_len)];
-        // The position breaks ties, so the unstable sort keeps zone order.
-        index.entries.sort_unstable_by(|a, b| {
-            a.hash
-                .cmp(&b.hash)
-                .then_with(|| {
-                    if a.key_at == b.key_at {
-                        std::cmp::Ordering::Equal
-                    } else {
-                        key(a).cmp(key(b))
-                    }
-                })
-                .then(a.rtype.cmp(&b.rtype))
-                .then(a.record.cmp(&b.record))
-        });
+        sort_entries(&mut index.entries, &index.arena);
         Ok(index)
     }
 
@@ -174,6 +159,31 @@ impl OwnerIndex {
     }
 }
 
+/// Sorts `entries`, given in record order, by (hash, owner, type,
+/// position); `arena` holds their keys.
+fn sort_entries(entries: &mut [Entry], arena: &[u8]) {
+    // The radix sort is stable, so this orders them by (hash, position).
+    // Runs of one hash are nearly always one owner's records already in
+    // type order; the rest (RRsets of one owner out of type order, two
+    // owners with one hash) are put in the full order in place.
+    radsort::sort_by_key(entries, |e| e.hash);
+    let key = |e: &Entry| &arena[e.key_at as usize..e.key_at as usize + usize::from(e.key_len)];
+    let order = |a: &Entry, b: &Entry| {
+        (if a.key_at == b.key_at {
+            std::cmp::Ordering::Equal
+        } else {
+            key(a).cmp(key(b))
+        })
+        .then(a.rtype.cmp(&b.rtype))
+        .then(a.record.cmp(&b.record))
+    };
+    for run in entries.chunk_by_mut(|a, b| a.hash == b.hash) {
+        if !run.is_sorted_by(|a, b| order(a, b).is_le()) {
+            run.sort_unstable_by(order);
+        }
+    }
+}
+
 /// A hash of a lower-cased wire name (FNV-1a, 32 bits): spreads owners
 /// over the order; equal names hash equal, which is all correctness needs.
 fn key_hash(key: &[u8]) -> u32 {
@@ -187,6 +197,44 @@ mod tests {
     use super::*;
     use crate::zone::master::parse_master;
     use std::sync::Arc;
+
+    #[test]
+    fn entries_sort_by_hash_owner_type_and_position_even_when_owners_share_a_hash() {
+        // Keys of one octet each; hashes chosen to collide across owners.
+        let arena = b"abcd";
+        let mut state = 0x2545_f491_u32;
+        let mut next = |n: u32| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state % n
+        };
+        for round in 0..200 {
+            let len = 1 + next(40);
+            let mut entries: Vec<Entry> = (0..len)
+                .map(|record| {
+                    let owner = next(4);
+                    Entry {
+                        key_at: owner,
+                        // Owners 0 and 1 share a hash; 2 and 3 have their own.
+                        hash: [7, 7, 3, 9][owner as usize] * (round % 3 + 1),
+                        key_len: 1,
+                        rtype: [1, 28, 16, 2][next(4) as usize],
+                        record,
+                    }
+                })
+                .collect();
+            let mut expected = entries.clone();
+            expected.sort_by_key(|e| (e.hash, arena[e.key_at as usize], e.rtype, e.record));
+            sort_entries(&mut entries, arena);
+            let fields = |v: &[Entry]| -> Vec<(u32, u32, u16, u32)> {
+                v.iter()
+                    .map(|e| (e.hash, e.key_at, e.rtype, e.record))
+                    .collect()
+            };
+            assert_eq!(fields(&entries), fields(&expected), "round {round}");
+        }
+    }
 
     #[test]
     fn neighbours_of_one_owner_share_a_key_and_still_group_with_the_rest() {

@@ -98,15 +98,40 @@ impl Token<'_> {
 /// holding master-file punctuation reads the same as text without it.
 /// Used by [`parse_rdata`] and by the master-file parser.
 pub fn tokenize(text: &str) -> Result<Vec<Token<'_>>, RdataError> {
+    let mut tokens = Vec::with_capacity(8);
+    tokenize_into(text, &mut tokens)?;
+    Ok(tokens)
+}
+
+/// [`tokenize`], appending to `tokens` (a master file reuses one vector
+/// for all its entries: see [`recycle_tokens`]).
+pub(crate) fn tokenize_into<'a>(
+    text: &'a str,
+    tokens: &mut Vec<Token<'a>>,
+) -> Result<(), RdataError> {
     // Zone files are ASCII but for the odd comment or TXT: walk the bytes
     // themselves then, each one a character, and lend tokens from the text;
     // decode to characters only when there is something to decode (offsets
     // stay character offsets).
     if text.is_ascii() {
-        tokenize_ascii(text)
+        tokenize_ascii(text, tokens)
     } else {
-        tokenize_in(&text.chars().collect::<Vec<char>>(), None)
+        tokens.extend(tokenize_in(&text.chars().collect::<Vec<char>>(), None)?);
+        Ok(())
     }
+}
+
+/// An emptied token vector, its allocation kept, that may borrow from
+/// another text: a parser that tokenizes entry after entry into one buffer
+/// cannot keep a `Vec<Token<'entry>>` across the entry's reuse, so it
+/// passes the buffer through here. The collect runs in place (the element
+/// types differ only in lifetime), which a test checks.
+pub(crate) fn recycle_tokens<'b>(mut tokens: Vec<Token<'_>>) -> Vec<Token<'b>> {
+    tokens.clear();
+    tokens
+        .into_iter()
+        .map(|_| -> Token<'b> { unreachable!("the vector was emptied") })
+        .collect()
 }
 
 /// What a byte of ASCII presentation text is to the tokenizer.
@@ -135,10 +160,9 @@ static BYTE_CLASS: [u8; 256] = {
 /// [`tokenize`] of ASCII text: plain words (no quote, no escape) are cut
 /// out of the text byte by byte, the rest goes through [`scan_token`]. The
 /// tests hold it to [`tokenize_in`] over the same text's characters.
-fn tokenize_ascii(text: &str) -> Result<Vec<Token<'_>>, RdataError> {
+fn tokenize_ascii<'a>(text: &'a str, tokens: &mut Vec<Token<'a>>) -> Result<(), RdataError> {
     let separator = |b: u8| BYTE_CLASS[usize::from(b)] == SEPARATOR;
     let bytes = text.as_bytes();
-    let mut tokens = Vec::with_capacity(8);
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         if separator(b) {
@@ -172,7 +196,7 @@ fn tokenize_ascii(text: &str) -> Result<Vec<Token<'_>>, RdataError> {
             }
         }
     }
-    Ok(tokens)
+    Ok(())
 }
 
 /// An IPv4 address in its plain form (four decimal octets, no leading

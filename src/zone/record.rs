@@ -3,10 +3,11 @@
 //! Loaders produce every record of a zone before it is validated, checked
 //! and indexed, so this is the form a whole zone sits in while it loads. A
 //! hickory [`Record`] is 280 bytes whatever it holds; here a record is its
-//! place, type and TTL and one allocation holding the owner name and the
-//! RDATA in uncompressed wire form (about 90 bytes for an A record, place
-//! included). Readers decode what they look at: [`SourcedRecord::record`]
-//! gives the hickory `Record` back.
+//! place, type and TTL and the owner name and the RDATA in uncompressed
+//! wire form, 88 bytes in all when those octets fit in 46 (an address
+//! record of a typical owner does), and one allocation more when they do
+//! not. Readers decode what they look at: [`SourcedRecord::record`] gives
+//! the hickory `Record` back.
 
 use std::fmt;
 
@@ -16,6 +17,7 @@ use hickory_proto::serialize::binary::{BinDecodable, BinDecoder, Restrict};
 
 use super::place::Place;
 use super::rdata_text::{emit_rdata, push_name};
+use crate::proto::octets::Octets;
 
 /// One resource record (class IN) and where it was written.
 ///
@@ -29,8 +31,13 @@ pub struct SourcedRecord {
     rtype: RecordType,
     ttl: u32,
     owner_len: u16,
-    wire: Box<[u8]>,
+    wire: RecordOctets,
 }
+
+/// A record's owner and RDATA octets, in place when they fit in 46 (an
+/// address record of a typical owner does): a loading zone holds every
+/// record in this form until its snapshot is built.
+type RecordOctets = Octets<46>;
 
 impl SourcedRecord {
     /// `record` (owner absolute, class IN) written at `place`. Fails when its
@@ -68,15 +75,12 @@ impl SourcedRecord {
         }
         let owner_len = u16::try_from(owner.len())
             .map_err(|_| format!("owner name of {} octets", owner.len()))?;
-        let mut wire = Vec::with_capacity(owner.len() + rdata.len());
-        wire.extend_from_slice(owner);
-        wire.extend_from_slice(rdata);
         Ok(SourcedRecord {
             place,
             rtype,
             ttl,
             owner_len,
-            wire: wire.into_boxed_slice(),
+            wire: RecordOctets::concat(&[owner, rdata]),
         })
     }
 
@@ -183,15 +187,25 @@ mod tests {
     }
 
     #[test]
-    fn an_a_record_is_owner_and_address_in_one_allocation() {
-        let record = Record::from_rdata(
+    fn short_records_hold_their_octets_in_place_and_long_ones_box_them() {
+        let file: Arc<str> = Arc::from("f");
+        let a = Record::from_rdata(
             "a.example.".parse().unwrap(),
             60,
             RData::A("192.0.2.7".parse().unwrap()),
         );
-        let sourced = SourcedRecord::new(&record, Place::file(&Arc::from("f"))).unwrap();
+        let sourced = SourcedRecord::new(&a, Place::file(&file)).unwrap();
         assert_eq!(sourced.rdata_wire(), [192, 0, 2, 7]);
-        assert_eq!(sourced.wire.len(), 11 + 4);
+        assert!(matches!(sourced.wire, Octets::Inline { len: 15, .. }));
+        // 46 octets fit; 47 do not, and both read back the same way.
+        for (label, inline) in [("x".repeat(20), true), ("x".repeat(21), false)] {
+            let owner = Name::from_ascii(format!("{label}.example.")).unwrap();
+            let aaaa = Record::from_rdata(owner, 60, RData::AAAA("2001:db8::1".parse().unwrap()));
+            let sourced = SourcedRecord::new(&aaaa, Place::file(&file)).unwrap();
+            assert_eq!(matches!(sourced.wire, Octets::Inline { .. }), inline);
+            assert_eq!(sourced.record(), aaaa);
+            assert_eq!(sourced, sourced.clone());
+        }
     }
 
     #[test]
