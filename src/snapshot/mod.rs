@@ -15,7 +15,6 @@ pub mod history;
 mod node_index;
 mod rrset;
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -98,7 +97,7 @@ impl Node {
     /// RRset is absent is still zone data, kept as an RRSIG set (served on
     /// RRSIG queries).
     fn build(
-        records: &[&SourcedRecord],
+        records: &mut [SourcedRecord],
         origin_key: &[u8],
         scratch: &mut Vec<u8>,
     ) -> Result<Node, String> {
@@ -106,24 +105,23 @@ impl Node {
             .first()
             .map(|r| Octets::from(r.owner_wire()))
             .unwrap_or_default();
-        let is_rrsig = |r: &&&SourcedRecord| r.record_type() == RecordType::RRSIG;
-        // Unsigned zones have no RRSIG to set apart (and need no copy).
-        let data: Cow<[&SourcedRecord]> = if records.iter().any(|r| is_rrsig(&r)) {
-            Cow::Owned(records.iter().copied().filter(|r| !is_rrsig(&r)).collect())
-        } else {
-            Cow::Borrowed(records)
-        };
+        // Signatures after the data, each part still in type order.
+        let is_rrsig = |r: &SourcedRecord| r.record_type() == RecordType::RRSIG;
+        if records.iter().any(is_rrsig) {
+            records.sort_by_key(is_rrsig);
+        }
+        let (data, signatures) = records.split_at(records.partition_point(|r| !is_rrsig(r)));
         let types = data.chunk_by(|a, b| a.record_type() == b.record_type());
         let mut rrsets: Vec<RRset> = Vec::with_capacity(types.clone().count());
         for set in types {
             rrsets.push(RRset::from_records(set, scratch)?);
         }
-        let mut orphans: Vec<&SourcedRecord> = Vec::new();
-        for sig in records.iter().filter(is_rrsig) {
+        let mut orphans: Vec<SourcedRecord> = Vec::new();
+        for sig in signatures {
             let covered = rrsig_type_covered(sig.rdata_wire());
             match rrsets.iter_mut().find(|s| s.rtype == covered) {
                 Some(set) => set.push_rrsig(sig.record()),
-                None => orphans.push(sig),
+                None => orphans.push(sig.clone()),
             }
         }
         if !orphans.is_empty() {
@@ -196,8 +194,9 @@ impl ZoneSnapshot {
         let owners = index.owners().count();
         let mut nodes = NodeIndex::with_capacity(owners);
         let mut runs: Vec<usize> = Vec::new();
-        // Records in index order: the run of one owner is at the end of the
-        // list, and is taken off it in one go.
+        // Records in index order (nearly the zone's: little moves), so the
+        // run of one owner is at the end of the list, and is taken off it
+        // in one go.
         let mut positions: Vec<usize> = index.entries().iter().map(|e| e.record as usize).collect();
         apply_order(&mut records, &mut positions);
         drop(positions);
@@ -206,29 +205,33 @@ impl ZoneSnapshot {
         // NSEC3 records and their signatures live apart from the name tree:
         // their owners are hashes, not names of the zone (RFC 5155 7.2.8).
         let mut nsec3_list: Vec<Node> = Vec::new();
-        let mut group: Vec<SourcedRecord> = Vec::new();
         let mut scratch = Vec::new();
+        let is_nsec3_side = |r: &SourcedRecord| match r.record_type() {
+            RecordType::NSEC3 => true,
+            RecordType::RRSIG => rrsig_type_covered(r.rdata_wire()) == RecordType::NSEC3,
+            _ => false,
+        };
         while let Some(len) = runs.pop() {
-            group.clear();
-            group.extend(records.drain(records.len().saturating_sub(len)..));
+            let start = records.len().saturating_sub(len);
+            let run = &mut records[start..];
+            // The name's records first, then the NSEC3 side, each in order.
+            if run.iter().any(is_nsec3_side) {
+                run.sort_by_key(is_nsec3_side);
+            }
+            let split = run.partition_point(|r| !is_nsec3_side(r));
+            let (names_side, nsec3_side) = run.split_at_mut(split);
+            if !nsec3_side.is_empty() {
+                nsec3_list.push(Node::build(nsec3_side, &origin_key, &mut scratch)?);
+            }
+            if !names_side.is_empty() {
+                nodes.insert(Node::build(names_side, &origin_key, &mut scratch)?);
+            }
+            records.truncate(start);
             // Give memory back in steps of an eighth, so the list and the
             // nodes built from it are never both whole.
             if records.capacity() - records.len() > records.capacity() / 8 + 64 {
                 records.shrink_to_fit();
                 runs.shrink_to_fit();
-            }
-            let is_nsec3_side = |r: &SourcedRecord| match r.record_type() {
-                RecordType::NSEC3 => true,
-                RecordType::RRSIG => rrsig_type_covered(r.rdata_wire()) == RecordType::NSEC3,
-                _ => false,
-            };
-            let (nsec3_side, names_side): (Vec<&SourcedRecord>, Vec<&SourcedRecord>) =
-                group.iter().partition(|r| is_nsec3_side(r));
-            if !nsec3_side.is_empty() {
-                nsec3_list.push(Node::build(&nsec3_side, &origin_key, &mut scratch)?);
-            }
-            if !names_side.is_empty() {
-                nodes.insert(Node::build(&names_side, &origin_key, &mut scratch)?);
             }
         }
         drop(records);

@@ -45,7 +45,7 @@ impl RRset {
     /// first record's TTL becomes the set's. The RDATA is gathered in
     /// `scratch` first, so the set allocates at most once, at its final size.
     pub(super) fn from_records(
-        records: &[&SourcedRecord],
+        records: &[SourcedRecord],
         scratch: &mut Vec<u8>,
     ) -> Result<RRset, String> {
         let Some(first) = records.first() else {
@@ -160,7 +160,7 @@ mod tests {
         ];
         for (rtype, text) in cases {
             let original = record("Www.example.org.", rtype, text);
-            let set = RRset::from_records(&[&sourced(&original)], &mut Vec::new()).unwrap();
+            let set = RRset::from_records(&[sourced(&original)], &mut Vec::new()).unwrap();
             let owner = Name::from_str("Www.example.org.").unwrap();
             let back: Vec<Record> = set.records(&owner).collect();
             assert_eq!(back, vec![original], "{rtype} {text}");
@@ -173,7 +173,7 @@ mod tests {
         first.ttl = 60;
         let second = record("a.example.org.", RecordType::A, "192.0.2.2");
         let (first, second) = (sourced(&first), sourced(&second));
-        let set = RRset::from_records(&[&first, &second], &mut Vec::new()).unwrap();
+        let set = RRset::from_records(&[first, second], &mut Vec::new()).unwrap();
         assert_eq!(set.len(), 2);
         assert_eq!(set.ttl, 60);
         let owner = Name::from_str("a.example.org.").unwrap();
@@ -189,7 +189,7 @@ mod tests {
     #[test]
     fn an_a_record_costs_its_address_and_a_length() {
         let a = record("a.example.org.", RecordType::A, "192.0.2.1");
-        let set = RRset::from_records(&[&sourced(&a)], &mut Vec::new()).unwrap();
+        let set = RRset::from_records(&[sourced(&a)], &mut Vec::new()).unwrap();
         assert_eq!(&*set.rdata, [0, 4, 192, 0, 2, 1]);
     }
 }

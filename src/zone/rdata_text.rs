@@ -79,6 +79,11 @@ impl Token<'_> {
 
     /// The unescaped text as a string (lossy for bytes that are not UTF-8).
     fn text_str(&self) -> Cow<'_, str> {
+        // A plain word's text is its raw form, the very same octets.
+        if std::ptr::eq(self.text.as_ptr(), self.raw.as_ptr()) && self.text.len() == self.raw.len()
+        {
+            return Cow::Borrowed(&self.raw);
+        }
         match std::str::from_utf8(&self.text) {
             Ok(text) => Cow::Borrowed(text),
             Err(_) => String::from_utf8_lossy(&self.text),
@@ -650,9 +655,11 @@ fn push_label(out: &mut String, label: &[u8]) {
 
 /// IANA type mnemonics this module reads and writes (RFC 6895 registry).
 /// hickory's ANAME is deliberately absent: its code (65305) is private use,
-/// so it is written as TYPE65305.
+/// so it is written as TYPE65305. In code order, but for AAAA beside A:
+/// the lookup walks the list, and addresses are most of a big zone.
 const TYPE_MNEMONICS: &[(&str, u16)] = &[
     ("A", 1),
+    ("AAAA", 28),
     ("NS", 2),
     ("CNAME", 5),
     ("SOA", 6),
@@ -666,7 +673,6 @@ const TYPE_MNEMONICS: &[(&str, u16)] = &[
     ("AFSDB", 18),
     ("SIG", 24),
     ("KEY", 25),
-    ("AAAA", 28),
     ("LOC", 29),
     ("SRV", 33),
     ("NAPTR", 35),
@@ -2054,6 +2060,18 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+
+    #[test]
+    fn recycled_tokens_keep_their_buffer() {
+        let text = String::from("a b c");
+        let tokens = tokenize(&text).unwrap();
+        let (buffer, capacity) = (tokens.as_ptr() as usize, tokens.capacity());
+        let recycled: Vec<Token<'static>> = recycle_tokens(tokens);
+        drop(text);
+        assert!(recycled.is_empty());
+        assert_eq!(recycled.as_ptr() as usize, buffer);
+        assert_eq!(recycled.capacity(), capacity);
+    }
 
     #[test]
     fn ascii_text_tokenizes_as_characters_would() {
