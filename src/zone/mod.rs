@@ -15,6 +15,7 @@ pub mod owner_index;
 pub mod place;
 pub mod rdata_text;
 pub mod record;
+pub mod toml_lines;
 pub mod toml_sections;
 pub mod toml_write;
 pub mod toml_zone;

@@ -1221,14 +1221,8 @@ pub fn parse_rdata(rtype: RecordType, text: &str, origin: &Name) -> Result<RData
         .map_err(|e| RdataError::new(start, format!("invalid {mnemonic} data: {e}")))
 }
 
-/// The RDATA of `rtype` read from `tokens` (their offsets kept in errors;
-/// `end` is where the record's text ends) straight to uncompressed wire
-/// form, for the types whose wire form the field parsers alone decide: no
-/// hickory `RData` is made, so a zone's bulk (addresses, names, SRV, TXT)
-/// loads without one (issue 18). The bytes are the ones [`parse_rdata`]
-/// followed by hickory's encoder would give; the tests hold the two paths
-/// to that. `None` for every other type, and for RFC 3597 `\#` syntax:
-/// the caller takes [`parse_rdata`] then.
+/// [`append_rdata_wire`] into a vector of its own (the tests' form).
+#[cfg(test)]
 pub(crate) fn parse_rdata_wire(
     rtype: RecordType,
     tokens: &[Token],
@@ -1240,7 +1234,7 @@ pub(crate) fn parse_rdata_wire(
     Some(appended.map(|()| wire))
 }
 
-/// The types [`parse_rdata_wire`] takes: their wire form is what the field
+/// The types [`append_rdata_wire`] takes: their wire form is what the field
 /// parsers write, with nothing for hickory to check or reorder.
 const WIRE_FROM_FIELDS: [RecordType; 10] = [
     RecordType::A,
@@ -1255,8 +1249,15 @@ const WIRE_FROM_FIELDS: [RecordType; 10] = [
     RecordType::SOA,
 ];
 
-/// [`parse_rdata_wire`], appending the RDATA to `wire` (the master-file
-/// parser writes a record's owner and RDATA into one buffer this way).
+/// Appends the RDATA of `rtype` read from `tokens` (their offsets kept in
+/// errors; `end` is where the record's text ends) to `wire`, straight to
+/// uncompressed wire form, for the types whose wire form the field parsers
+/// alone decide: no hickory `RData` is made, so a zone's bulk (addresses,
+/// names, SRV, TXT) loads without one (issue 18). The bytes are the ones
+/// [`parse_rdata`] followed by hickory's encoder would give; the tests hold
+/// the two paths to that. `None` for every other type, and for RFC 3597
+/// `\#` syntax: the caller takes [`parse_rdata`] then. (The master-file
+/// parser writes a record's owner and RDATA into one buffer this way.)
 pub(crate) fn append_rdata_wire(
     rtype: RecordType,
     tokens: &[Token],
@@ -1865,22 +1866,36 @@ pub(crate) fn emit_rdata(rdata: &RData) -> Result<Vec<u8>, String> {
     Ok(wire)
 }
 
-/// The wire form of RDATA text of `rtype` (errors at character offsets of
-/// `text`): [`parse_rdata_wire`] for the types it takes, else
-/// [`parse_rdata`] and hickory's encoder.
-pub(crate) fn parse_rdata_text_wire(
+/// Appends the wire form of RDATA text of `rtype` (errors at character
+/// offsets of `text`) to `wire`, which is left as it was on an error:
+/// [`append_rdata_wire`] for the types it takes, else [`parse_rdata`] and
+/// hickory's encoder. `tokens` is a buffer for the words of `text`, kept
+/// from call to call (see [`recycle_tokens`]).
+pub(crate) fn append_rdata_text_wire(
     rtype: RecordType,
     text: &str,
     origin: &Name,
-) -> Result<Vec<u8>, RdataError> {
-    let tokens = tokenize(text)?;
-    let end = tokens.last().map_or(0, Token::end);
-    if let Some(wire) = parse_rdata_wire(rtype, &tokens, origin, end) {
-        return wire;
+    wire: &mut Vec<u8>,
+    tokens: &mut Vec<Token<'static>>,
+) -> Result<(), RdataError> {
+    let mut words = recycle_tokens(std::mem::take(tokens));
+    tokenize_into(text, &mut words)?;
+    let end = words.last().map_or(0, Token::end);
+    let first = words.first().map_or(0, |t| t.offset);
+    let start = wire.len();
+    let direct = append_rdata_wire(rtype, &words, origin, end, wire);
+    *tokens = recycle_tokens(words);
+    if let Some(appended) = direct {
+        if appended.is_err() {
+            wire.truncate(start);
+        }
+        return appended;
     }
     let rdata = parse_rdata(rtype, text, origin)?;
-    let start = tokens.first().map_or(0, |t| t.offset);
-    emit_rdata(&rdata).map_err(|e| RdataError::new(start, format!("cannot be encoded: {e}")))
+    let encoded = emit_rdata(&rdata)
+        .map_err(|e| RdataError::new(first, format!("cannot be encoded: {e}")))?;
+    wire.extend_from_slice(&encoded);
+    Ok(())
 }
 
 /// Writes `wire` field by field; `None` when it does not fit the table (or

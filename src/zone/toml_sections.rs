@@ -2,11 +2,12 @@
 //!
 //! The `toml` crate builds the whole document before anything reads it: a
 //! zone of 100 000 `[[record]]` tables costs some 300 MB while it parses.
-//! Big zones are parsed in batches instead: the lexer under `toml` (which
-//! knows strings, comments and brackets) finds where each top-level table
-//! header starts; runs of `[[record]]` tables are parsed a batch at a time,
-//! and everything else is parsed as the document with those runs blanked
-//! out (same length, same lines, so every place stays where it was).
+//! Big zones that [`super::toml_lines`] cannot read in one pass are parsed
+//! in batches instead: the lexer under `toml` (which knows strings,
+//! comments and brackets) finds where each top-level table header starts;
+//! runs of `[[record]]` tables are read a batch at a time, and everything
+//! else is parsed as the document with those runs cut out, its offsets
+//! mapped back to the file's so that every place stays where it was.
 //!
 //! Only what is surely a `[[record]]` section is batched; whatever the
 //! scanner is unsure of stays in the rest of the document, which the `toml`
@@ -106,14 +107,52 @@ fn header_kind(header: &str) -> SectionKind {
     }
 }
 
-/// A plan for parsing in batches: `rest` is the text with every batched
-/// run blanked (newlines kept), `batches` the runs of whole `[[record]]`
-/// sections (their `[record.…]` parts included), at most `per_batch` record
-/// tables each. `None` when batching could change what the document means:
-/// a record part that does not follow a record table.
+/// A plan for parsing in batches: `batches` are the runs of whole
+/// `[[record]]` sections (their `[record.…]` parts included), at most
+/// `per_batch` record tables each; `rest` is the text without them (a zone
+/// of a million records leaves the `toml` crate a few lines to read), and
+/// [`BatchPlan::rest_offsets`] maps its offsets back to the text's. `None`
+/// when batching could change what the document means: a record part that
+/// does not follow a record table.
 pub struct BatchPlan {
     pub rest: String,
     pub batches: Vec<Range<usize>>,
+}
+
+impl BatchPlan {
+    /// What maps offsets of [`BatchPlan::rest`] to offsets of the text.
+    pub fn rest_offsets(&self) -> RestOffsets {
+        RestOffsets {
+            batches: self.batches.clone(),
+        }
+    }
+}
+
+/// Maps offsets of a plan's rest to offsets of its text.
+#[derive(Clone, Debug)]
+pub struct RestOffsets {
+    batches: Vec<Range<usize>>,
+}
+
+impl RestOffsets {
+    /// The map for a rest that is the text without `cut` (in order).
+    pub fn new(cut: Vec<Range<usize>>) -> RestOffsets {
+        RestOffsets { batches: cut }
+    }
+
+    /// The offset in the text of offset `at` of the rest: past every batch
+    /// that was cut out before it. (A batch starts where a line does and
+    /// ends where one starts, so the rest's lines are the text's own.)
+    pub fn text_offset(&self, at: usize) -> usize {
+        let mut shift = 0;
+        for batch in &self.batches {
+            if at + shift < batch.start {
+                break;
+            }
+            shift += batch.len();
+        }
+        at + shift
+    }
 }
 
 /// Plans batched parsing of `text`, or `None` (parse it whole).
@@ -150,18 +189,13 @@ pub fn plan(text: &str, per_batch: usize) -> Option<BatchPlan> {
         }
         previous = section.kind;
     }
-    // Blank every batch byte for byte (line breaks kept), so offsets and
-    // lines in the rest are those of the text. Batches start and end at
-    // section boundaries, so what is left is whole characters.
-    let mut rest = text.as_bytes().to_vec();
+    let mut rest = String::with_capacity(text.len() / 8);
+    let mut copied = 0;
     for batch in &batches {
-        for byte in rest.get_mut(batch.clone())? {
-            if !matches!(*byte, b'\n' | b'\r') {
-                *byte = b' ';
-            }
-        }
+        rest.push_str(text.get(copied..batch.start)?);
+        copied = batch.end;
     }
-    let rest = String::from_utf8(rest).ok()?;
+    rest.push_str(text.get(copied..)?);
     Some(BatchPlan { rest, batches })
 }
 
@@ -228,10 +262,20 @@ mod tests {
                 "[[record]]\nname = \"c\"\n"
             ]
         );
-        assert_eq!(plan.rest.len(), text.len());
-        assert_eq!(plan.rest.lines().count(), text.lines().count());
-        assert!(plan.rest.contains("[[matrix]]\nserver_name"));
-        assert!(!plan.rest.contains("record"));
+        assert_eq!(
+            plan.rest,
+            "origin = \"x.\"\n[[matrix]]\nserver_name = \"@\"\n"
+        );
+        // Offsets of the rest map back to the same text in the file.
+        let offsets = plan.rest_offsets();
+        for (at, c) in plan.rest.char_indices() {
+            assert_eq!(
+                text[offsets.text_offset(at)..].chars().next(),
+                Some(c),
+                "{at}"
+            );
+        }
+        assert_eq!(offsets.text_offset(plan.rest.len()), text.len());
         let two = super::plan(text, 2).unwrap();
         assert_eq!(two.batches.len(), 2, "the [[matrix]] table ends a batch");
     }

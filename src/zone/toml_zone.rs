@@ -35,10 +35,12 @@ use super::duration::parse_duration;
 use super::error::{ZoneError, ZoneErrors};
 use super::matrix::{DEFAULT_FEDERATION_PORT, MatrixDelegation, SrvTarget};
 use super::place::Place;
+use super::rdata_text::Token;
 use super::rdata_text::{
-    emit_rdata, parse_name, parse_rdata_text_wire, parse_record_type, push_name_text,
+    append_rdata_text_wire, emit_rdata, parse_name, parse_record_type, push_name_text,
 };
-use super::{MAX_TTL, SourcedRecord, Zone, toml_sections};
+use super::toml_lines::{PlainTable, PlainValue};
+use super::{MAX_TTL, SourcedRecord, Zone, toml_lines, toml_sections};
 
 /// The TTL used when a zone sets none.
 pub const DEFAULT_TTL: u32 = 3_600;
@@ -55,8 +57,9 @@ pub fn parse_toml_zone(
     parse_toml_zone_with(text, file, default_origin, batching)
 }
 
-/// [`parse_toml_zone`], parsing `[[record]]` tables `batching` at a time
-/// when that is given (and the document allows it).
+/// [`parse_toml_zone`], reading a document of plain lines in one pass
+/// ([`toml_lines`]) or else parsing `[[record]]` tables `batching` at a
+/// time, when that is given (and the document allows it).
 fn parse_toml_zone_with(
     text: &str,
     file: &Arc<str>,
@@ -64,6 +67,11 @@ fn parse_toml_zone_with(
     batching: Option<usize>,
 ) -> Result<Zone, ZoneErrors> {
     let walker = Walker::new(text, file);
+    if batching.is_some()
+        && let Some(zone) = walker.zone_plain(default_origin)
+    {
+        return zone;
+    }
     if let Some(per_batch) = batching
         && let Some(plan) = toml_sections::plan(text, per_batch)
         && !plan.batches.is_empty()
@@ -103,9 +111,15 @@ struct Walker<'t> {
     /// Byte offsets where each line starts: places are a binary search, so
     /// loading stays linear in the file size (a scan per record was quadratic).
     line_starts: Vec<usize>,
-    /// Where in `text` the document being walked starts (a batch of a
-    /// batched zone starts inside the file).
-    base: std::cell::Cell<usize>,
+    /// Where in `text` the document being walked starts, when it is a
+    /// batch of a batched zone (which starts inside the file).
+    batch_base: std::cell::Cell<Option<usize>>,
+    /// Where the rest of a batched zone (the document walked when no batch
+    /// is) came from in `text`: its offsets are not the text's.
+    rest: std::cell::RefCell<Option<toml_sections::RestOffsets>>,
+    /// Buffers the record walk reuses record after record: a record's
+    /// wire form, and the words of its RDATA.
+    scratch: std::cell::RefCell<(Vec<u8>, Vec<Token<'static>>)>,
 }
 
 type Value<'i> = Spanned<DeValue<'i>>;
@@ -113,20 +127,27 @@ type Value<'i> = Spanned<DeValue<'i>>;
 impl<'t> Walker<'t> {
     fn new(text: &'t str, file: &'t Arc<str>) -> Self {
         let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
             .collect();
         Walker {
             text,
             file,
             errors: Default::default(),
             line_starts,
-            base: std::cell::Cell::new(0),
+            batch_base: std::cell::Cell::new(None),
+            rest: std::cell::RefCell::new(None),
+            scratch: Default::default(),
         }
     }
 
     /// The place of the first byte of `span`.
     fn place(&self, span: Range<usize>) -> Place {
-        let offset = (self.base.get() + span.start).min(self.text.len());
+        let offset = match (self.batch_base.get(), &*self.rest.borrow()) {
+            (Some(base), _) => base + span.start,
+            (None, Some(rest)) => rest.text_offset(span.start),
+            (None, None) => span.start,
+        }
+        .min(self.text.len());
         let line = self.line_starts.partition_point(|&start| start <= offset);
         let line_start = self
             .line_starts
@@ -140,11 +161,68 @@ impl<'t> Walker<'t> {
         Place::new(self.file, line as u32, column as u32)
     }
 
+    /// The place of a value: from its line when the reader knew it.
+    fn field_place(&self, field: &Field<'_, '_>) -> Place {
+        let Some((line, start)) = field.line() else {
+            return self.place(field.span());
+        };
+        let column = self
+            .text
+            .get(start..field.span().start)
+            .map_or(1, |t| t.chars().count() + 1);
+        Place::new(self.file, line, column as u32)
+    }
+
     fn error(&self, span: Range<usize>, message: impl Into<String>) {
         let place = self.place(span);
         self.errors
             .borrow_mut()
             .push(ZoneError::new(place, message));
+    }
+
+    /// The zone of a document read in one pass by [`toml_lines::read_plain`],
+    /// or `None` when it cannot be (nothing it reported is kept then): a line
+    /// that is not plain, a rest that does not parse or that `toml` reads
+    /// another origin or TTL from than the lines before the first table.
+    fn zone_plain(&self, default_origin: Option<&Name>) -> Option<Result<Zone, ZoneErrors>> {
+        let mut records = Vec::new();
+        // The origin and default TTL, from the lines before the first table
+        // (None: they are not as plain as the tables need them).
+        let mut context: Option<Option<(Name, u32)>> = None;
+        let document = toml_lines::read_plain(self.text, |prefix, table| {
+            let context = context.get_or_insert_with(|| plain_context(prefix, default_origin));
+            if let Some((origin, ttl)) = context {
+                self.record(&RecordTable::plain(table), origin, *ttl, &mut records);
+            }
+        });
+        let unusable = || {
+            self.errors.take();
+            None
+        };
+        let Some(document) = document else {
+            return unusable();
+        };
+        if matches!(context, Some(None)) {
+            return unusable();
+        }
+        let Ok(rest) = DeTable::parse(&document.rest) else {
+            return unusable();
+        };
+        if get(rest.get_ref(), "record").is_some() {
+            return unusable();
+        }
+        *self.rest.borrow_mut() = Some(toml_sections::RestOffsets::new(document.cut));
+        let mut agreed = true;
+        let mut tables = |out: &mut Vec<SourcedRecord>, origin: &Name, ttl: u32| match &context {
+            Some(Some((ours, our_ttl))) if ours != origin || *our_ttl != ttl => agreed = false,
+            _ => out.append(&mut records),
+        };
+        let zone = self.zone(rest.get_ref(), default_origin, &mut tables);
+        if !agreed {
+            *self.rest.borrow_mut() = None;
+            return unusable();
+        }
+        Some(zone)
     }
 
     /// The zone of a document parsed in batches, or `None` when the rest of
@@ -159,19 +237,29 @@ impl<'t> Walker<'t> {
         if get(rest.get_ref(), "record").is_some() {
             return None;
         }
+        *self.rest.borrow_mut() = Some(plan.rest_offsets());
         let mut batches = |records: &mut Vec<SourcedRecord>, origin: &Name, default_ttl: u32| {
             for batch in &plan.batches {
                 let Some(text) = self.text.get(batch.clone()) else {
                     continue;
                 };
-                self.base.set(batch.start);
+                self.batch_base.set(Some(batch.start));
+                // The plain shape is read directly; anything else by `toml`.
+                if let Some(tables) = toml_lines::record_tables(text) {
+                    for table in &tables {
+                        self.record(&RecordTable::plain(table), origin, default_ttl, records);
+                    }
+                    self.batch_base.set(None);
+                    continue;
+                }
                 match DeTable::parse(text) {
                     Ok(doc) => {
                         for (key, value) in doc.get_ref().iter() {
                             match key.get_ref().as_ref() {
                                 "record" => {
                                     for entry in self.tables(value, "record") {
-                                        records.extend(self.record(&entry, origin, default_ttl));
+                                        let table = RecordTable::toml(&entry);
+                                        self.record(&table, origin, default_ttl, records);
                                     }
                                 }
                                 other => self.error(key.span(), format!("unknown key `{other}`")),
@@ -183,7 +271,7 @@ impl<'t> Walker<'t> {
                         format!("TOML syntax: {}", e.message().trim()),
                     ),
                 }
-                self.base.set(0);
+                self.batch_base.set(None);
             }
         };
         Some(self.zone(rest.get_ref(), default_origin, &mut batches))
@@ -233,7 +321,8 @@ impl<'t> Walker<'t> {
                 "soa" => records.extend(self.soa(value, &origin, default_ttl)),
                 "record" => {
                     for entry in self.tables(value, "record") {
-                        records.extend(self.record(&entry, &origin, default_ttl));
+                        let table = RecordTable::toml(&entry);
+                        self.record(&table, &origin, default_ttl, &mut records);
                     }
                 }
                 "matrix" => {
@@ -327,122 +416,140 @@ impl<'t> Walker<'t> {
             .ok()
     }
 
+    /// Adds the records of one `[[record]]` table to `out`.
     fn record(
         &self,
-        entry: &Spanned<&DeTable<'_>>,
+        table: &RecordTable<'_, '_>,
         origin: &Name,
         default_ttl: u32,
-    ) -> Vec<SourcedRecord> {
-        let table = entry.get_ref();
-        let Some(name_value) = get(table, "name") else {
+        out: &mut Vec<SourcedRecord>,
+    ) {
+        let Some(name_value) = table.get("name") else {
             self.error(
-                entry.span(),
+                table.span.clone(),
                 "[[record]] needs `name` (\"@\" for the zone apex)",
             );
-            return Vec::new();
+            return;
         };
-        let Some(owner) = self.string(name_value, "name") else {
-            return Vec::new();
+        let Some(owner) = self.field_string(&name_value, &"name") else {
+            return;
         };
-        // Straight to the wire form a record keeps: no hickory Name.
-        let mut owner_wire = Vec::with_capacity(owner.len() + 2 + origin.len());
-        if let Err(e) = push_name_text(&mut owner_wire, owner, origin) {
+        // Straight to the wire form a record keeps: no hickory Name. The
+        // RDATA of each record is written after the owner, in one buffer.
+        let (mut wire, mut tokens) = self.scratch.take();
+        wire.clear();
+        if let Err(e) = push_name_text(&mut wire, owner, origin) {
             self.error(name_value.span(), format!("bad name {owner:?}: {e}"));
-            return Vec::new();
+            return;
         }
-        let ttl = match get(table, "ttl") {
-            Some(v) => match self.ttl(v) {
+        let owner_len = wire.len();
+        let ttl = match table.get("ttl") {
+            Some(v) => match self.field_ttl(&v) {
                 Some(ttl) => ttl,
-                None => return Vec::new(),
+                None => return,
             },
             None => default_ttl,
         };
-        let mut out = Vec::new();
-        for (key, value) in table.iter() {
-            let key_text = key.get_ref().as_ref();
+        for (key_text, key_span, value) in table.entries() {
             if key_text == "name" || key_text == "ttl" {
                 continue;
             }
             let Some(rtype) = parse_record_type(key_text).filter(|t| is_zone_data_type(*t)) else {
                 self.error(
-                    key.span(),
+                    key_span.clone(),
                     format!("unknown record type `{key_text}` (keys of a [[record]] are name, ttl and record types such as A, AAAA, MX)"),
                 );
                 continue;
             };
             if rtype == RecordType::SOA {
                 self.error(
-                    key.span(),
+                    key_span.clone(),
                     "write the SOA in the [soa] table, not in a [[record]]",
                 );
                 continue;
             }
-            for (rdata, span) in self.rdatas(rtype, value, origin) {
+            for item in value.items() {
+                wire.truncate(owner_len);
+                if !self.rdata(rtype, &item, origin, &mut wire, &mut tokens) {
+                    continue;
+                }
+                let (owner_wire, rdata) = wire.split_at(owner_len);
                 match SourcedRecord::from_wire(
-                    &owner_wire,
+                    owner_wire,
                     rtype,
                     ttl,
-                    &rdata,
-                    self.place(span.clone()),
+                    rdata,
+                    self.field_place(&item),
                 ) {
                     Ok(sourced) => out.push(sourced),
-                    Err(e) => self.error(span, format!("{rtype} record at {owner}: {e}")),
+                    Err(e) => self.error(item.span(), format!("{rtype} record at {owner}: {e}")),
                 }
             }
         }
-        out
+        *self.scratch.borrow_mut() = (wire, tokens);
     }
 
-    /// The RDATA values of one `TYPE = ...` key (a string or an array of
-    /// them), each in the wire form a [`SourcedRecord`] keeps: straight from
-    /// the text for the zone's bulk types, through
-    /// hickory's `RData` for the rest.
-    fn rdatas(
+    /// Appends the RDATA of one value of a `TYPE = ...` key to `wire`, in
+    /// the wire form a [`SourcedRecord`] keeps: straight from the text for
+    /// the zone's bulk types, through hickory's `RData` for the rest. False
+    /// (the error reported) when the value is not such RDATA.
+    fn rdata(
         &self,
         rtype: RecordType,
-        value: &Value<'_>,
+        item: &Field<'_, '_>,
         origin: &Name,
-    ) -> Vec<(Vec<u8>, Range<usize>)> {
-        let items: Vec<&Value<'_>> = match value.get_ref() {
-            DeValue::Array(array) => array.iter().collect(),
-            _ => vec![value],
-        };
-        let mut out = Vec::new();
-        for item in items {
-            if rtype == RecordType::TXT {
-                if let Some(txt) = self.txt(item) {
-                    match emit_rdata(&RData::TXT(txt)) {
-                        Ok(wire) => out.push((wire, item.span())),
-                        Err(e) => {
-                            self.error(item.span(), format!("TXT data cannot be encoded: {e}"))
-                        }
-                    }
-                }
-                continue;
-            }
-            let Some(text) = self.string(item, rtype.to_string().as_str()) else {
-                continue;
+        wire: &mut Vec<u8>,
+        tokens: &mut Vec<Token<'static>>,
+    ) -> bool {
+        if rtype == RecordType::TXT {
+            let Some(txt) = self.txt(item) else {
+                return false;
             };
-            match parse_rdata_text_wire(rtype, text, origin) {
-                Ok(wire) => out.push((wire, item.span())),
-                Err(e) => {
-                    // +1 skips the opening quote of a basic or literal string.
-                    let start = item.span().start + 1 + byte_offset(text, e.offset);
-                    self.error(
-                        start..start,
-                        format!("bad {rtype} data {text:?}: {}", e.message),
-                    );
+            return match emit_rdata(&RData::TXT(txt)) {
+                Ok(encoded) => {
+                    wire.extend_from_slice(&encoded);
+                    true
                 }
+                Err(e) => {
+                    self.error(item.span(), format!("TXT data cannot be encoded: {e}"));
+                    false
+                }
+            };
+        }
+        let Some(text) = self.field_string(item, &rtype) else {
+            return false;
+        };
+        match append_rdata_text_wire(rtype, text, origin, wire, tokens) {
+            Ok(()) => true,
+            Err(e) => {
+                // +1 skips the opening quote of a basic or literal string.
+                let start = item.span().start + 1 + byte_offset(text, e.offset);
+                self.error(
+                    start..start,
+                    format!("bad {rtype} data {text:?}: {}", e.message),
+                );
+                false
             }
         }
-        out
     }
 
     /// A TXT record from a string (split into 255-byte character-strings as
     /// RFC 1035 3.3.14 requires) or an array of strings (one character-string each).
-    fn txt(&self, item: &Value<'_>) -> Option<TXT> {
-        match item.get_ref() {
-            DeValue::String(s) => Some(TXT::from_bytes(split_character_strings(s.as_bytes()))),
+    fn txt(&self, item: &Field<'_, '_>) -> Option<TXT> {
+        if let Some(text) = item.as_str() {
+            return Some(TXT::from_bytes(split_character_strings(text.as_bytes())));
+        }
+        let Field::Toml(value) = item else {
+            self.error(
+                item.span(),
+                format!(
+                    "TXT takes a string or an array of strings, not {}",
+                    item.type_str()
+                ),
+            );
+            return None;
+        };
+        match value.get_ref() {
             DeValue::Array(parts) => {
                 let mut strings = Vec::new();
                 for part in parts.iter() {
@@ -572,29 +679,49 @@ impl<'t> Walker<'t> {
     // ---- typed accessors: each reports its own error and returns None ----
 
     fn string<'v>(&self, value: &'v Value<'_>, key: &str) -> Option<&'v str> {
-        match value.get_ref() {
-            DeValue::String(s) => Some(s.as_ref()),
-            other => {
-                self.error(
-                    value.span(),
-                    format!("`{key}` must be a string, not {}", other.type_str()),
-                );
-                None
-            }
+        self.field_string(&Field::Toml(value), &key)
+    }
+
+    fn field_string<'v>(
+        &self,
+        value: &Field<'v, '_>,
+        key: &dyn std::fmt::Display,
+    ) -> Option<&'v str> {
+        let text = value.as_str();
+        if text.is_none() {
+            self.error(
+                value.span(),
+                format!("`{key}` must be a string, not {}", value.type_str()),
+            );
         }
+        text
     }
 
     fn integer(&self, value: &Value<'_>, key: &str, max: u64) -> Option<u64> {
-        let parsed = match value.get_ref() {
-            DeValue::Integer(i) => u64::from_str_radix(
-                i.as_str().replace('_', "").trim_start_matches('+'),
-                i.radix(),
-            )
-            .ok(),
-            other => {
+        self.field_integer(&Field::Toml(value), key, max)
+    }
+
+    fn field_integer(&self, value: &Field<'_, '_>, key: &str, max: u64) -> Option<u64> {
+        let parsed = match value {
+            Field::Toml(v) => match v.get_ref() {
+                DeValue::Integer(i) => u64::from_str_radix(
+                    i.as_str().replace('_', "").trim_start_matches('+'),
+                    i.radix(),
+                )
+                .ok(),
+                other => {
+                    self.error(
+                        value.span(),
+                        format!("`{key}` must be a number, not {}", other.type_str()),
+                    );
+                    return None;
+                }
+            },
+            Field::Plain(PlainValue::Int(n), ..) => Some(*n),
+            Field::Plain(..) | Field::PlainStr(..) => {
                 self.error(
                     value.span(),
-                    format!("`{key}` must be a number, not {}", other.type_str()),
+                    format!("`{key}` must be a number, not {}", value.type_str()),
                 );
                 return None;
             }
@@ -609,32 +736,40 @@ impl<'t> Walker<'t> {
     }
 
     fn duration(&self, value: &Value<'_>, key: &str) -> Option<u32> {
-        match value.get_ref() {
-            DeValue::Integer(_) => self
-                .integer(value, key, u64::from(u32::MAX))
-                .map(|n| n as u32),
-            DeValue::String(s) => match parse_duration(s) {
+        self.field_duration(&Field::Toml(value), key)
+    }
+
+    fn field_duration(&self, value: &Field<'_, '_>, key: &str) -> Option<u32> {
+        if let Some(text) = value.as_str() {
+            return match parse_duration(text) {
                 Ok(seconds) => Some(seconds),
                 Err(e) => {
                     self.error(value.span(), format!("`{key}`: {e}"));
                     None
                 }
-            },
-            other => {
-                self.error(
-                    value.span(),
-                    format!(
-                        "`{key}` must be seconds or a duration like \"1h\", not {}",
-                        other.type_str()
-                    ),
-                );
-                None
-            }
+            };
         }
+        if value.type_str() == "integer" {
+            return self
+                .field_integer(value, key, u64::from(u32::MAX))
+                .map(|n| n as u32);
+        }
+        self.error(
+            value.span(),
+            format!(
+                "`{key}` must be seconds or a duration like \"1h\", not {}",
+                value.type_str()
+            ),
+        );
+        None
     }
 
     fn ttl(&self, value: &Value<'_>) -> Option<u32> {
-        let ttl = self.duration(value, "ttl")?;
+        self.field_ttl(&Field::Toml(value))
+    }
+
+    fn field_ttl(&self, value: &Field<'_, '_>) -> Option<u32> {
+        let ttl = self.field_duration(value, "ttl")?;
         if ttl > MAX_TTL {
             self.error(
                 value.span(),
@@ -705,6 +840,157 @@ impl<'t> Walker<'t> {
             }
         }
     }
+}
+
+/// A value of a `[[record]]` table: from `toml`'s tree, or from the plain
+/// reader ([`toml_lines`]) with its span and, when the reader knew it, its
+/// line's number and start.
+#[derive(Clone)]
+enum Field<'v, 'i> {
+    Toml(&'v Value<'i>),
+    Plain(&'v PlainValue<'i>, Range<usize>, Option<(u32, usize)>),
+    /// One string of a plain array.
+    PlainStr(&'i str, Range<usize>, Option<(u32, usize)>),
+}
+
+impl<'v, 'i: 'v> Field<'v, 'i> {
+    fn span(&self) -> Range<usize> {
+        match self {
+            Field::Toml(value) => value.span(),
+            Field::Plain(_, span, _) | Field::PlainStr(_, span, _) => span.clone(),
+        }
+    }
+
+    /// The number and start of the value's line, when known.
+    fn line(&self) -> Option<(u32, usize)> {
+        match self {
+            Field::Toml(_) => None,
+            Field::Plain(_, _, line) | Field::PlainStr(_, _, line) => *line,
+        }
+    }
+
+    /// The TOML type name, as `toml` names it in messages.
+    fn type_str(&self) -> &'static str {
+        match self {
+            Field::Toml(value) => value.get_ref().type_str(),
+            Field::Plain(value, ..) => value.type_str(),
+            Field::PlainStr(..) => "string",
+        }
+    }
+
+    fn as_str(&self) -> Option<&'v str> {
+        match self {
+            Field::Toml(value) => match value.get_ref() {
+                DeValue::String(s) => Some(s.as_ref()),
+                _ => None,
+            },
+            Field::Plain(PlainValue::Str(s), ..) | Field::PlainStr(s, ..) => Some(s),
+            Field::Plain(..) => None,
+        }
+    }
+
+    /// The items of an array, or the value itself.
+    fn items(&self) -> impl Iterator<Item = Field<'v, 'i>> + use<'v, 'i> {
+        let (one, toml, plain) = match self {
+            Field::Toml(value) => match value.get_ref() {
+                DeValue::Array(array) => (None, Some(array.iter()), None),
+                _ => (Some(self.clone()), None, None),
+            },
+            Field::Plain(array @ PlainValue::Array(..), _, line) => {
+                (None, None, Some((array.items(), *line)))
+            }
+            _ => (Some(self.clone()), None, None),
+        };
+        let toml = toml.into_iter().flatten().map(Field::Toml);
+        let plain = plain.into_iter().flat_map(|(items, line)| {
+            items.map(move |(text, span)| Field::PlainStr(text, span, line))
+        });
+        one.into_iter().chain(toml).chain(plain)
+    }
+}
+
+/// A `[[record]]` table as the record walk reads it: the span of the
+/// table, and its keys with their spans and values, in key order.
+struct RecordTable<'v, 'i> {
+    span: Range<usize>,
+    source: TableSource<'v, 'i>,
+}
+
+enum TableSource<'v, 'i> {
+    Toml(&'v DeTable<'i>),
+    Plain(&'v PlainTable<'i>),
+}
+
+impl<'v, 'i: 'v> RecordTable<'v, 'i> {
+    fn toml(entry: &Spanned<&'v DeTable<'i>>) -> RecordTable<'v, 'i> {
+        RecordTable {
+            span: entry.span(),
+            source: TableSource::Toml(entry.get_ref()),
+        }
+    }
+
+    fn plain(table: &'v PlainTable<'i>) -> RecordTable<'v, 'i> {
+        RecordTable {
+            span: table.span.clone(),
+            source: TableSource::Plain(table),
+        }
+    }
+
+    fn entries(
+        &self,
+    ) -> impl Iterator<Item = (&'v str, Range<usize>, Field<'v, 'i>)> + use<'v, 'i> {
+        let (toml, plain) = match self.source {
+            TableSource::Toml(table) => (Some(table.iter()), None),
+            TableSource::Plain(table) => (None, Some(table.entries.iter())),
+        };
+        let toml = toml
+            .into_iter()
+            .flatten()
+            .map(|(key, value)| (key.get_ref().as_ref(), key.span(), Field::Toml(value)));
+        let plain = plain.into_iter().flatten().map(|e| {
+            let value = Field::Plain(&e.value, e.value_span.clone(), e.line);
+            (e.key, e.key_span.clone(), value)
+        });
+        toml.chain(plain)
+    }
+
+    fn get(&self, key: &str) -> Option<Field<'v, 'i>> {
+        match self.source {
+            TableSource::Toml(table) => get(table, key).map(Field::Toml),
+            TableSource::Plain(table) => table
+                .entries
+                .iter()
+                .find(|e| e.key == key)
+                .map(|e| Field::Plain(&e.value, e.value_span.clone(), e.line)),
+        }
+    }
+}
+
+/// The origin and default TTL a plain document's prefix gives, as
+/// [`Walker::zone`] reads them from the parsed document; `None` when they
+/// are missing without a default, or not what a zone accepts (the full
+/// parse then says why).
+fn plain_context(
+    prefix: &[toml_lines::PlainEntry<'_>],
+    default_origin: Option<&Name>,
+) -> Option<(Name, u32)> {
+    let value = |key: &str| prefix.iter().find(|e| e.key == key).map(|e| &e.value);
+    let origin = match value("origin") {
+        Some(PlainValue::Str(text)) => {
+            let mut name = Name::from_ascii(text).ok()?;
+            name.set_fqdn(true);
+            name
+        }
+        Some(_) => return None,
+        None => default_origin?.clone(),
+    };
+    let ttl = match value("ttl") {
+        Some(PlainValue::Str(text)) => parse_duration(text).ok()?,
+        Some(PlainValue::Int(seconds)) => u32::try_from(*seconds).ok()?,
+        Some(PlainValue::Array(..)) => return None,
+        None => DEFAULT_TTL,
+    };
+    Some((origin, ttl))
 }
 
 fn table_items<'a, 'i>(array: &'a DeArray<'i>) -> impl Iterator<Item = &'a Value<'i>> {
@@ -821,6 +1107,38 @@ mod tests {
         same_batched(&many_hosts(30, "[soa]\nserial = 2\n"), 4).unwrap_err();
         // `record` also written as a plain key: judged whole.
         same_batched(&format!("record = 1\n{}", many_hosts(5, "")), 2).unwrap_err();
+    }
+
+    #[test]
+    fn plain_documents_are_read_in_one_pass_to_the_same_records_and_errors() {
+        for tail in [
+            "",
+            "[[matrix]]\nserver_name = \"@\"\ntarget = \"host1\"\n",
+            "[[record]]\nname = \"x\"\nA = [\"not-an-address\"]\n",
+            "[[record]]\nA = [\"192.0.2.1\"]\n",
+            "[[record]]\nname = \"x\"\nBOGUS = [\"1\"]\n",
+            "[[record]]\nname = \"x\"\nttl = 99999999999\n",
+            "[[record]]\nname = \"x\"\nttl = \"1y\"\nA = [\"192.0.2.1\"]\n",
+            "[[record]]\nname = \"x\"\nSOA = [\"ns1 hostmaster 1 2 3 4 5\"]\n",
+            "[[record]]\nname = \"x\"\nA = \"192.0.2.1\"\nTXT = [\"hello world\", \"\"]\n",
+            "[[record]]\nname = 7\n",
+            "[[record]]\nname = \"bad..name\"\nA = [\"192.0.2.1\"]\n",
+            "  [[record]] # indented\n  name = \"y\" # with comments\n  MX = [ \"10 mail\" , ]\n",
+        ] {
+            let text = many_hosts(20, tail);
+            let file = file();
+            let walker = Walker::new(&text, &file);
+            assert!(
+                walker.zone_plain(None).is_some(),
+                "read in one pass: {tail:?}"
+            );
+            same_batched(&text, 5).ok();
+        }
+        // Not plain: the batched path reads it, to the same zone.
+        let text = many_hosts(20, "[[record]]\nname = 'literal'\nA = [\"192.0.2.1\"]\n");
+        let file = file();
+        assert!(Walker::new(&text, &file).zone_plain(None).is_none());
+        same_batched(&text, 5).unwrap();
     }
 
     fn load(body: &str) -> Result<Zone, ZoneErrors> {
