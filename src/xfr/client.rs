@@ -531,6 +531,8 @@ struct AxfrReader {
     /// Where the records come from: `<AXFR from PRIMARY>`.
     place: Place,
     serial: Option<u32>,
+    /// A record's wire form, written here before it is kept.
+    scratch: Vec<u8>,
 }
 
 impl AxfrReader {
@@ -543,6 +545,7 @@ impl AxfrReader {
             records: Vec::new(),
             place: Place::file(&source),
             serial: None,
+            scratch: Vec::new(),
         }
     }
 
@@ -592,7 +595,7 @@ impl AxfrReader {
                 }
                 (Some(_), None) => {}
             }
-            let packed = SourcedRecord::new(&record, self.place.clone())
+            let packed = SourcedRecord::from_record(&record, self.place.clone(), &mut self.scratch)
                 .map_err(|e| protocol(p, format!("a record that cannot be kept: {e}")))?;
             self.records.push(packed);
         }

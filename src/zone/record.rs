@@ -44,6 +44,17 @@ impl SourcedRecord {
     /// RDATA cannot be put on the wire (longer than 65535 octets, or a value
     /// hickory cannot encode); the message names the record, not the place.
     pub fn new(record: &Record, place: Place) -> Result<SourcedRecord, String> {
+        SourcedRecord::from_record(record, place, &mut Vec::new())
+    }
+
+    /// [`SourcedRecord::new`], writing the wire form in `scratch` first (a
+    /// transfer reuses one buffer for all its records: an address record
+    /// then costs no allocation but its own, if that).
+    pub fn from_record(
+        record: &Record,
+        place: Place,
+        scratch: &mut Vec<u8>,
+    ) -> Result<SourcedRecord, String> {
         let cannot = |e: &dyn fmt::Display| {
             format!(
                 "{} record at {} cannot be encoded: {e}",
@@ -51,10 +62,19 @@ impl SourcedRecord {
                 record.name
             )
         };
-        let mut owner = Vec::with_capacity(record.name.len() + 2);
-        push_name(&mut owner, &record.name);
-        let rdata = emit_rdata(&record.data).map_err(|e| cannot(&e))?;
-        SourcedRecord::from_wire(&owner, record.record_type(), record.ttl, &rdata, place)
+        scratch.clear();
+        push_name(scratch, &record.name);
+        let owner_len = scratch.len();
+        match &record.data {
+            RData::A(a) => scratch.extend_from_slice(&a.0.octets()),
+            RData::AAAA(aaaa) => scratch.extend_from_slice(&aaaa.0.octets()),
+            data => {
+                let rdata = emit_rdata(data).map_err(|e| cannot(&e))?;
+                scratch.extend_from_slice(&rdata);
+            }
+        }
+        let (owner, rdata) = scratch.split_at(owner_len);
+        SourcedRecord::from_wire(owner, record.record_type(), record.ttl, rdata, place)
             .map_err(|e| cannot(&e))
     }
 
