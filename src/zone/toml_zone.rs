@@ -100,6 +100,10 @@ const BATCHED_ABOVE_BYTES: usize = 256 * 1024;
 /// `[[record]]` tables parsed at a time in a batched zone.
 const RECORDS_PER_BATCH: usize = 1_000;
 
+/// Places a walker finds by counting line breaks before it makes its
+/// index of lines.
+const PLACES_BEFORE_INDEX: u32 = 32;
+
 /// Adds the records of the batched `[[record]]` tables to the list.
 type RecordBatches<'a> = dyn FnMut(&mut Vec<SourcedRecord>, &Name, u32) + 'a;
 
@@ -109,8 +113,12 @@ struct Walker<'t> {
     file: &'t Arc<str>,
     errors: std::cell::RefCell<Vec<ZoneError>>,
     /// Byte offsets where each line starts: places are a binary search, so
-    /// loading stays linear in the file size (a scan per record was quadratic).
-    line_starts: Vec<usize>,
+    /// loading stays linear in the file size (a scan per record was
+    /// quadratic). Made when first needed: a document read in one pass
+    /// knows its records' lines, and may need it for a few places only.
+    line_starts: std::cell::OnceCell<Vec<usize>>,
+    /// Places found without the index so far.
+    places_counted: std::cell::Cell<u32>,
     /// Where in `text` the document being walked starts, when it is a
     /// batch of a batched zone (which starts inside the file).
     batch_base: std::cell::Cell<Option<usize>>,
@@ -126,14 +134,12 @@ type Value<'i> = Spanned<DeValue<'i>>;
 
 impl<'t> Walker<'t> {
     fn new(text: &'t str, file: &'t Arc<str>) -> Self {
-        let line_starts = std::iter::once(0)
-            .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
-            .collect();
         Walker {
             text,
             file,
             errors: Default::default(),
-            line_starts,
+            line_starts: std::cell::OnceCell::new(),
+            places_counted: std::cell::Cell::new(0),
             batch_base: std::cell::Cell::new(None),
             rest: std::cell::RefCell::new(None),
             scratch: Default::default(),
@@ -148,12 +154,27 @@ impl<'t> Walker<'t> {
             (None, None) => span.start,
         }
         .min(self.text.len());
-        let line = self.line_starts.partition_point(|&start| start <= offset);
-        let line_start = self
-            .line_starts
-            .get(line.saturating_sub(1))
-            .copied()
-            .unwrap_or(0);
+        // The first few places (a document read in one pass asks for
+        // those of its SOA and Matrix records only) count line breaks; from
+        // then on the index answers.
+        let (line, line_start) = match self.line_starts.get() {
+            None if self.places_counted.get() < PLACES_BEFORE_INDEX => {
+                self.places_counted.set(self.places_counted.get() + 1);
+                let before = &self.text.as_bytes()[..offset];
+                let line = memchr::memchr_iter(b'\n', before).count() + 1;
+                (line, memchr::memrchr(b'\n', before).map_or(0, |i| i + 1))
+            }
+            _ => {
+                let line_starts = self.line_starts.get_or_init(|| {
+                    std::iter::once(0)
+                        .chain(memchr::memchr_iter(b'\n', self.text.as_bytes()).map(|i| i + 1))
+                        .collect()
+                });
+                let line = line_starts.partition_point(|&start| start <= offset);
+                let start = line_starts.get(line.saturating_sub(1)).copied();
+                (line, start.unwrap_or(0))
+            }
+        };
         let column = self
             .text
             .get(line_start..offset)
