@@ -1401,6 +1401,23 @@ mod tests {
     }
 
     #[test]
+    fn places_are_the_same_counted_or_from_the_index() {
+        let text = "a = 1\n\nb = \"é\" # x\n[soa]\nserial = 2\n".repeat(20);
+        let file = file();
+        let walker = Walker::new(&text, &file);
+        // The first PLACES_BEFORE_INDEX are counted, the rest indexed.
+        for offset in (0..text.len()).filter(|&i| text.is_char_boundary(i)) {
+            let place = walker.place(offset..offset);
+            assert_eq!(
+                (place.line, place.column),
+                line_column(&text, offset),
+                "{offset}"
+            );
+        }
+        assert!(walker.line_starts.get().is_some());
+    }
+
+    #[test]
     fn line_column_counts_characters() {
         assert_eq!(line_column("ab\ncdé f", 8), (2, 5));
         assert_eq!(line_column("", 10), (1, 1));
