@@ -236,7 +236,13 @@ impl<'t> Walker<'t> {
         let mut agreed = true;
         let mut tables = |out: &mut Vec<SourcedRecord>, origin: &Name, ttl: u32| match &context {
             Some(Some((ours, our_ttl))) if ours != origin || *our_ttl != ttl => agreed = false,
-            _ => out.append(&mut records),
+            // The tables' records become the list, and what came before
+            // them (the records of [[matrix]] tables) goes in front: no
+            // copy of the zone into a new list.
+            _ => {
+                let before = std::mem::replace(out, std::mem::take(&mut records));
+                out.splice(0..0, before);
+            }
         };
         let zone = self.zone(rest.get_ref(), default_origin, &mut tables);
         if !agreed {
