@@ -131,24 +131,8 @@ pub fn read_plain<'a>(
         let line_number = Some((u32::try_from(index + 1).unwrap_or(u32::MAX), at));
         // The bulk of a zone: a key and its value in a record table, read
         // (and judged plain) in one go.
-        if matches!(section, In::Records)
-            && line
-                .as_bytes()
-                .get(skip_blanks(line.as_bytes(), 0))
-                .is_some_and(|&b| b != b'[' && b != b'#')
-        {
-            let (key, value, value_span) = plain_pair(line)?;
-            let key_text = &line[key.clone()];
-            if table.entries.iter().any(|e| e.key == key_text) {
-                return None;
-            }
-            table.entries.push(PlainEntry {
-                key: key_text,
-                key_span: at + key.start..at + key.end,
-                value: shift_value(value, at),
-                value_span: at + value_span.start..at + value_span.end,
-                line: line_number,
-            });
+        if matches!(section, In::Records) && starts_pair(line) {
+            table.push_pair(line, at, line_number)?;
             if let Some(run) = cut.last_mut() {
                 run.end = line_end(text, at, line);
             }
@@ -180,19 +164,8 @@ pub fn read_plain<'a>(
                 }
             }
             Shape::Pair { key, value } => match section {
-                In::Records => {
-                    let key_text = &line[key.clone()];
-                    if table.entries.iter().any(|e| e.key == key_text) {
-                        return None;
-                    }
-                    table.entries.push(PlainEntry {
-                        key: key_text,
-                        key_span: at + key.start..at + key.end,
-                        value: plain_value(&line[value.clone()], at + value.start)?,
-                        value_span: at + value.start..at + value.end,
-                        line: line_number,
-                    });
-                }
+                // A record table's pairs were read above.
+                In::Records => return None,
                 In::Prefix => {
                     let key_text = &line[key.clone()];
                     let plain = plain_value(&line[value.clone()], at + value.start);
@@ -224,13 +197,7 @@ pub fn read_plain<'a>(
         table.entries.sort_by(|a, b| a.key.cmp(b.key));
         on_table(&prefix, &table);
     }
-    let mut rest = String::with_capacity(text.len() / 16);
-    let mut copied = 0;
-    for run in &cut {
-        rest.push_str(text.get(copied..run.start)?);
-        copied = run.end;
-    }
-    rest.push_str(text.get(copied..)?);
+    let rest = text_without(text, &cut)?;
     Some(PlainDocument { prefix, rest, cut })
 }
 
@@ -241,6 +208,10 @@ pub fn record_tables(text: &str) -> Option<Vec<PlainTable<'_>>> {
     let mut tables: Vec<PlainTable> = Vec::new();
     for item in lines(text) {
         let (at, line) = item?;
+        if starts_pair(line) {
+            tables.last_mut()?.push_pair(line, at, None)?;
+            continue;
+        }
         match scan_line(line.as_bytes())? {
             Shape::Blank => {}
             Shape::Header {
@@ -254,28 +225,55 @@ pub fn record_tables(text: &str) -> Option<Vec<PlainTable<'_>>> {
                     entries: Vec::new(),
                 });
             }
-            Shape::Header { .. } => return None,
-            Shape::Pair { key, value } => {
-                let table = tables.last_mut()?;
-                let key_text = &line[key.clone()];
-                if table.entries.iter().any(|e| e.key == key_text) {
-                    return None;
-                }
-                let value_text = &line[value.clone()];
-                table.entries.push(PlainEntry {
-                    key: key_text,
-                    key_span: at + key.start..at + key.end,
-                    value: plain_value(value_text, at + value.start)?,
-                    value_span: at + value.start..at + value.end,
-                    line: None,
-                });
-            }
+            // Pairs were read above.
+            Shape::Header { .. } | Shape::Pair { .. } => return None,
         }
     }
     for table in &mut tables {
         table.entries.sort_by(|a, b| a.key.cmp(b.key));
     }
     Some(tables)
+}
+
+/// Whether `line` starts like a `key = value` pair: not blank, not a
+/// comment, not a header.
+fn starts_pair(line: &str) -> bool {
+    let bytes = line.as_bytes();
+    bytes
+        .get(skip_blanks(bytes, 0))
+        .is_some_and(|&b| b != b'[' && b != b'#')
+}
+
+impl<'a> PlainTable<'a> {
+    /// Adds the plain pair `line` (at `at` of the text; on line `number`
+    /// when known), or `None` when it is not one, or repeats a key.
+    fn push_pair(&mut self, line: &'a str, at: usize, number: Option<(u32, usize)>) -> Option<()> {
+        let (key, value, value_span) = plain_pair(line)?;
+        let key_text = &line[key.clone()];
+        if self.entries.iter().any(|e| e.key == key_text) {
+            return None;
+        }
+        self.entries.push(PlainEntry {
+            key: key_text,
+            key_span: at + key.start..at + key.end,
+            value: shift_value(value, at),
+            value_span: at + value_span.start..at + value_span.end,
+            line: number,
+        });
+        Some(())
+    }
+}
+
+/// `text` without the ranges `cut` (in order, within it).
+pub fn text_without(text: &str, cut: &[Range<usize>]) -> Option<String> {
+    let mut rest = String::with_capacity(text.len() / 16);
+    let mut copied = 0;
+    for run in cut {
+        rest.push_str(text.get(copied..run.start)?);
+        copied = run.end;
+    }
+    rest.push_str(text.get(copied..)?);
+    Some(rest)
 }
 
 /// Where the line `line`, at `at` of `text`, ends, its line break included.

@@ -189,13 +189,7 @@ pub fn plan(text: &str, per_batch: usize) -> Option<BatchPlan> {
         }
         previous = section.kind;
     }
-    let mut rest = String::with_capacity(text.len() / 8);
-    let mut copied = 0;
-    for batch in &batches {
-        rest.push_str(text.get(copied..batch.start)?);
-        copied = batch.end;
-    }
-    rest.push_str(text.get(copied..)?);
+    let rest = super::toml_lines::text_without(text, &batches)?;
     Some(BatchPlan { rest, batches })
 }
 
