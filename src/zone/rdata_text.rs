@@ -71,7 +71,18 @@ pub struct Token<'a> {
     end: usize,
 }
 
-impl Token<'_> {
+impl<'a> Token<'a> {
+    /// The plain word `raw` (ASCII, no quote or escape), at `offset`.
+    fn plain(raw: &'a str, offset: usize) -> Token<'a> {
+        Token {
+            offset,
+            text: Cow::Borrowed(raw.as_bytes()),
+            quoted: false,
+            raw: Cow::Borrowed(raw),
+            end: offset + raw.len(),
+        }
+    }
+
     /// The offset just past the token's last character.
     pub(crate) fn end(&self) -> usize {
         self.end
@@ -190,14 +201,7 @@ fn tokenize_ascii<'a>(text: &'a str, tokens: &mut Vec<Token<'a>>) -> Result<(), 
                 i = end;
                 tokens.push(token);
             } else {
-                let raw = &text[start..i];
-                tokens.push(Token {
-                    offset: start,
-                    text: Cow::Borrowed(raw.as_bytes()),
-                    quoted: false,
-                    raw: Cow::Borrowed(raw),
-                    end: i,
-                });
+                tokens.push(Token::plain(&text[start..i], start));
             }
         }
     }
@@ -1878,13 +1882,25 @@ pub(crate) fn append_rdata_text_wire(
     wire: &mut Vec<u8>,
     tokens: &mut Vec<Token<'static>>,
 ) -> Result<(), RdataError> {
-    let mut words = recycle_tokens(std::mem::take(tokens));
-    tokenize_into(text, &mut words)?;
-    let end = words.last().map_or(0, Token::end);
-    let first = words.first().map_or(0, |t| t.offset);
     let start = wire.len();
-    let direct = append_rdata_wire(rtype, &words, origin, end, wire);
-    *tokens = recycle_tokens(words);
+    // One plain word (an address, a name) is its own token.
+    let (direct, first) = if !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| BYTE_CLASS[usize::from(b)] == PLAIN && b.is_ascii())
+    {
+        let word = Token::plain(text, 0);
+        let direct = append_rdata_wire(rtype, std::slice::from_ref(&word), origin, word.end, wire);
+        (direct, 0)
+    } else {
+        let mut words = recycle_tokens(std::mem::take(tokens));
+        tokenize_into(text, &mut words)?;
+        let end = words.last().map_or(0, Token::end);
+        let first = words.first().map_or(0, |t| t.offset);
+        let direct = append_rdata_wire(rtype, &words, origin, end, wire);
+        *tokens = recycle_tokens(words);
+        (direct, first)
+    };
     if let Some(appended) = direct {
         if appended.is_err() {
             wire.truncate(start);

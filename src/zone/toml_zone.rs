@@ -477,23 +477,23 @@ impl<'t> Walker<'t> {
             },
             None => default_ttl,
         };
-        for (key_text, key_span, value) in table.entries() {
+        let mut per_key = |key_text: &str, key_span: Range<usize>, value: Field<'_, '_>| {
             if key_text == "name" || key_text == "ttl" {
-                continue;
+                return;
             }
             let Some(rtype) = parse_record_type(key_text).filter(|t| is_zone_data_type(*t)) else {
                 self.error(
-                    key_span.clone(),
+                    key_span,
                     format!("unknown record type `{key_text}` (keys of a [[record]] are name, ttl and record types such as A, AAAA, MX)"),
                 );
-                continue;
+                return;
             };
             if rtype == RecordType::SOA {
                 self.error(
-                    key_span.clone(),
+                    key_span,
                     "write the SOA in the [soa] table, not in a [[record]]",
                 );
-                continue;
+                return;
             }
             for item in value.items() {
                 wire.truncate(owner_len);
@@ -501,15 +501,23 @@ impl<'t> Walker<'t> {
                     continue;
                 }
                 let (owner_wire, rdata) = wire.split_at(owner_len);
-                match SourcedRecord::from_wire(
-                    owner_wire,
-                    rtype,
-                    ttl,
-                    rdata,
-                    self.field_place(&item),
-                ) {
+                let place = self.field_place(&item);
+                match SourcedRecord::from_wire(owner_wire, rtype, ttl, rdata, place) {
                     Ok(sourced) => out.push(sourced),
                     Err(e) => self.error(item.span(), format!("{rtype} record at {owner}: {e}")),
+                }
+            }
+        };
+        match table.source {
+            TableSource::Plain(plain) => {
+                for e in &plain.entries {
+                    let value = Field::Plain(&e.value, e.value_span.clone(), e.line);
+                    per_key(e.key, e.key_span.clone(), value);
+                }
+            }
+            TableSource::Toml(toml) => {
+                for (key, value) in toml.iter() {
+                    per_key(key.get_ref().as_ref(), key.span(), Field::Toml(value));
                 }
             }
         }
@@ -961,24 +969,6 @@ impl<'v, 'i: 'v> RecordTable<'v, 'i> {
             span: table.span.clone(),
             source: TableSource::Plain(table),
         }
-    }
-
-    fn entries(
-        &self,
-    ) -> impl Iterator<Item = (&'v str, Range<usize>, Field<'v, 'i>)> + use<'v, 'i> {
-        let (toml, plain) = match self.source {
-            TableSource::Toml(table) => (Some(table.iter()), None),
-            TableSource::Plain(table) => (None, Some(table.entries.iter())),
-        };
-        let toml = toml
-            .into_iter()
-            .flatten()
-            .map(|(key, value)| (key.get_ref().as_ref(), key.span(), Field::Toml(value)));
-        let plain = plain.into_iter().flatten().map(|e| {
-            let value = Field::Plain(&e.value, e.value_span.clone(), e.line);
-            (e.key, e.key_span.clone(), value)
-        });
-        toml.chain(plain)
     }
 
     fn get(&self, key: &str) -> Option<Field<'v, 'i>> {
