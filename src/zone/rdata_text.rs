@@ -3018,6 +3018,38 @@ mod tests {
     ];
 
     proptest! {
+        /// A single plain word skips the tokenizer; the bytes and errors are
+        /// those of the tokenized path.
+        #[test]
+        fn one_plain_word_reads_as_its_tokens_do(
+            index in 0..SAMPLE_TYPES.len(),
+            text in "[0-9a-fA-F.:]{0,24}|[a-z0-9-]{1,12}(\\.[a-z0-9-]{0,8}){0,3}\\.?| ?[0-9.]{1,15} ?",
+        ) {
+            let rtype = SAMPLE_TYPES[index];
+            let mut direct = vec![7];
+            let got = append_rdata_text_wire(rtype, &text, &origin(), &mut direct, &mut Vec::new());
+            let expected = tokenize(&text).and_then(|tokens| {
+                let end = tokens.last().map_or(0, Token::end);
+                match parse_rdata_wire(rtype, &tokens, &origin(), end) {
+                    Some(wire) => wire,
+                    None => parse_rdata(rtype, &text, &origin())
+                        .and_then(|rdata| emit_rdata(&rdata).map_err(|e| RdataError::new(0, e))),
+                }
+            });
+            match expected {
+                Ok(wire) => {
+                    prop_assert!(got.is_ok(), "{rtype} {text:?}: {got:?}");
+                    prop_assert_eq!(&direct[1..], &wire[..]);
+                }
+                Err(e) => {
+                    let got = got.expect_err("an error");
+                    prop_assert_eq!(got.offset, e.offset);
+                    prop_assert_eq!(got.message, e.message);
+                    prop_assert_eq!(direct, vec![7]);
+                }
+            }
+        }
+
         #[test]
         fn parse_rdata_never_panics(index in 0..SAMPLE_TYPES.len(), text in "\\PC{0,60}") {
             let _ = parse_rdata(SAMPLE_TYPES[index], &text, &origin());
