@@ -21,6 +21,10 @@
 //!
 //! The walk is by hand over toml's span-preserving tree ([`DeTable`]) so that
 //! every error names the `file:line:column` of the key or value at fault.
+//! A big zone of plain lines (what `fedns zone import` writes) has its
+//! `[[record]]` tables read by [`toml_lines`] instead, line by line, and
+//! walked by the same record code; only the rest goes to `toml`. Big zones
+//! of any other shape are parsed in batches ([`toml_sections`]).
 
 use std::ops::Range;
 use std::path::PathBuf;
