@@ -119,7 +119,10 @@ pub fn read_plain<'a>(
         Records,
         Other,
     }
-    let mut prefix = Vec::new();
+    let mut prefix = PlainTable {
+        span: 0..0,
+        entries: Vec::new(),
+    };
     let mut cut: Vec<Range<usize>> = Vec::new();
     let mut section = In::Prefix;
     let mut table = PlainTable {
@@ -143,7 +146,7 @@ pub fn read_plain<'a>(
             Shape::Header { double, name } => {
                 if matches!(section, In::Records) {
                     table.entries.sort_by(|a, b| a.key.cmp(b.key));
-                    on_table(&prefix, &table);
+                    on_table(&prefix.entries, &table);
                 }
                 let header_at = at + skip_blanks(line.as_bytes(), 0);
                 if double && name == "record" {
@@ -163,23 +166,16 @@ pub fn read_plain<'a>(
                     section = In::Other;
                 }
             }
-            Shape::Pair { key, value } => match section {
+            Shape::Pair { key, .. } => match section {
                 // A record table's pairs were read above.
                 In::Records => return None,
                 In::Prefix => {
-                    let key_text = &line[key.clone()];
-                    let plain = plain_value(&line[value.clone()], at + value.start);
-                    match plain {
-                        Some(plain) => prefix.push(PlainEntry {
-                            key: key_text,
-                            key_span: at + key.start..at + key.end,
-                            value: plain,
-                            value_span: at + value.start..at + value.end,
-                            line: line_number,
-                        }),
-                        // What the records depend on must be read here.
-                        None if matches!(key_text, "origin" | "ttl") => return None,
-                        None => {}
+                    // What the records depend on must be read here; other
+                    // keys are `toml`'s alone.
+                    if prefix.push_pair(line, at, line_number).is_none()
+                        && matches!(&line[key], "origin" | "ttl")
+                    {
+                        return None;
                     }
                 }
                 In::Other => {}
@@ -195,10 +191,14 @@ pub fn read_plain<'a>(
     }
     if matches!(section, In::Records) {
         table.entries.sort_by(|a, b| a.key.cmp(b.key));
-        on_table(&prefix, &table);
+        on_table(&prefix.entries, &table);
     }
     let rest = text_without(text, &cut)?;
-    Some(PlainDocument { prefix, rest, cut })
+    Some(PlainDocument {
+        prefix: prefix.entries,
+        rest,
+        cut,
+    })
 }
 
 /// The `[[record]]` tables of `text` (a run of whole record sections), or
@@ -296,9 +296,11 @@ fn shift_value(value: PlainValue<'_>, at: usize) -> PlainValue<'_> {
     }
 }
 
-/// A plain `key = value` line (see [`plain_value`]), read in one pass:
-/// the key's range, the value (an array's offset within the line) and its
-/// range. `None` for a line of any other shape.
+/// A plain `key = value` line, read in one pass: the key's range, the
+/// value (an array's offset within the line) and its range. The value is
+/// a basic string without escapes or control characters (tabs aside), a
+/// one-line array of such strings, or a decimal integer without sign,
+/// underscores or leading zeros. `None` for a line of any other shape.
 fn plain_pair(line: &str) -> Option<(Range<usize>, PlainValue<'_>, Range<usize>)> {
     let bytes = line.as_bytes();
     let start = skip_blanks(bytes, 0);
@@ -338,7 +340,10 @@ fn plain_pair(line: &str) -> Option<(Range<usize>, PlainValue<'_>, Range<usize>)
         }
         _ => {
             let end = bare_key_end(bytes, value_start)?;
-            (plain_value(&line[value_start..end], value_start)?, end)
+            (
+                PlainValue::Int(plain_integer(&line[value_start..end])?),
+                end,
+            )
         }
     };
     if !comment_ok(bytes, skip_blanks(bytes, value_end)) {
@@ -360,69 +365,16 @@ fn plain_string_end(line: &[u8], i: usize) -> Option<usize> {
     plain.then_some(i + 1 + close + 1)
 }
 
-/// The value written `text` (at `at`), when it is of the plain kind.
-fn plain_value(text: &str, at: usize) -> Option<PlainValue<'_>> {
+/// A decimal integer without sign, underscores or leading zeros, small
+/// enough for TOML's 64-bit integers.
+fn plain_integer(text: &str) -> Option<u64> {
     match text.as_bytes().first()? {
-        b'"' => plain_string(text).map(PlainValue::Str),
-        b'[' => {
-            // Every item a plain string, the array closed: then it is one.
-            let (mut end, mut items) = (1, 0);
-            for (_, span) in array_strings(text) {
-                (end, items) = (span.end, items + 1);
-            }
-            let close = skip_blanks(text.as_bytes(), end);
-            let closed = match text.as_bytes().get(close) {
-                Some(b']') => close,
-                // A trailing comma follows an item.
-                Some(b',') if items > 0 => skip_blanks(text.as_bytes(), close + 1),
-                _ => return None,
-            };
-            (text.as_bytes().get(closed) == Some(&b']') && closed + 1 == text.len())
-                .then_some(PlainValue::Array(text, at))
-        }
         b'1'..=b'9' if text.len() <= 18 && text.bytes().all(|b| b.is_ascii_digit()) => {
-            text.parse().ok().map(PlainValue::Int)
+            text.parse().ok()
         }
-        b'0' if text == "0" => Some(PlainValue::Int(0)),
+        b'0' if text == "0" => Some(0),
         _ => None,
     }
-}
-
-/// The plain strings of the array written `text` (from its `[`), each with
-/// its span in `text`, up to the first thing that is not one: `[` then
-/// strings separated by commas. [`plain_value`] checks that the array ends
-/// there.
-fn array_strings(text: &str) -> impl Iterator<Item = (&str, Range<usize>)> {
-    let bytes = text.as_bytes();
-    let mut i = usize::from(bytes.first() == Some(&b'['));
-    let mut first = true;
-    std::iter::from_fn(move || {
-        let mut at = skip_blanks(bytes, i);
-        if !first {
-            if bytes.get(at) != Some(&b',') {
-                return None;
-            }
-            at = skip_blanks(bytes, at + 1);
-        }
-        if bytes.get(at) != Some(&b'"') {
-            return None;
-        }
-        let end = string_end(bytes, at)?;
-        let inner = plain_string(&text[at..end])?;
-        first = false;
-        i = end;
-        Some((inner, at..end))
-    })
-}
-
-/// The inside of a basic string `"…"` that has no escape and no control
-/// character (tabs aside): the value is the text as written.
-fn plain_string(quoted: &str) -> Option<&str> {
-    let inner = quoted.strip_prefix('"')?.strip_suffix('"')?;
-    let plain = inner
-        .bytes()
-        .all(|b| b != b'\\' && b != b'"' && (b == b'\t' || (b >= 0x20 && b != 0x7f)));
-    plain.then_some(inner)
 }
 
 /// The lines of `text` with their offsets, line breaks removed; an item is
